@@ -1,0 +1,17 @@
+//! pbxis-ws puts an Asterisk call center on the web.
+//!
+//! - [`ami`]: the Asterisk Manager Interface: codec, messages, the client connection.
+//! - [`pbx`]: the call-center model: AMI events in, agent and queue events out.
+//! - [`hub`]: tickets, filters, fan-out, expiry, bounds.
+//! - [`http`]: the REST API, long-poll, SSE, WebSocket, pages, auth.
+//! - [`sim`]: a simulated Asterisk (an AMI server with a live call center).
+//! - [`config`]: settings from file, environment and flags.
+//! - [`app`]: start-up wiring of all the above.
+
+pub mod ami;
+pub mod app;
+pub mod config;
+pub mod http;
+pub mod hub;
+pub mod pbx;
+pub mod sim;

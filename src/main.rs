@@ -1,0 +1,38 @@
+//! The `pbxis-ws` command: `serve`, `simulate` or `demo`.
+
+use clap::{Parser, Subcommand};
+use pbxis_ws::{app, config, sim};
+use tracing_subscriber::EnvFilter;
+
+/// Puts an Asterisk call center on the web: agents and queues over REST, long-poll, SSE and
+/// WebSocket.
+#[derive(Parser)]
+#[command(name = "pbxis-ws", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service against an Asterisk (AMI).
+    Serve(config::ServeArgs),
+    /// Run only the simulated Asterisk: an AMI server with a live call center.
+    Simulate(sim::SimulateArgs),
+    /// Run the simulator and the service connected to it, and print the page URLs.
+    Demo(config::DemoArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => app::serve(args).await,
+        Command::Simulate(args) => sim::run(args).await,
+        Command::Demo(args) => app::demo(args).await,
+    }
+}

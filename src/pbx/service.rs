@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 
 use super::event::{Event, Filter};
 use super::ids::{AgentId, QueueName};
+use super::values::{CallerId, Context, Destination, MemberName, PauseReason};
 use crate::ami::{AmiError, AmiHandle, ClientEvent};
 
 /// Where the model's events go (the hub). Called from the model task only, in order.
@@ -22,9 +23,9 @@ pub struct PbxConfig {
     /// Template from agent id to queue interface, `{agent}` replaced: `PJSIP/{agent}`.
     pub location: String,
     /// Dialplan context of the agents' hints (for `ExtensionState`).
-    pub hint_context: String,
+    pub hint_context: Context,
     /// Context where originated calls are placed.
-    pub originate_context: String,
+    pub originate_context: Context,
     /// Refresh period of summary events (`None`: off).
     pub summary_refresh: Option<Duration>,
 }
@@ -33,8 +34,8 @@ impl Default for PbxConfig {
     fn default() -> Self {
         Self {
             location: "PJSIP/{agent}".into(),
-            hint_context: "default".into(),
-            originate_context: "default".into(),
+            hint_context: Context::parse("default").expect("a valid constant"),
+            originate_context: Context::parse("default").expect("a valid constant"),
             summary_refresh: None,
         }
     }
@@ -50,7 +51,7 @@ pub enum QueueAction {
         /// Agent.
         agent: AgentId,
         /// Member name Asterisk will use.
-        member_name: Option<String>,
+        member_name: Option<MemberName>,
         /// Start paused.
         paused: Option<bool>,
     },
@@ -70,7 +71,7 @@ pub enum QueueAction {
         /// Paused or not.
         paused: bool,
         /// Pause reason.
-        reason: Option<String>,
+        reason: Option<PauseReason>,
     },
     /// Reset statistics of one queue, or all.
     Reset {
@@ -148,8 +149,8 @@ impl PbxHandle {
     pub async fn originate(
         &self,
         src: AgentId,
-        dest: String,
-        caller_id: Option<String>,
+        dest: Destination,
+        caller_id: Option<CallerId>,
     ) -> Result<String, PbxError> {
         let _ = (src, dest, caller_id);
         Err(PbxError::Closed)

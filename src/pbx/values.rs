@@ -1,0 +1,190 @@
+//! Validated free-text values that travel to AMI: [`MemberName`], [`PauseReason`],
+//! [`Destination`], [`CallerId`], [`Context`]. Each has a documented character set and length;
+//! no control character (CR, LF, NUL, tab, Unicode controls) is in any of them, so none can
+//! inject AMI, whatever the encoder does.
+//!
+//! | type | characters | length |
+//! |---|---|---|
+//! | `MemberName` | letters (any script), digits, space, `_ - . ' ( ) @ +` | 1–64 |
+//! | `PauseReason` | letters, digits, space, `_ - . ' ( ) / : + ! ?` | 1–80 |
+//! | `Destination` | ASCII letters, digits, `* # + _ . -` | 1–40 |
+//! | `CallerId` | letters, digits, space, `+ * # _ - . ' ( ) < > " @` | 1–80 |
+//! | `Context` | ASCII letters, digits, `_ - .` | 1–80 |
+//!
+//! Values may not start or end with a space.
+
+use serde::Serialize;
+use std::fmt;
+
+/// Why a value was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// Empty.
+    #[error("{what} must not be empty")]
+    Empty {
+        /// Which value.
+        what: &'static str,
+    },
+    /// Too long.
+    #[error("{what} is longer than {max} characters")]
+    TooLong {
+        /// Which value.
+        what: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// A refused character.
+    #[error("{what} contains a character that is not allowed: {found:?}")]
+    BadChar {
+        /// Which value.
+        what: &'static str,
+        /// The first refused character.
+        found: char,
+    },
+    /// Leading or trailing space.
+    #[error("{what} must not start or end with a space")]
+    Padded {
+        /// Which value.
+        what: &'static str,
+    },
+}
+
+fn check(s: &str, what: &'static str, max: usize, ok: fn(char) -> bool) -> Result<(), ValueError> {
+    if s.is_empty() {
+        return Err(ValueError::Empty { what });
+    }
+    if s.chars().count() > max {
+        return Err(ValueError::TooLong { what, max });
+    }
+    if let Some(found) = s.chars().find(|&c| c.is_control() || !ok(c)) {
+        return Err(ValueError::BadChar { what, found });
+    }
+    if s.starts_with(' ') || s.ends_with(' ') {
+        return Err(ValueError::Padded { what });
+    }
+    Ok(())
+}
+
+macro_rules! value_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr, $ok:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses and validates.
+            pub fn parse(s: &str) -> Result<Self, ValueError> {
+                check(s, $what, $max, $ok)?;
+                Ok(Self(s.to_owned()))
+            }
+
+            /// The value as a string.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.0, f)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = ValueError;
+            fn from_str(s: &str) -> Result<Self, ValueError> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+
+value_type!(
+    /// The member name Asterisk shows for an agent in a queue (`Agent 147`).
+    MemberName,
+    "memberName",
+    64,
+    |c| c.is_alphanumeric() || " _-.'()@+".contains(c)
+);
+
+value_type!(
+    /// Why an agent pauses (`lunch`).
+    PauseReason,
+    "reason",
+    80,
+    |c| c.is_alphanumeric() || " _-.'()/:+!?".contains(c)
+);
+
+value_type!(
+    /// A number or extension to call (`1562830`, `*97`).
+    Destination,
+    "destination",
+    40,
+    |c| c.is_ascii_alphanumeric() || "*#+_.-".contains(c)
+);
+
+value_type!(
+    /// The caller id presented to the remote party (`7012888`, `"Sales" <7012888>`).
+    CallerId,
+    "callerId",
+    80,
+    |c| c.is_alphanumeric() || " +*#_-.'()<>\"@".contains(c)
+);
+
+value_type!(
+    /// A dialplan context (`default`).
+    Context,
+    "context",
+    80,
+    |c| c.is_ascii_alphanumeric() || "_-.".contains(c)
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usual_values_pass() {
+        assert!(MemberName::parse("Agent 147").is_ok());
+        assert!(MemberName::parse("Ana Šarić").is_ok());
+        assert!(PauseReason::parse("lunch: back at 13:00!").is_ok());
+        assert!(Destination::parse("*97").is_ok());
+        assert!(CallerId::parse("\"Sales\" <7012888>").is_ok());
+        assert!(Context::parse("from-internal").is_ok());
+    }
+
+    #[test]
+    fn control_characters_and_padding_are_refused() {
+        for bad in [
+            "a\r\nAction: Originate",
+            "a\nb",
+            "a\0",
+            "a\tb",
+            "a\u{85}b",
+            " a",
+            "a ",
+            "",
+        ] {
+            assert!(MemberName::parse(bad).is_err(), "{bad:?}");
+            assert!(PauseReason::parse(bad).is_err(), "{bad:?}");
+            assert!(CallerId::parse(bad).is_err(), "{bad:?}");
+            assert!(Destination::parse(bad).is_err(), "{bad:?}");
+            assert!(Context::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Destination::parse("Local/1@x").is_err());
+        assert!(Destination::parse(&"1".repeat(41)).is_err());
+    }
+}

@@ -14,6 +14,7 @@
 mod actions;
 pub mod cli;
 pub mod config;
+mod devices;
 mod engine;
 mod events;
 pub mod handle;

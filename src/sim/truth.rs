@@ -69,3 +69,78 @@ pub struct CallTruth {
     /// `waiting`, `ringing`, `talking`, `originating`.
     pub state: String,
 }
+
+/// The snapshot of a running engine.
+pub(crate) fn snapshot(e: &super::engine::Engine) -> SimSnapshot {
+    use super::state::{member_status, Phase};
+    let s = &e.state;
+    let queues = s
+        .queues
+        .iter()
+        .map(|q| QueueTruth {
+            name: q.name.clone(),
+            strategy: q.strategy.clone(),
+            waiting: q
+                .waiting
+                .iter()
+                .filter_map(|c| s.calls.get(c))
+                .map(|c| c.caller.uniqueid.clone())
+                .collect(),
+            completed: q.completed,
+            abandoned: q.abandoned,
+            members: q
+                .members
+                .iter()
+                .map(|m| MemberTruth {
+                    interface: m.interface.clone(),
+                    name: m.name.clone(),
+                    state_interface: m.state_interface.clone(),
+                    dynamic: m.dynamic,
+                    paused: m.paused,
+                    reason: m.reason.clone(),
+                    penalty: m.penalty,
+                    calls_taken: m.calls_taken,
+                    status: member_status(s.device(&m.state_interface)),
+                    in_call: m.in_call,
+                })
+                .collect(),
+        })
+        .collect();
+    let devices = s
+        .devices
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut calls: Vec<CallTruth> = s
+        .calls
+        .values()
+        .map(|c| {
+            let (agent, state) = match &c.phase {
+                Phase::Waiting if c.ringing.is_empty() => (None, "waiting"),
+                Phase::Waiting => (c.ringing.first().map(|r| r.member_name.clone()), "ringing"),
+                Phase::Talking { member_name, .. } => (Some(member_name.clone()), "talking"),
+            };
+            CallTruth {
+                uniqueid: c.caller.uniqueid.clone(),
+                channel: c.caller.name.clone(),
+                caller_number: c.caller.cid_num.clone(),
+                queue: Some(c.queue.clone()),
+                agent,
+                state: state.to_owned(),
+            }
+        })
+        .collect();
+    calls.extend(s.origs.values().map(|o| CallTruth {
+        uniqueid: o.agent.uniqueid.clone(),
+        channel: o.agent.name.clone(),
+        caller_number: o.agent.cid_num.clone(),
+        queue: None,
+        agent: Some(o.device.clone()),
+        state: if o.answered { "talking" } else { "originating" }.to_owned(),
+    }));
+    SimSnapshot {
+        queues,
+        devices,
+        calls,
+    }
+}

@@ -31,6 +31,8 @@ pub struct SimConfig {
     pub answer_delays: BTreeMap<String, Option<Duration>>,
     /// Talk time of answered calls: uniform in this range (simulated time).
     pub talk_time: (Duration, Duration),
+    /// Share of answered calls the agent (rather than the caller) hangs up, 0..=1.
+    pub agent_hangup_share: f64,
     /// Caller patience before abandoning: uniform in this range (simulated time).
     pub patience: (Duration, Duration),
     /// Queue ring timeout per attempt (`timeout` in queues.conf).
@@ -73,6 +75,7 @@ impl SimConfig {
             firehose: 0,
             answer_delays,
             talk_time: (Duration::from_secs(5), Duration::from_secs(60)),
+            agent_hangup_share: 0.7,
             patience: (Duration::from_secs(20), Duration::from_secs(120)),
             ring_timeout: Duration::from_secs(5),
             retry: Duration::from_secs(1),

@@ -80,6 +80,11 @@ pub(crate) enum Job {
     Patience {
         call: u64,
     },
+    /// The `Queue()` application's own timeout (`MAXWAIT`): a ringing member gets
+    /// `AgentRingNoAnswer`, then the caller leaves as abandoned.
+    QueueTimeout {
+        call: u64,
+    },
     Ring {
         call: u64,
         gen: u64,

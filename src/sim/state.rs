@@ -162,6 +162,8 @@ pub(crate) struct Call {
     /// Bumped whenever a ring round ends, so stale timed steps are ignored.
     pub gen: u64,
     pub phase: Phase,
+    /// Talk time once answered, when the caller fixed it (else random).
+    pub talk_time: Option<std::time::Duration>,
 }
 
 /// An originated call: an agent's phone rings, answers, then dials out.

@@ -202,16 +202,32 @@ fn local_caller(
         cid_name: &name,
     };
     e.emit(crate::sim::events::originate_response(&outcome));
-    let patience = data
-        .trim()
+    let timing = traffic::CallerTiming {
+        patience: seconds(data).unwrap_or(e.config.patience.1),
+        max_wait: variable(msg, "MAXWAIT").and_then(seconds),
+        talk: variable(msg, "TALKTIME").and_then(seconds),
+    };
+    tracing::info!(%queue, caller = %num, "caller originated into queue");
+    traffic::join_local_caller(e, one, two, queue, timing);
+}
+
+/// A positive number of seconds (at most a day).
+fn seconds(s: &str) -> Option<Duration> {
+    s.trim()
         .parse::<f64>()
         .ok()
         .filter(|p| p.is_finite() && *p > 0.0)
-        .map_or(e.config.patience.1, |p| {
-            Duration::from_secs_f64(p.min(86_400.0))
-        });
-    tracing::info!(%queue, caller = %num, "caller originated into queue");
-    traffic::join_local_caller(e, one, two, queue, patience);
+        .map(|p| Duration::from_secs_f64(p.min(86_400.0)))
+}
+
+/// The value of channel variable `name` set by the action (`Variable: NAME=value`, several
+/// per line separated by commas; `_`/`__` inheritance prefixes ignored).
+fn variable<'a>(msg: &'a AmiMessage, name: &str) -> Option<&'a str> {
+    msg.get_all("Variable")
+        .flat_map(|v| v.split(','))
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| k.trim().trim_start_matches('_').eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
 }
 
 fn find_channel(e: &Engine, name: &str) -> Option<Channel> {

@@ -61,9 +61,27 @@ pub(crate) fn join_local_caller(
     partner: Channel,
     caller: Channel,
     queue: &str,
-    patience: Duration,
+    timing: CallerTiming,
 ) {
-    join(e, caller, Some(partner), queue, patience);
+    if let Some(id) = join(e, caller, Some(partner), queue, timing.patience) {
+        if let Some(c) = e.state.calls.get_mut(&id) {
+            c.talk_time = timing.talk;
+        }
+        if let Some(wait) = timing.max_wait {
+            e.after(wait, Job::QueueTimeout { call: id });
+        }
+    }
+}
+
+/// Timings of a rig-style caller, from its Originate (`Data`, `MAXWAIT`, `TALKTIME`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallerTiming {
+    /// The caller hangs up after this long if still waiting.
+    pub patience: Duration,
+    /// The `Queue()` timeout.
+    pub max_wait: Option<Duration>,
+    /// Talk time once answered (else random).
+    pub talk: Option<Duration>,
 }
 
 fn join(
@@ -72,7 +90,7 @@ fn join(
     partner: Option<Channel>,
     queue: &str,
     patience: Duration,
-) {
+) -> Option<u64> {
     if caller.state != 6 {
         caller.state = 6;
         e.emit(channel_event("Newstate", &caller));
@@ -82,9 +100,7 @@ fn join(
     }
     let id = e.state.next_id();
     let joined = e.now();
-    let Some(q) = e.state.queue_mut(queue) else {
-        return;
-    };
+    let q = e.state.queue_mut(queue)?;
     q.waiting.push(id);
     let (pos, count) = (q.waiting.len(), q.waiting.len());
     e.state.calls.insert(
@@ -99,6 +115,7 @@ fn join(
             ringing: Vec::new(),
             gen: 0,
             phase: Phase::Waiting,
+            talk_time: None,
         },
     );
     refresh_queue(e, queue);
@@ -112,6 +129,7 @@ fn join(
     e.emit(channel_event("MusicOnHoldStart", &caller).with("Class", "default"));
     e.after(patience, Job::Patience { call: id });
     super::ring::offer(e, id);
+    Some(id)
 }
 
 /// Removes the caller from its queue's line; emits `QueueCallerLeave` (after `before`, which

@@ -11,7 +11,7 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::engine::{Engine, Job};
-pub(crate) use inbound::{hangup_uniqueid, inbound_call, join_local_caller};
+pub(crate) use inbound::{hangup_uniqueid, inbound_call, join_local_caller, CallerTiming};
 pub(crate) use originate::{originate, originate_fail, OriginateRequest};
 pub(crate) use ring::offer_all;
 
@@ -24,6 +24,10 @@ pub(crate) fn run_job(e: &mut Engine, job: Job) {
             super::actions::login_failed(e, session, action_id);
         }
         Job::Patience { call } => inbound::abandon(e, call),
+        Job::QueueTimeout { call } => {
+            ring::cancel_rings(e, call, "NOANSWER");
+            inbound::abandon(e, call);
+        }
         Job::Ring { call, gen } => ring::retry(e, call, gen),
         Job::Answer {
             call,

@@ -342,8 +342,12 @@ pub(crate) fn answer(e: &mut Engine, id: u64, gen: u64, interface: &str) {
         };
     }
     set_device(e, &won.device, INUSE);
-    let talk = random_between(e, e.config.talk_time);
-    let by_agent = rand::Rng::gen_bool(&mut e.rng, 0.7);
+    let fixed = e.state.calls.get(&id).and_then(|c| c.talk_time);
+    let talk = match fixed {
+        Some(t) => t,
+        None => random_between(e, e.config.talk_time),
+    };
+    let by_agent = rand::Rng::gen_bool(&mut e.rng, e.config.agent_hangup_share.clamp(0.0, 1.0));
     e.after(talk, Job::TalkEnd { call: id, by_agent });
     offer_others(e, id);
 }

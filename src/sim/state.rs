@@ -164,6 +164,9 @@ pub(crate) struct Call {
     pub phase: Phase,
     /// Talk time once answered, when the caller fixed it (else random).
     pub talk_time: Option<std::time::Duration>,
+    /// The patience is the caller's whole lifetime (a rig-style `Wait` caller hangs up then,
+    /// even while talking); otherwise it only bounds the wait in the queue.
+    pub lifetime: bool,
 }
 
 /// An originated call: an agent's phone rings, answers, then dials out.

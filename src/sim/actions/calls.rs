@@ -8,7 +8,7 @@ use super::queue::is_true;
 use super::{error, list_complete, list_start, success, with_action_id};
 use crate::ami::message::AmiMessage;
 use crate::sim::engine::Engine;
-use crate::sim::events::{channel_event, push_channel};
+use crate::sim::events::{channel_event, dial, push_channel};
 use crate::sim::state::Channel;
 use crate::sim::traffic::{self, OriginateRequest};
 
@@ -184,10 +184,13 @@ fn local_caller(
     two.created = e.now();
     e.emit(channel_event("Newchannel", &one));
     e.emit(channel_event("Newchannel", &two));
+    let dial_string = base.trim_start_matches("Local/").to_owned();
+    e.emit(dial("DialBegin", None, &one, ("DialString", &dial_string)));
     two.state = 6;
     e.emit(channel_event("Newstate", &two));
     one.state = 6;
     e.emit(channel_event("Newstate", &one));
+    e.emit(dial("DialEnd", None, &one, ("DialStatus", "ANSWER")));
     let outcome = crate::sim::events::OriginateOutcome {
         action_id: msg.action_id(),
         success: true,

@@ -199,7 +199,9 @@ pub(crate) fn cancel_rings(e: &mut Engine, id: u64, status: &str) {
             &r.chan,
             ("DialStatus", status),
         ));
-        e.emit(hangup(&r.chan, if status == "CANCEL" { 26 } else { 19 }));
+        let cause = if status == "CANCEL" { 26 } else { 19 };
+        e.emit(events::hangup_request("HangupRequest", &r.chan, cause));
+        e.emit(hangup(&r.chan, cause));
         set_device(e, &r.device, NOT_INUSE);
     }
 }

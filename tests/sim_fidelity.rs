@@ -20,7 +20,11 @@ mod sim_support;
 
 use pbxis_ws::ami::message::AmiMessage;
 use pbxis_ws::sim::SimConfig;
-use sim_support::{assert_same_keys, assert_same_milestones, recorded, start, Client};
+use std::time::Duration;
+
+use sim_support::{
+    assert_same_keys, assert_same_milestones, recorded, replay, responses, start, Client,
+};
 
 fn caller(queue: &str, number: &str, patience: u32) -> AmiMessage {
     AmiMessage::action("Originate")
@@ -139,4 +143,48 @@ async fn ring_no_answer_abandon_and_queue_timeout_match_06() {
     let rec = recorded("06-abandon-ringnoanswer.txt", "main");
     assert_same_milestones(&c.seen, &rec);
     assert_same_keys(&c.seen, &rec);
+}
+
+/// The recorded rig's names: agents' interfaces `Local/14X@agents/n`, devices `Custom:14X`,
+/// hints in `hints`, the recorded secret.
+fn rig() -> SimConfig {
+    let mut config = SimConfig::quiet();
+    config.secret = "pbxis-secret".to_owned();
+    config.location = "Local/{agent}@agents/n".to_owned();
+    config.device = "Custom:{agent}".to_owned();
+    config.hint_context = "hints".to_owned();
+    config
+}
+
+#[tokio::test(start_paused = true)]
+async fn queue_member_actions_answer_as_recorded_in_03() {
+    let mut config = rig();
+    config.initial_members = false;
+    config.static_members = vec![("q2".to_owned(), "148".to_owned())];
+    let sim = start(config).await;
+    let file = "03-queue-member-actions.txt";
+    let c = replay(sim.addr(), file, "main", Duration::from_secs(2)).await;
+    let rec = recorded(file, "main");
+    assert_eq!(responses(&c.all), responses(&rec));
+    assert_same_keys(&c.all, &rec);
+}
+
+#[tokio::test(start_paused = true)]
+async fn originate_outcomes_match_04() {
+    let sim = start(rig()).await;
+    let file = "04-originate.txt";
+    let c = replay(sim.addr(), file, "main", Duration::from_secs(60)).await;
+    let rec = recorded(file, "main");
+    assert_eq!(responses(&c.all), responses(&rec));
+    let outcomes = |msgs: &[AmiMessage]| -> Vec<(String, String, String)> {
+        msgs.iter()
+            .filter(|m| m.is_event("OriginateResponse"))
+            .map(|m| {
+                let f = |k| m.get(k).unwrap_or("").to_owned();
+                (f("ActionID"), f("Response"), f("Reason"))
+            })
+            .collect()
+    };
+    assert_eq!(outcomes(&c.all), outcomes(&rec));
+    assert_same_keys(&c.all, &rec);
 }

@@ -183,6 +183,7 @@ pub(crate) struct Orig {
     pub application: Option<(String, String)>,
     pub remote: Option<Channel>,
     pub answered: bool,
+    pub talk: Option<std::time::Duration>,
 }
 
 /// Everything the simulator knows.
@@ -204,18 +205,27 @@ impl State {
         let mut state = Self::default();
         for (i, q) in config.queues.iter().enumerate() {
             let strategy = if i % 2 == 0 { "ringall" } else { "rrmemory" };
-            let members = config
-                .agents
+            let member = |a: &String, dynamic: bool| Member {
+                interface: config.interface_of(a),
+                name: if dynamic {
+                    format!("Agent {a}")
+                } else {
+                    format!("Agent {a} (static)")
+                },
+                state_interface: config.device_of(a),
+                dynamic,
+                login_time: now,
+                ..Member::default()
+            };
+            let mut members: Vec<Member> = config
+                .static_members
                 .iter()
-                .map(|a| Member {
-                    interface: config.interface_of(a),
-                    name: format!("Agent {a}"),
-                    state_interface: agent_device(a),
-                    dynamic: true,
-                    login_time: now,
-                    ..Member::default()
-                })
+                .filter(|(sq, _)| sq == q)
+                .map(|(_, a)| member(a, false))
                 .collect();
+            if config.initial_members {
+                members.extend(config.agents.iter().map(|a| member(a, true)));
+            }
             state.queues.push(Queue {
                 name: q.clone(),
                 strategy: strategy.to_owned(),
@@ -237,11 +247,13 @@ impl State {
             }
         }
         for a in &config.agents {
-            state.devices.insert(agent_device(a), NOT_INUSE.to_owned());
+            state
+                .devices
+                .insert(config.device_of(a), NOT_INUSE.to_owned());
             state.hints.push(Hint {
                 exten: a.clone(),
                 context: config.hint_context.clone(),
-                device: agent_device(a),
+                device: config.device_of(a),
             });
         }
         state
@@ -325,11 +337,6 @@ impl State {
 /// app_queue's pseudo device telling whether a member is paused in a queue.
 pub(crate) fn pause_device(queue: &str, interface: &str) -> String {
     format!("Queue:{queue}_pause_{interface}")
-}
-
-/// The device of agent `a` (its hint and default state interface).
-pub(crate) fn agent_device(a: &str) -> String {
-    format!("PJSIP/{a}")
 }
 
 /// Queue member status code of a device state.

@@ -29,6 +29,8 @@ pub struct Client {
     pub pending: VecDeque<AmiMessage>,
     /// Every event received, in order (responses excluded).
     pub seen: Vec<AmiMessage>,
+    /// Every message received, in order (responses included).
+    pub all: Vec<AmiMessage>,
     seq: u64,
     pub timeout: Duration,
 }
@@ -47,6 +49,7 @@ impl Client {
             banner,
             pending: VecDeque::new(),
             seen: Vec::new(),
+            all: Vec::new(),
             seq: 0,
             timeout: Duration::from_secs(600),
         }
@@ -76,6 +79,7 @@ impl Client {
         loop {
             match tokio::time::timeout(self.timeout, self.framed.next()).await {
                 Ok(Some(Ok(AmiFrame::Message(m)))) => {
+                    self.all.push(m.clone());
                     if m.event_name().is_some() {
                         self.seen.push(m.clone());
                     }
@@ -164,6 +168,23 @@ impl Client {
         }
     }
 
+    /// Reads (into `all` and `seen`) until `deadline`; false when the stream ended.
+    pub async fn drain_until(&mut self, deadline: tokio::time::Instant) -> bool {
+        loop {
+            match tokio::time::timeout_at(deadline, self.framed.next()).await {
+                Err(_) => return true,
+                Ok(Some(Ok(AmiFrame::Message(m)))) => {
+                    self.all.push(m.clone());
+                    if m.event_name().is_some() {
+                        self.seen.push(m);
+                    }
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(None) | Ok(Some(Err(_))) => return false,
+            }
+        }
+    }
+
     /// True when the server closed the connection (EOF within the timeout).
     pub async fn closed(&mut self) -> bool {
         loop {
@@ -200,6 +221,57 @@ pub fn recorded(file: &str, conn: &str) -> Vec<AmiMessage> {
     out
 }
 
+/// The actions a client sent on connection `conn` of a recorded scenario, with the second
+/// each was sent at.
+pub fn recorded_actions(file: &str, conn: &str) -> Vec<(f64, AmiMessage)> {
+    let path = format!("{}/tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
+    let data = std::fs::read(&path).expect("fixture");
+    let chunks = transcript::parse(&data).expect("transcript");
+    let mut out = Vec::new();
+    for c in chunks
+        .iter()
+        .filter(|c| c.conn == conn && c.direction == Direction::ClientToServer)
+    {
+        let mut codec = AmiCodec::server();
+        let mut buf = bytes::BytesMut::from(&c.bytes[..]);
+        while let Ok(Some(frame)) = tokio_util::codec::Decoder::decode(&mut codec, &mut buf) {
+            if let AmiFrame::Message(m) = frame {
+                out.push((c.t, m));
+            }
+        }
+    }
+    out
+}
+
+/// Replays the actions of a recorded connection against the simulator at the recorded pace
+/// (on a paused clock the waits cost nothing), then reads for `tail` more; returns the client
+/// with everything it received.
+pub async fn replay(addr: SocketAddr, file: &str, conn: &str, tail: Duration) -> Client {
+    let mut c = Client::connect(addr).await;
+    let actions = recorded_actions(file, conn);
+    let t0 = actions.first().map_or(0.0, |(t, _)| *t);
+    let start = tokio::time::Instant::now();
+    for (t, action) in actions {
+        let at = start + Duration::from_secs_f64((t - t0).max(0.0));
+        if !c.drain_until(at).await {
+            break;
+        }
+        c.send(action).await;
+    }
+    c.drain_until(tokio::time::Instant::now() + tail).await;
+    c
+}
+
+/// `(Response, Message)` of every response, in order.
+pub fn responses(msgs: &[AmiMessage]) -> Vec<(String, Option<String>)> {
+    msgs.iter()
+        .filter_map(|m| {
+            let status = m.response_status()?;
+            Some((status.to_owned(), m.message().map(str::to_owned)))
+        })
+        .collect()
+}
+
 /// Events relevant to a call center (the rest is dialplan noise: `Newexten`, `VarSet`,
 /// `Cdr`, `LocalBridge`, caller-id updates, music on hold, security events).
 pub const RELEVANT: &[&str] = &[
@@ -229,6 +301,18 @@ pub const RELEVANT: &[&str] = &[
     "Hangup",
     "HangupRequest",
     "OriginateResponse",
+    "QueueParams",
+    "QueueMember",
+    "QueueEntry",
+    "QueueStatusComplete",
+    "QueueSummary",
+    "QueueSummaryComplete",
+    "ExtensionStateListComplete",
+    "DeviceStateListComplete",
+    "CoreShowChannel",
+    "CoreShowChannelsComplete",
+    "Status",
+    "StatusComplete",
 ];
 
 /// Queue and agent milestones: their order is the call flow.

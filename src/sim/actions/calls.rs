@@ -41,10 +41,13 @@ pub(crate) fn parse_caller_id(s: &str) -> (Option<String>, Option<String>) {
     (Some(s.to_owned()).filter(|n| !n.is_empty()), None)
 }
 
-fn valid_exten(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | '+'))
+/// Whether `Exten` exists in the simulated dialplan: the agents' extensions, the queues, and
+/// outside numbers (at least five digits, `+` allowed first).
+fn exten_exists(e: &Engine, s: &str) -> bool {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    (digits.len() >= 5 && digits.chars().all(|c| c.is_ascii_digit()))
+        || e.config.agents.iter().any(|a| a == s)
+        || e.state.queue(s).is_some()
 }
 
 /// The agent a channel string dials: `PJSIP/<agent>`, the agent's interface, or
@@ -86,7 +89,7 @@ fn originate(e: &mut Engine, id: u64, msg: &AmiMessage) {
         .get("Application")
         .map(str::trim)
         .filter(|a| !a.is_empty());
-    if application.is_none() && !valid_exten(exten) {
+    if application.is_none() && !exten_exists(e, exten) {
         e.reply(id, error(msg, "Extension does not exist."));
         return;
     }
@@ -139,6 +142,7 @@ fn originate(e: &mut Engine, id: u64, msg: &AmiMessage) {
         cid_name,
         timeout,
         sync,
+        talk: variable(msg, "TALKTIME").and_then(seconds),
     };
     traffic::originate(e, request);
 }

@@ -80,8 +80,7 @@ fn agent_of(e: &Engine, m: &Member) -> Option<String> {
         .agents
         .iter()
         .find(|a| {
-            e.config.interface_of(a) == m.interface
-                || crate::sim::state::agent_device(a) == m.state_interface
+            e.config.interface_of(a) == m.interface || e.config.device_of(a) == m.state_interface
         })
         .cloned()
 }

@@ -23,7 +23,8 @@ use pbxis_ws::sim::SimConfig;
 use std::time::Duration;
 
 use sim_support::{
-    assert_same_keys, assert_same_milestones, recorded, replay, responses, start, Client,
+    assert_same_keys, assert_same_milestones, recorded, replay, replay_with, responses, start,
+    Client,
 };
 
 fn caller(queue: &str, number: &str, patience: u32) -> AmiMessage {
@@ -186,5 +187,71 @@ async fn originate_outcomes_match_04() {
             .collect()
     };
     assert_eq!(outcomes(&c.all), outcomes(&rec));
+    assert_same_keys(&c.all, &rec);
+}
+
+#[tokio::test(start_paused = true)]
+async fn queue_status_and_summary_match_02() {
+    let mut config = rig();
+    config.initial_members = false;
+    config.static_members = vec![("q2".to_owned(), "148".to_owned())];
+    let sim = start(config).await;
+    let mut control = Client::connect(sim.addr()).await;
+    let login = AmiMessage::action("Login")
+        .with("Username", "pbxis")
+        .with("Secret", "pbxis-secret");
+    assert!(control.action(login).await.is_success());
+    for (queue, agent, paused) in [
+        ("q1", "147", false),
+        ("q1", "148", true),
+        ("q1", "149", false),
+        ("q2", "147", false),
+    ] {
+        let add = AmiMessage::action("QueueAdd")
+            .with("Queue", queue)
+            .with("Interface", format!("Local/{agent}@agents/n"))
+            .with("MemberName", format!("Agent {agent}"))
+            .with("StateInterface", format!("Custom:{agent}"))
+            .with("Paused", paused.to_string())
+            .with("Reason", "lunch");
+        assert!(control.action(add).await.is_success());
+    }
+    let file = "02-queue-status.txt";
+    let c = replay(sim.addr(), file, "main", Duration::from_secs(1)).await;
+    let rec = recorded(file, "main");
+    assert_eq!(responses(&c.all), responses(&rec));
+    assert_same_milestones(&c.seen, &rec);
+    assert_same_keys(&c.all, &rec);
+    let counts = |msgs: &[AmiMessage]| -> Vec<String> {
+        msgs.iter()
+            .filter(|m| m.get("EventList") == Some("Complete"))
+            .map(|m| m.get("ListItems").unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(counts(&c.all), counts(&rec));
+}
+
+#[tokio::test(start_paused = true)]
+async fn misc_actions_and_event_masks_match_07() {
+    let sim = start(rig()).await;
+    let file = "07-misc-actions.txt";
+    // The recorded channel `Local/q1@callers-0000001c;1` is the first caller's `;1` half.
+    let rewrite = |a: &mut AmiMessage, got: &[AmiMessage]| {
+        if a.get("Channel").is_some_and(|c| c.ends_with("0000001c;1")) {
+            let first = got
+                .iter()
+                .find(|m| {
+                    m.is_event("Newchannel") && m.get("Channel").is_some_and(|c| c.ends_with(";1"))
+                })
+                .and_then(|m| m.get("Channel"))
+                .unwrap_or("")
+                .to_owned();
+            a.set("Channel", &first);
+        }
+    };
+    let c = replay_with(sim.addr(), file, "main", Duration::from_secs(1), rewrite).await;
+    let rec = recorded(file, "main");
+    assert_eq!(responses(&c.all), responses(&rec));
+    assert_same_milestones(&c.seen, &rec);
     assert_same_keys(&c.all, &rec);
 }

@@ -30,6 +30,8 @@ pub(crate) struct Channel {
     /// Simulated second it was created.
     pub created: f64,
     pub bridge: String,
+    /// Channel variables set by the Originate (bounded).
+    pub vars: Vec<(String, String)>,
 }
 
 /// Text of a channel state code.

@@ -247,15 +247,28 @@ pub fn recorded_actions(file: &str, conn: &str) -> Vec<(f64, AmiMessage)> {
 /// (on a paused clock the waits cost nothing), then reads for `tail` more; returns the client
 /// with everything it received.
 pub async fn replay(addr: SocketAddr, file: &str, conn: &str, tail: Duration) -> Client {
+    replay_with(addr, file, conn, tail, |_, _| {}).await
+}
+
+/// [`replay`], with `rewrite` adjusting each action (given everything received so far) before
+/// it is sent, e.g. to name a channel the simulator created.
+pub async fn replay_with(
+    addr: SocketAddr,
+    file: &str,
+    conn: &str,
+    tail: Duration,
+    rewrite: impl Fn(&mut AmiMessage, &[AmiMessage]),
+) -> Client {
     let mut c = Client::connect(addr).await;
     let actions = recorded_actions(file, conn);
     let t0 = actions.first().map_or(0.0, |(t, _)| *t);
     let start = tokio::time::Instant::now();
-    for (t, action) in actions {
+    for (t, mut action) in actions {
         let at = start + Duration::from_secs_f64((t - t0).max(0.0));
         if !c.drain_until(at).await {
             break;
         }
+        rewrite(&mut action, &c.all);
         c.send(action).await;
     }
     c.drain_until(tokio::time::Instant::now() + tail).await;

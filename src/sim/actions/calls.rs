@@ -181,6 +181,7 @@ fn local_caller(
         },
         created: 0.0,
         bridge: String::new(),
+        vars: variables(msg),
     };
     let mut one = mk("1", &u1, 0, 1);
     let mut two = mk("2", &u2, 4, 1);
@@ -235,6 +236,32 @@ fn variable<'a>(msg: &'a AmiMessage, name: &str) -> Option<&'a str> {
         .filter_map(|kv| kv.split_once('='))
         .find(|(k, _)| k.trim().trim_start_matches('_').eq_ignore_ascii_case(name))
         .map(|(_, v)| v)
+}
+
+/// At most this many variables are kept per channel.
+const MAX_VARS: usize = 32;
+
+/// Every `NAME=value` of the action's `Variable` fields (inheritance prefixes dropped).
+fn variables(msg: &AmiMessage) -> Vec<(String, String)> {
+    msg.get_all("Variable")
+        .flat_map(|v| v.split(','))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.trim().trim_start_matches('_').to_owned(), v.to_owned()))
+        .take(MAX_VARS)
+        .collect()
+}
+
+/// The value of a channel variable or function, `(null)` when unset (as `Status` shows it).
+pub(crate) fn channel_var(c: &Channel, name: &str) -> String {
+    match name {
+        "CALLERID(num)" => return c.cid_num.clone(),
+        "CALLERID(name)" => return c.cid_name.clone(),
+        _ => {}
+    }
+    c.vars
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or_else(|| "(null)".to_owned(), |(_, v)| v.clone())
 }
 
 fn find_channel(e: &Engine, name: &str) -> Option<Channel> {
@@ -347,6 +374,12 @@ fn status(e: &mut Engine, id: u64, msg: &AmiMessage) {
             .with("Callgroup", "0")
             .with("Pickupgroup", "0")
             .with("Seconds", ((now - c.created).max(0.0) as u64).to_string());
+        let mut m = m;
+        for name in msg.get("Variables").unwrap_or("").split(',').map(str::trim) {
+            if !name.is_empty() {
+                m.push("Variable", &format!("{name}={}", channel_var(c, name)));
+            }
+        }
         e.reply(id, with_action_id(m, msg));
     }
     let done = list_complete(msg, "StatusComplete", n).with("Items", n.to_string());

@@ -47,6 +47,7 @@ pub(crate) fn inbound_call(
         app_data: queue.to_owned(),
         created: e.now(),
         bridge: String::new(),
+        vars: Vec::new(),
     };
     e.emit(channel_event("Newchannel", &caller));
     let patience = random_between(e, e.config.patience);

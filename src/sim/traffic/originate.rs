@@ -51,6 +51,7 @@ pub(crate) fn originate(e: &mut Engine, r: OriginateRequest) {
         app_data: "(Outgoing Line)".to_owned(),
         created: e.now(),
         bridge: String::new(),
+        vars: Vec::new(),
     };
     e.emit(channel_event("Newchannel", &chan));
     if let Some(num) = &r.cid_num {
@@ -159,6 +160,7 @@ pub(crate) fn answered(e: &mut Engine, id: u64) {
         app_data: "(Outgoing Line)".to_owned(),
         created: e.now(),
         bridge: String::new(),
+        vars: Vec::new(),
     };
     e.emit(channel_event("Newchannel", &remote));
     let dial_string = format!("trunk/{}", o.exten);

@@ -111,6 +111,7 @@ fn ring_member(e: &mut Engine, id: u64, m: &Member) {
         app_data: "(Outgoing Line)".to_owned(),
         created: e.now(),
         bridge: String::new(),
+        vars: Vec::new(),
     };
     e.emit(channel_event("Newchannel", &chan));
     e.emit(agent_event(

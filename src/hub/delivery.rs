@@ -73,6 +73,12 @@ impl Delivery {
     pub fn same_bytes(&self, other: &Delivery) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
+
+    /// How many holders (tickets' buffers, streams) share these bytes now: diagnostics, and
+    /// proof in tests that a dropped ticket released its events.
+    pub fn holders(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
 }
 
 /// The object without its leading `"type"` member. Events serialize with `type` first, so this

@@ -1,0 +1,2 @@
+//! Wallboard summary events (`queueSummary`, `memberSummary`), built from `QueueStatus` and
+//! `QueueSummary` answers every `summary_refresh`.

@@ -188,6 +188,11 @@ impl State {
         let (Some(agent), Some(remote)) = (self.queue_agent(msg), Self::queue_caller(msg)) else {
             return;
         };
+        if let Some(leg) = field(msg, "DestUniqueid") {
+            if msg.is_event("AgentConnect") && self.answered.len() < MAX_TRACKED {
+                self.answered.insert(leg.to_owned(), remote.to_owned());
+            }
+        }
         let call = Call {
             remote: remote.to_owned(),
             leg: field(msg, "DestUniqueid").map(str::to_owned),
@@ -214,6 +219,9 @@ impl State {
     }
 
     pub(super) fn agent_dropped(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
+        if let Some(leg) = field(msg, "DestUniqueid") {
+            self.answered.remove(leg);
+        }
         self.end_queue_call(msg, out);
     }
 
@@ -224,9 +232,15 @@ impl State {
         let Some(queue) = field(msg, "Queue").and_then(|q| QueueName::parse(q).ok()) else {
             return;
         };
+        let answered = field(msg, "DestUniqueid").and_then(|leg| self.answered.remove(leg));
+        let unique_id = field(msg, "Uniqueid")
+            .map(str::to_owned)
+            .or(answered)
+            .or_else(|| field(msg, "DestLinkedid").map(str::to_owned))
+            .unwrap_or_default();
         out.push(Event::AgentComplete {
             agent,
-            unique_id: Self::queue_caller(msg).unwrap_or_default().to_owned(),
+            unique_id,
             talk_time: codes::uint(msg.get("TalkTime")),
             hold_time: codes::uint(msg.get("HoldTime")),
             queue,
@@ -265,11 +279,12 @@ impl State {
             self.start_call(&agent, call, out);
         }
         if let Some(agent) = from {
+            let own = codes::name(msg.get("CallerIDName"));
             let call = Call {
                 remote: dest_uid.to_owned(),
                 leg: Some(uid.to_owned()),
                 number: codes::number(msg.get("DestCallerIDNum")),
-                name: codes::name(msg.get("DestCallerIDName")),
+                name: codes::name(msg.get("DestCallerIDName")).filter(|n| Some(n) != own.as_ref()),
                 queue: None,
             };
             self.start_call(&agent, call, out);
@@ -326,7 +341,7 @@ impl State {
                     remote: b.uid.clone(),
                     leg: Some(a.uid.clone()),
                     number: b.number.clone(),
-                    name: b.name.clone(),
+                    name: b.name.clone().filter(|n| Some(n) != a.name.as_ref()),
                     queue: self.callers.get(&b.uid).cloned(),
                 };
                 self.start_call(agent, call, out);

@@ -129,6 +129,9 @@ pub struct State {
     pub(super) bridges: Bridges,
     /// Agents with calls in progress.
     pub(super) busy: BTreeSet<AgentId>,
+    /// Answered queue calls: the agent leg's uniqueid → the caller's (for `AgentComplete`,
+    /// which may come after the caller channel is gone and then lacks its fields).
+    pub(super) answered: HashMap<String, String>,
     /// Pending originates: action id → src agent.
     pub(super) originates: HashMap<String, AgentId>,
 }
@@ -150,6 +153,7 @@ impl State {
             callers: HashMap::new(),
             bridges: Bridges::default(),
             busy: BTreeSet::new(),
+            answered: HashMap::new(),
             originates: HashMap::new(),
         }
     }
@@ -375,11 +379,11 @@ impl State {
                 status: MemberStatus::LoggedOff,
                 reason: None,
             });
-            self.refresh_name(&agent, out);
         }
     }
 
-    /// Publishes `agentName` when the derived name changed (a name is never withdrawn).
+    /// Publishes `agentName` when the derived name changed. A name is never withdrawn, and a
+    /// log-off does not rename the agent.
     fn refresh_name(&mut self, agent: &AgentId, out: &mut Vec<Event>) {
         let Some(a) = self.agents.get_mut(agent) else {
             return;

@@ -34,7 +34,9 @@ fn decode_all(codec: &mut AmiCodec, buf: &mut BytesMut) -> Vec<AmiMessage> {
 
 /// Replays one transcript through a model; returns every published event in order.
 fn replay(name: &str) -> Vec<Event> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     let data = std::fs::read(&path).unwrap();
     let chunks = transcript::parse(&data).unwrap();
     let mut state = rig_state();
@@ -46,7 +48,9 @@ fn replay(name: &str) -> Vec<Event> {
         if chunk.direction == Direction::ClientToServer {
             sbuf.extend_from_slice(&chunk.bytes);
             for action in decode_all(&mut srv, &mut sbuf) {
-                let Some(id) = action.action_id() else { continue };
+                let Some(id) = action.action_id() else {
+                    continue;
+                };
                 ours.insert(id.to_owned());
                 let originate = action.action_name() == Some("Originate");
                 let agent = action

@@ -166,7 +166,11 @@ impl State {
             .cloned()
             .collect();
         for agent in hit {
-            self.end_calls(&agent, |c| c.remote == uid || c.leg.as_deref() == Some(uid), out);
+            self.end_calls(
+                &agent,
+                |c| c.remote == uid || c.leg.as_deref() == Some(uid),
+                out,
+            );
         }
     }
 
@@ -358,7 +362,11 @@ impl State {
         for other in &rest {
             if let Some(agent) = &other.agent {
                 let leg = other.uid.clone();
-                self.end_calls(agent, |c| c.remote == uid && c.leg.as_ref() == Some(&leg), out);
+                self.end_calls(
+                    agent,
+                    |c| c.remote == uid && c.leg.as_ref() == Some(&leg),
+                    out,
+                );
             }
         }
         if let Some(agent) = field(msg, "Channel").and_then(|c| self.location.agent_of_channel(c)) {
@@ -393,7 +401,11 @@ impl State {
                 msg.get(&format!("CallerID{n}"))
                     .or_else(|| msg.get(&format!("CallerIDNum{n}"))),
             );
-            (ch.and_then(|c| self.location.agent_of_channel(c)), uid.map(str::to_owned), num)
+            (
+                ch.and_then(|c| self.location.agent_of_channel(c)),
+                uid.map(str::to_owned),
+                num,
+            )
         };
         let sides = [side("1"), side("2")];
         for (i, (agent, uid, _)) in sides.iter().enumerate() {

@@ -12,8 +12,11 @@
 //! - [`snapshot`]: the subscriber view, snapshots, and the difference between two views.
 //! - [`sync`]: the rebuild from list actions.
 //! - [`summary`]: wallboard summary events.
+//! - [`actions`]: the AMI actions of commands, and queue status reports.
+//! - `task`: the loop that owns the model.
 //! - [`service`]: the task that owns the model, and its cloneable [`service::PbxHandle`].
 
+pub mod actions;
 pub mod calls;
 pub mod codes;
 pub mod event;
@@ -24,6 +27,7 @@ pub mod snapshot;
 pub mod state;
 pub mod summary;
 pub mod sync;
+mod task;
 pub mod values;
 
 pub use event::{DeviceStatus, Event, Filter, MemberStatus};

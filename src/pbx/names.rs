@@ -118,9 +118,16 @@ mod tests {
         assert_eq!(l.interface(&a("147")), "PJSIP/147");
         assert_eq!(l.agent_of_interface("PJSIP/147"), Some(a("147")));
         assert_eq!(l.agent_of_channel("PJSIP/147-0000002a"), Some(a("147")));
-        assert_eq!(l.agent_of_channel("PJSIP/agent-07-0000002a"), Some(a("agent-07")));
+        assert_eq!(
+            l.agent_of_channel("PJSIP/agent-07-0000002a"),
+            Some(a("agent-07"))
+        );
         assert_eq!(l.agent_of_channel("SIP/147-0000002a"), None);
-        assert_eq!(l.agent_of_channel("PJSIP/147"), None, "a device is no channel");
+        assert_eq!(
+            l.agent_of_channel("PJSIP/147"),
+            None,
+            "a device is no channel"
+        );
         assert_eq!(l.agent_of_interface("PJSIP/trunk/x"), None);
         assert!(!l.is_local());
     }
@@ -135,7 +142,10 @@ mod tests {
         assert_eq!(l.agent_of_interface("Local/147@agents"), Some(a("147")));
         let ch = "Local/147@agents-00000012;1";
         assert_eq!(l.agent_of_channel(ch), Some(a("147")));
-        assert_eq!(l.agent_of_channel("Local/147@agents-00000012;2"), Some(a("147")));
+        assert_eq!(
+            l.agent_of_channel("Local/147@agents-00000012;2"),
+            Some(a("147"))
+        );
         assert_eq!(l.agent_of_channel("Local/q1@callers-00000012;2"), None);
         assert_eq!(l.agent_of_channel("Local/147@nosuchctx-00000007;1"), None);
         assert!(l.is_local());
@@ -151,7 +161,13 @@ mod tests {
 
     #[test]
     fn bad_templates_are_refused() {
-        for bad in ["PJSIP/147", "{agent}", "PJSIP/{agent}{agent}", "PJSIP/{agent}\r\n", "/{agent}"] {
+        for bad in [
+            "PJSIP/147",
+            "{agent}",
+            "PJSIP/{agent}{agent}",
+            "PJSIP/{agent}\r\n",
+            "/{agent}",
+        ] {
             assert!(Location::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -200,8 +200,12 @@ impl State {
             "QueueCallerJoin" | "Join" => self.caller_join(msg, &mut out),
             "QueueCallerLeave" | "Leave" => self.caller_leave(msg, &mut out),
             "QueueCallerAbandon" => self.caller_abandon(msg, &mut out),
-            "QueueMemberAdded" | "QueueMemberStatus" | "QueueMemberPause"
-            | "QueueMemberPaused" | "QueueMemberPenalty" | "QueueMemberRinginuse"
+            "QueueMemberAdded"
+            | "QueueMemberStatus"
+            | "QueueMemberPause"
+            | "QueueMemberPaused"
+            | "QueueMemberPenalty"
+            | "QueueMemberRinginuse"
             | "QueueMember" => self.member_update(msg, &mut out),
             "QueueMemberRemoved" => self.member_removed(msg, &mut out),
             "QueueParams" => self.queue_params(msg, &mut out),
@@ -445,12 +449,10 @@ impl State {
         };
         let agent = match self.state_interfaces.get(device) {
             Some(a) => a.clone(),
-            None if !self.location.is_local() => {
-                match self.location.agent_of_interface(device) {
-                    Some(a) if self.agents.contains_key(&a) => a,
-                    _ => return,
-                }
-            }
+            None if !self.location.is_local() => match self.location.agent_of_interface(device) {
+                Some(a) if self.agents.contains_key(&a) => a,
+                _ => return,
+            },
             None => return,
         };
         let status = codes::device_from_name(msg.get("State").unwrap_or(""));
@@ -464,7 +466,10 @@ impl State {
         let Some(agent) = self.originates.remove(id) else {
             return;
         };
-        if !msg.get("Response").is_some_and(|r| r.eq_ignore_ascii_case("Success")) {
+        if !msg
+            .get("Response")
+            .is_some_and(|r| r.eq_ignore_ascii_case("Success"))
+        {
             out.push(Event::OriginateFailed {
                 agent,
                 action_id: id.to_owned(),

@@ -111,6 +111,15 @@ fn phone_event(agent: &AgentId, s: Shown) -> Event {
 }
 
 impl State {
+    /// The agent a channel belongs to: its name through the template, for an agent the model
+    /// knows (a queue member or a hint in the hint context). A trunk whose name happens to fit
+    /// the template (`PJSIP/provider-0000002a`) is no agent.
+    pub(super) fn channel_agent(&self, channel: &str) -> Option<AgentId> {
+        self.location
+            .agent_of_channel(channel)
+            .filter(|a| self.agents.contains_key(a))
+    }
+
     /// Adds or refreshes a call of `agent` (same remote party: updated in place, queue kept).
     pub(super) fn start_call(&mut self, agent: &AgentId, call: Call, out: &mut Vec<Event>) {
         let Some(a) = self.agent_mut(agent) else {
@@ -179,7 +188,7 @@ impl State {
     fn queue_agent(&self, msg: &AmiMessage) -> Option<AgentId> {
         field(msg, "Interface")
             .and_then(|i| self.location.agent_of_interface(i))
-            .or_else(|| field(msg, "DestChannel").and_then(|c| self.location.agent_of_channel(c)))
+            .or_else(|| field(msg, "DestChannel").and_then(|c| self.channel_agent(c)))
     }
 
     /// The caller of an `Agent*` event: its `Uniqueid`, else (AgentComplete after the caller
@@ -267,8 +276,8 @@ impl State {
         else {
             return;
         };
-        let from = self.location.agent_of_channel(ch);
-        let to = self.location.agent_of_channel(dest);
+        let from = self.channel_agent(ch);
+        let to = self.channel_agent(dest);
         if from == to {
             return;
         }
@@ -305,7 +314,7 @@ impl State {
             return;
         };
         for (ch, leg, remote) in [("DestChannel", dest_uid, uid), ("Channel", uid, dest_uid)] {
-            if let Some(agent) = field(msg, ch).and_then(|c| self.location.agent_of_channel(c)) {
+            if let Some(agent) = field(msg, ch).and_then(|c| self.channel_agent(c)) {
                 self.end_calls(
                     &agent,
                     |c| c.remote == remote && c.leg.as_deref() == Some(leg),
@@ -327,7 +336,7 @@ impl State {
             uid: uid.to_owned(),
             number: codes::number(msg.get("CallerIDNum")),
             name: codes::name(msg.get("CallerIDName")),
-            agent: field(msg, "Channel").and_then(|c| self.location.agent_of_channel(c)),
+            agent: field(msg, "Channel").and_then(|c| self.channel_agent(c)),
         };
         self.bridges.enter(bridge, leg);
         self.connect_bridge(bridge, out);
@@ -369,7 +378,7 @@ impl State {
                 );
             }
         }
-        if let Some(agent) = field(msg, "Channel").and_then(|c| self.location.agent_of_channel(c)) {
+        if let Some(agent) = field(msg, "Channel").and_then(|c| self.channel_agent(c)) {
             let remotes: Vec<String> = rest.into_iter().map(|l| l.uid).collect();
             self.end_calls(
                 &agent,
@@ -402,7 +411,7 @@ impl State {
                     .or_else(|| msg.get(&format!("CallerIDNum{n}"))),
             );
             (
-                ch.and_then(|c| self.location.agent_of_channel(c)),
+                ch.and_then(|c| self.channel_agent(c)),
                 uid.map(str::to_owned),
                 num,
             )

@@ -89,7 +89,7 @@ fn channels(state: &mut State, items: &[AmiMessage], out: &mut Vec<Event>) {
         let Some(uid) = field(item, "Uniqueid") else {
             continue;
         };
-        let agent = field(item, "Channel").and_then(|c| state.location.agent_of_channel(c));
+        let agent = field(item, "Channel").and_then(|c| state.channel_agent(c));
         match field(item, "BridgeId").or_else(|| field(item, "BridgeID")) {
             Some(bridge) => {
                 let leg = Leg {

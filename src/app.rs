@@ -142,6 +142,7 @@ fn hub_config(settings: &Settings) -> HubConfig {
         max_tickets: settings.limits.max_tickets,
         max_tickets_per_owner: settings.limits.max_tickets_per_owner,
         max_pending: settings.limits.max_pending_events,
+        ..HubConfig::default()
     }
 }
 

@@ -20,25 +20,6 @@ fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<Prin
     Ok(state.auth().authorize(headers, scope)?)
 }
 
-fn check_agent(principal: &Principal, agent: &AgentId) -> Result<(), ApiError> {
-    if principal.allows_agent(agent) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "this API key may not use agent {agent}"
-        )))
-    }
-}
-
-fn check_queue(principal: &Principal, queue: &QueueName) -> Result<(), ApiError> {
-    if principal.allows_queue(queue) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "this API key may not use queue {queue}"
-        )))
-    }
-}
 
 /// `GET /queue/status[?queue=q]`: the seed's JSON shape, one object per queue (an object for
 /// one queue, an array for all); 404 for an unknown queue. Scope `events`; a key restricted to
@@ -51,9 +32,7 @@ pub async fn queue_status(
     let principal = authorize(&state, &headers, Scope::Events)?;
     let queue = params.optional("queue", QueueName::parse)?;
     params.finish()?;
-    if let Some(queue) = &queue {
-        check_queue(&principal, queue)?;
-    }
+    principal.check_queues(&queue)?;
     let reports = state.pbx().queue_status(queue.clone()).await?;
     let visible = reports
         .into_iter()
@@ -98,21 +77,10 @@ pub async fn queue_action(
         QueueAction::Add { queue, agent, .. }
         | QueueAction::Remove { queue, agent }
         | QueueAction::Pause { queue, agent, .. } => {
-            check_queue(&principal, queue)?;
-            check_agent(&principal, agent)?;
+            principal.check_queues([queue])?;
+            principal.check_agents([agent])?;
         }
-        QueueAction::Reset { queue: Some(queue) } => check_queue(&principal, queue)?,
-        QueueAction::Reset { queue: None } => {
-            let all = state.pbx().queue_status(None).await?;
-            if all
-                .iter()
-                .any(|r| QueueName::parse(&r.queue).map_or(true, |q| !principal.allows_queue(&q)))
-            {
-                return Err(ApiError::Forbidden(
-                    "this API key may not reset every queue; name one".into(),
-                ));
-            }
-        }
+        QueueAction::Reset { queue } => principal.check_queue(queue.as_ref())?,
     }
     let message = state.pbx().queue_action(action).await?;
     Ok(Json(json!({ "message": message })).into_response())
@@ -163,7 +131,7 @@ pub async fn originate(
     let dest = Destination::parse(&dest).map_err(|e| ApiError::param("dest", e))?;
     let caller_id = params.optional("callerId", CallerId::parse)?;
     params.finish()?;
-    check_agent(&principal, &src)?;
+    principal.check_agents([&src])?;
     let action_id = state.pbx().originate(src, dest, caller_id).await?;
     Ok(Json(action_id).into_response())
 }
@@ -182,12 +150,8 @@ pub async fn ticket(
     let queues = params.list("queues", limits.max_queues_per_ticket, QueueName::parse)?;
     let summary = params.optional_bool("summaryEvents")?.unwrap_or(false);
     params.finish()?;
-    for agent in &agents {
-        check_agent(&principal, agent)?;
-    }
-    for queue in &queues {
-        check_queue(&principal, queue)?;
-    }
+    principal.check_agents(&agents)?;
+    principal.check_queues(&queues)?;
     let mut filter = Filter::new(agents, queues);
     filter.summary = summary;
     let hub = state.hub().clone();
@@ -198,7 +162,7 @@ pub async fn ticket(
             hub.create_ticket(filter, snapshot, owner.as_deref())
         })
         .await??;
-    Ok(Json(ticket.to_string()).into_response())
+    Ok(Json(ticket.as_str()).into_response())
 }
 
 /// `POST /stop`: stops the service gracefully (every stream gets its closing event, AMI logs

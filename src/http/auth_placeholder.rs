@@ -57,6 +57,24 @@ impl Principal {
     pub fn allows_queue(&self, _queue: &QueueName) -> bool {
         true
     }
+    /// Every agent allowed.
+    pub fn check_agents<'a>(
+        &self,
+        _agents: impl IntoIterator<Item = &'a AgentId>,
+    ) -> Result<(), AuthError> {
+        Ok(())
+    }
+    /// Every queue allowed.
+    pub fn check_queues<'a>(
+        &self,
+        _queues: impl IntoIterator<Item = &'a QueueName>,
+    ) -> Result<(), AuthError> {
+        Ok(())
+    }
+    /// The queue (or all) allowed.
+    pub fn check_queue(&self, _queue: Option<&QueueName>) -> Result<(), AuthError> {
+        Ok(())
+    }
 }
 
 /// A refusal.

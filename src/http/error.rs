@@ -141,8 +141,7 @@ impl From<HubError> for ApiError {
         match e {
             HubError::UnknownTicket => ApiError::NotFound("unknown or expired ticket".into()),
             HubError::TooManyTickets => ApiError::TooMany(e.to_string()),
-            #[allow(unreachable_patterns)]
-            other => ApiError::Internal(other.to_string()),
+            HubError::ShuttingDown | HubError::Entropy => ApiError::Unavailable(e.to_string()),
         }
     }
 }

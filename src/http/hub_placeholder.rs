@@ -16,6 +16,8 @@ pub struct HubConfig {
     pub max_tickets_per_owner: usize,
     /// Events pending per ticket.
     pub max_pending: usize,
+    /// Sweeper period.
+    pub sweep_interval: Duration,
 }
 
 /// Tickets and fan-out.
@@ -48,6 +50,12 @@ pub enum HubError {
     /// Too many tickets.
     #[error("too many tickets")]
     TooManyTickets,
+    /// Shutting down.
+    #[error("the service is shutting down")]
+    ShuttingDown,
+    /// No randomness.
+    #[error("cannot issue a ticket right now")]
+    Entropy,
 }
 
 /// One serialized event.

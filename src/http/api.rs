@@ -20,7 +20,6 @@ fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<Prin
     Ok(state.auth().authorize(headers, scope)?)
 }
 
-
 /// `GET /queue/status[?queue=q]`: the seed's JSON shape, one object per queue (an object for
 /// one queue, an array for all); 404 for an unknown queue. Scope `events`; a key restricted to
 /// some queues sees only those.
@@ -187,7 +186,8 @@ pub async fn health(
 }
 
 /// `GET /ready`: 200 when connected to Asterisk and the model is built, else 503; the body says
-/// `{"ready":..,"connected":..,"tickets":..}`. Scope `admin`.
+/// `{"ready":..,"connected":..,"tickets":..,"streams":..}` (live tickets, open streams).
+/// Scope `admin`.
 pub async fn ready(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -203,6 +203,7 @@ pub async fn ready(
         "ready": link.ready,
         "connected": link.connected,
         "tickets": state.hub().ticket_count(),
+        "streams": state.streams().total(),
     });
     Ok((status, Json(body)).into_response())
 }

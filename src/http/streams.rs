@@ -8,6 +8,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::error::ApiError;
@@ -36,6 +37,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 pub struct StreamLimiter {
     max: usize,
     open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    total: Arc<AtomicUsize>,
 }
 
 /// One open stream; dropping it frees its place.
@@ -43,6 +45,7 @@ pub struct StreamLimiter {
 pub struct StreamPermit {
     addr: Option<IpAddr>,
     open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    total: Arc<AtomicUsize>,
 }
 
 impl StreamLimiter {
@@ -51,16 +54,14 @@ impl StreamLimiter {
         Self {
             max,
             open: Arc::default(),
+            total: Arc::default(),
         }
     }
 
     /// Takes a place for a stream from `addr`, or refuses with 429.
     pub fn acquire(&self, addr: ClientAddr) -> Result<StreamPermit, ApiError> {
         let Some(ip) = addr.0 else {
-            return Ok(StreamPermit {
-                addr: None,
-                open: self.open.clone(),
-            });
+            return Ok(self.permit(None));
         };
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         let count = open.entry(ip).or_insert(0);
@@ -74,10 +75,21 @@ impl StreamLimiter {
             )));
         }
         *count += 1;
-        Ok(StreamPermit {
-            addr: Some(ip),
+        Ok(self.permit(Some(ip)))
+    }
+
+    fn permit(&self, addr: Option<IpAddr>) -> StreamPermit {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        StreamPermit {
+            addr,
             open: self.open.clone(),
-        })
+            total: self.total.clone(),
+        }
+    }
+
+    /// Open streams in total.
+    pub fn total(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
     }
 
     /// Open streams from `ip` right now.
@@ -89,6 +101,7 @@ impl StreamLimiter {
 
 impl Drop for StreamPermit {
     fn drop(&mut self) {
+        self.total.fetch_sub(1, Ordering::Relaxed);
         let Some(ip) = self.addr else { return };
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(count) = open.get_mut(&ip) {
@@ -134,7 +147,9 @@ mod tests {
         drop(p1);
         assert_eq!(limiter.open_from([10, 0, 0, 1].into()), 1);
         let _p3 = limiter.acquire(a).unwrap();
+        assert_eq!(limiter.total(), 3);
         assert!(limiter.acquire(ClientAddr(None)).is_ok());
+        assert_eq!(limiter.total(), 3);
     }
 
     #[test]

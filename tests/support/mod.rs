@@ -85,6 +85,26 @@ impl TestApp {
 
     /// Live tickets, from `GET /ready`.
     pub async fn ticket_count(&self) -> u64 {
+        self.ready_figure("tickets").await
+    }
+
+    /// Open streams, from `GET /ready`.
+    pub async fn stream_count(&self) -> u64 {
+        self.ready_figure("streams").await
+    }
+
+    /// Waits until `GET /ready` shows `want` open streams.
+    pub async fn wait_streams(&self, want: u64) {
+        tokio::time::timeout(PATIENCE, async {
+            while self.stream_count().await != want {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("streams attach");
+    }
+
+    async fn ready_figure(&self, key: &str) -> u64 {
         let body: Value = self
             .http
             .get(self.url("/ready"))
@@ -94,7 +114,7 @@ impl TestApp {
             .json()
             .await
             .unwrap();
-        body["tickets"].as_u64().unwrap()
+        body[key].as_u64().unwrap()
     }
 
     /// `POST /ticket` with a JSON body; the ticket.
@@ -112,13 +132,25 @@ impl TestApp {
 
     /// A POST with a query string; (status, JSON body).
     pub async fn post_query(&self, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
-        let r = self.http.post(self.url(path)).query(query).send().await.unwrap();
+        let r = self
+            .http
+            .post(self.url(path))
+            .query(query)
+            .send()
+            .await
+            .unwrap();
         status_json(r).await
     }
 
     /// A POST with a JSON body; (status, JSON body).
     pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self.http.post(self.url(path)).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         status_json(r).await
     }
 

@@ -10,8 +10,8 @@
 
   const params = pageParams(['agent', 'queues']);
   const base = { baseUrl: serviceBase() };
-  const me = { id: params.agent[0], name: null, ext: 'unknown', extSince: Date.now(), call: null,
-    members: new Map(params.queues.map((q) => [q, { status: 'loggedoff', reason: null }])) };
+  const me = { id: params.agent[0], name: null, ext: 'pending', extSince: Date.now(), call: null,
+    members: new Map(params.queues.map((q) => [q, { status: 'pending', reason: null }])) };
   const rows = new Map();
   const originated = new Map();
 
@@ -27,8 +27,8 @@
 
   function drawSince() {
     const label = statusInfo(me.ext).label;
-    document.getElementById('me-since').textContent =
-      label + ' for ' + duration((Date.now() - me.extSince) / 1000);
+    document.getElementById('me-since').textContent = me.ext === 'pending' ? ''
+      : label + ' for ' + duration((Date.now() - me.extSince) / 1000);
     const timer = document.querySelector('#current-call .call-time');
     if (timer && me.call) timer.textContent = duration((Date.now() - me.call.since) / 1000);
   }
@@ -53,7 +53,9 @@
     const row = rows.get(q);
     row.dataset.status = m.status;
     const buttons = [];
-    if (m.status === 'loggedoff') {
+    if (m.status === 'pending') {
+      // Nothing to act on before the snapshot has told what the state is.
+    } else if (m.status === 'loggedoff') {
       buttons.push(button('Log on', 'Log on to ' + q, () => logOn(q)));
     } else {
       if (m.status === 'paused') buttons.push(button('Unpause', 'Unpause in ' + q, () => pause([q], false)));

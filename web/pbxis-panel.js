@@ -17,15 +17,16 @@
   const originated = new Map();
 
   function newAgent(id) {
-    return { id, name: null, ext: 'unknown', call: null, failure: null, stateKey: null,
-      since: Date.now(), members: new Map(params.queues.map((q) => [q, { status: 'loggedoff', reason: null }])) };
+    return { id, name: null, ext: 'pending', call: null, failure: null, stateKey: null,
+      since: Date.now(), members: new Map(params.queues.map((q) => [q, { status: 'pending', reason: null }])) };
   }
 
   /** The one-line state of an agent that "time in state" measures. */
   function overall(a) {
     if (a.call) return { key: 'call', label: 'In call' };
-    if (a.ext !== 'not_inuse') return { key: a.ext, label: statusInfo(a.ext).label };
     const states = Array.from(a.members.values()).map((m) => m.status);
+    if (a.ext !== 'not_inuse') return { key: a.ext, label: statusInfo(a.ext).label };
+    if (states.includes('pending')) return { key: 'pending', label: statusInfo('pending').label };
     if (states.every((s) => s === 'loggedoff')) return { key: 'off', label: 'Logged off' };
     if (states.every((s) => s === 'loggedoff' || s === 'paused')) return { key: 'paused', label: 'Paused' };
     return { key: 'idle', label: 'Available' };
@@ -56,7 +57,7 @@
   function buildHead() {
     const head = document.getElementById('agents-head');
     head.append(el('th', { scope: 'col', text: 'Agent' }), el('th', { scope: 'col', text: 'Phone' }),
-      params.queues.map((q) => el('th', { scope: 'col', class: 'col-queue', text: q })),
+      ...params.queues.map((q) => el('th', { scope: 'col', class: 'col-queue', text: q })),
       el('th', { scope: 'col', text: 'Caller' }), el('th', { scope: 'col', text: 'In state' }),
       el('th', { scope: 'col', text: 'Call' }));
   }
@@ -72,17 +73,22 @@
       'aria-label': 'Call a number from ' + a.id, onclick: () => callFrom(a) });
     a.row = el('tr', { 'data-agent': a.id }, a.nameNode, a.devNode,
       Array.from(a.memberNodes.values()), a.callerNode, a.timeNode,
-      el('td', { class: 'actions-cell', 'data-label': 'Call' }, callButton));
+      el('td', { class: 'actions-cell', 'data-label': 'Call' }, el('div', { class: 'cell' }, callButton)));
     return a.row;
   }
 
   // ---- drawing state ----
 
+  /** Every cell holds one wrapper, so that cells stack as label + value on narrow screens. */
+  function fill(cell, ...children) {
+    cell.replaceChildren(el('div', { class: 'cell' }, ...children));
+  }
+
   function drawAgent(a) {
     touch(a);
-    a.nameNode.replaceChildren(el('span', { class: 'agent-name', text: a.name || 'Agent ' + a.id }),
+    fill(a.nameNode, el('span', { class: 'agent-name', text: a.name || 'Agent ' + a.id }),
       el('span', { class: 'agent-ext', text: a.id }));
-    a.devNode.replaceChildren(badge(a.ext));
+    fill(a.devNode, badge(a.ext));
     drawCaller(a);
     drawTime(a);
   }
@@ -91,20 +97,21 @@
     const node = a.callerNode;
     if (a.call) {
       node.dataset.number = a.call.number;
-      node.replaceChildren(el('span', { class: 'caller-number', text: a.call.number }),
+      fill(node, el('span', { class: 'caller-number', text: a.call.number }),
         a.call.name ? el('span', { class: 'caller-name', text: a.call.name }) : null,
         a.call.queue ? el('span', { class: 'caller-queue', text: 'via ' + a.call.queue }) : null);
     } else {
       delete node.dataset.number;
-      node.replaceChildren(a.failure
+      fill(node, a.failure
         ? el('span', { class: 'call-failed', 'data-failed': a.failure.actionId, text: a.failure.text })
         : el('span', { class: 'muted', text: '—' }));
     }
   }
 
   function drawTime(a) {
-    a.timeNode.replaceChildren(el('span', { class: 'time-label', text: a.stateLabel }),
-      el('span', { class: 'time-value', text: duration((Date.now() - a.since) / 1000) }));
+    fill(a.timeNode, el('span', { class: 'time-label', text: a.stateLabel }),
+      a.stateKey === 'pending' ? null
+        : el('span', { class: 'time-value', text: duration((Date.now() - a.since) / 1000) }));
   }
 
   function drawMember(a, q) {
@@ -113,14 +120,16 @@
     cell.dataset.status = m.status;
     const who = a.id + ' in ' + q;
     const buttons = [];
-    if (m.status === 'loggedoff') {
+    if (m.status === 'pending') {
+      // Nothing to act on before the snapshot has told what the state is.
+    } else if (m.status === 'loggedoff') {
       buttons.push(button('Log on', 'Log on ' + who, () => logOn(a, q)));
     } else {
       if (m.status === 'paused') buttons.push(button('Unpause', 'Unpause ' + who, () => pause(a, q, false)));
       else buttons.push(button('Pause', 'Pause ' + who, () => pause(a, q, true)));
       buttons.push(button('Log off', 'Log off ' + who, () => logOff(a, q)));
     }
-    cell.replaceChildren(badge(m.status, m.status === 'paused' ? m.reason : null),
+    fill(cell, badge(m.status, m.status === 'paused' ? m.reason : null),
       el('span', { class: 'cell-buttons' }, buttons));
   }
 

@@ -19,6 +19,7 @@
     onhold: { label: 'On hold', cls: 'st-hold', icon: 'hold' },
     unavailable: { label: 'Unavailable', cls: 'st-unavail', icon: 'cross' },
     unknown: { label: 'Unknown', cls: 'st-unknown', icon: 'question' },
+    pending: { label: 'Loading…', cls: 'st-pending', icon: 'question' },
   };
 
   /** Icon shapes on a 16x16 grid: [element, attributes] pairs. */

@@ -6,7 +6,7 @@
  */
 (function () {
   'use strict';
-  const { el, svg, badge, duration, pageParams, serviceBase, showConnection } = window.pbxisUi;
+  const { el, svg, badge, duration, pageParams, serviceBase, showConnection, ask, act } = window.pbxisUi;
   const api = window.pbxis;
 
   const CHART_MS = 10 * 60 * 1000;
@@ -14,6 +14,8 @@
   const agentIds = Array.from(new Set((new URLSearchParams(location.search).get('agents') || '')
     .split(',').filter((a) => /^[A-Za-z0-9_.+-]{1,64}$/.test(a)))).slice(0, 200);
   const boards = new Map();
+  /** agent → the remote party's number while in a call (shown on the agent strip). */
+  const calls = new Map();
 
   function newBoard(q) {
     return { q, waiting: null, summary: null, summaryAt: 0, samples: [], members: new Map() };
@@ -41,7 +43,9 @@
         el('div', { class: 'figure' }, el('dt', { text: label }), b.figureNodes.get(key)))),
       el('div', {}, b.chart, el('div', { class: 'chart-caption' },
         el('span', { text: 'Waiting, last 10 minutes' }), b.chartMax)),
-      agentIds.length ? b.strip : null);
+      el('div', { class: 'board-foot' }, agentIds.length ? b.strip : el('span'),
+        el('button', { type: 'button', class: 'btn btn-quiet', text: 'Reset stats',
+          'aria-label': 'Reset statistics of queue ' + b.q, onclick: () => resetQueue(b.q) })));
     return b.node;
   }
 
@@ -118,12 +122,25 @@
       b.strip.append(chip);
     }
     const name = m.name || agent;
-    chip.replaceChildren(badge(m.status || 'unknown', name + (m.calls !== undefined ? ' · ' + m.calls + ' calls' : '')));
+    const call = calls.get(agent);
+    chip.dataset.number = call || '';
+    chip.replaceChildren(badge(m.status || 'pending', name
+      + (call ? ' · ' + call : '') + (m.calls !== undefined ? ' · ' + m.calls + ' calls' : '')));
+  }
+
+  async function resetQueue(q) {
+    const v = await ask('Reset the statistics of ' + q + '?', [], 'Reset');
+    if (v) await act('Reset statistics of ' + q, () => api.queueAction('reset', { queue: q }, { baseUrl: serviceBase() }));
   }
 
   // ---- events ----
 
   function onEvent(e) {
+    if (e.type === 'phoneNumber') {
+      if (e.number === null || e.number === undefined) calls.delete(e.agent); else calls.set(e.agent, String(e.number));
+      boards.forEach((b) => { if (b.members.has(e.agent)) drawMember(b, e.agent); });
+      return;
+    }
     const b = e.queue !== undefined ? boards.get(e.queue) : null;
     if (!b) return;
     switch (e.type) {
@@ -174,6 +191,7 @@
     const conn = document.getElementById('conn');
     api.connect({ agents: agentIds, queues: params.queues, transport: params.transport,
       summaryEvents: true, baseUrl: serviceBase(), onEvent,
+      onReset: () => { calls.clear(); boards.forEach((b) => b.members.forEach((_, a) => drawMember(b, a))); },
       onState: (s) => showConnection(conn, s) });
     tick();
     setInterval(tick, 1000);

@@ -182,7 +182,9 @@
         let error = null;
         try {
           if (!this.ticket) {
-            this.ticket = await ticket(this.filter, this.options);
+            this.ticket = this.options.getTicket
+              ? await this.options.getTicket(this.filter)
+              : await ticket(this.filter, this.options);
             if (typeof this.ticket !== 'string') throw new PbxisError('bad ticket', 0, null);
             if (this.closed) break;
             if (this.options.onReset) this.call(this.options.onReset);
@@ -316,7 +318,8 @@
   /**
    * Subscribes to events. Options: agents, queues (arrays of strings), transport ('long-poll',
    * 'sse' or 'websocket'), summaryEvents (boolean), baseUrl (the service; default: where this
-   * script came from), headers (extra request headers, e.g. an API key on a back-end proxy),
+   * script came from), headers (extra request headers), getTicket(filter) (an async function
+   * that returns a ticket, e.g. from the web application's back end, instead of POST /ticket),
    * onEvent(event), onState({connection, pbx, transport, retryInMs, error}), onReset().
    */
   function connect(options) {

@@ -13,7 +13,7 @@ export const TIMEOUT = 30000;
 
 /** Starts a demo, a browser and the page at `path` (relative to the service). */
 export async function fixture(path) {
-  const demo = await startDemo();
+  const demo = await startDemo(['--call-rate', '0']);
   const browser = await launch();
   const view = await open(browser, demo.http + path);
   const ami = await amiLogin(demo.ami);

@@ -121,7 +121,7 @@
     const result = document.getElementById('dial-result');
     result.className = 'dial-result';
     result.textContent = 'Calling ' + dest + '…';
-    const id = await act('Call ' + dest, () => api.originate(me.id, dest, {}, base));
+    const id = await act('Call ' + dest, () => api.originate(me.id, dest, {}, base), 'pick up your phone');
     if (typeof id === 'string') {
       originated.set(id, dest);
       while (originated.size > 50) originated.delete(originated.keys().next().value);

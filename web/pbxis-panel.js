@@ -186,7 +186,7 @@
     ], 'Call');
     if (!v || !v.dest) return;
     const id = await act('Call ' + v.dest + ' from ' + a.id,
-      () => api.originate(a.id, v.dest, { callerId: v.callerId || undefined }, base));
+      () => api.originate(a.id, v.dest, { callerId: v.callerId || undefined }, base), 'ringing the agent\'s phone');
     if (typeof id === 'string') {
       originated.set(id, v.dest);
       while (originated.size > 100) originated.delete(originated.keys().next().value);

@@ -199,10 +199,10 @@
   }
 
   /** Runs a REST call; shows its outcome as a notice. Resolves with the result or null. */
-  async function act(description, call) {
+  async function act(description, call, doneText) {
     try {
       const result = await call();
-      notify(description + ': done', 'ok');
+      notify(description + ': ' + (doneText || 'done'), 'ok');
       return result === null || result === undefined ? true : result;
     } catch (err) {
       notify(description + ' failed: ' + err.message, 'error');

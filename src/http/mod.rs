@@ -9,6 +9,7 @@
 //! - [`streams`]: what the streams share: attaching to a ticket, the per-address limit.
 //! - [`cors`]: the CORS allow-list and the WebSocket Origin check.
 //! - [`auth`]: API keys and scopes.
+//! - [`pages`]: the HTML pages and `pbxis.js`, embedded in the binary.
 
 pub mod api;
 #[path = "auth_placeholder.rs"]
@@ -18,6 +19,7 @@ pub mod error;
 #[path = "hub_placeholder.rs"]
 pub(crate) mod hub;
 pub mod longpoll;
+pub mod pages;
 pub mod params;
 pub mod router;
 pub mod sse;

@@ -14,9 +14,13 @@
 //! actions and originates calls, `admin` stops the service and reaches operational endpoints. A
 //! key that needs two of them lists both.
 //!
-//! With no key configured the service is *open*: every request is allowed as an anonymous
-//! principal without restrictions. Start-up allows that only on a loopback address (or with an
-//! explicit opt-out), which is the caller's job.
+//! With no key configured the service is *open*: requests are allowed as an anonymous principal
+//! without restrictions. Start-up allows that only on a loopback address (or with an explicit
+//! opt-out), which is the caller's job. A service on loopback is still reachable from every web
+//! page the machine's browser opens, so an open service also refuses what only a hostile page
+//! would send (see [`Auth::authorize`]): a `Host` that is a domain name other than `localhost`
+//! (DNS rebinding), and an `Origin` that is neither the service's own nor on the trusted list
+//! (cross-site requests, including the form posts browsers send without a preflight).
 //!
 //! No key, digest or `Authorization` value ever appears in `Debug` output, logs or errors.
 
@@ -167,6 +171,18 @@ pub enum AuthError {
     /// The action would touch every queue, and the key is restricted to some.
     #[error("this API key is restricted to some queues; name the queue")]
     AllQueues,
+    /// An open service addressed by a host name (DNS rebinding protection).
+    #[error(
+        "this service has no API key, so it only answers requests addressed to an IP address or \
+         localhost (protection against DNS rebinding); configure an API key to use a host name"
+    )]
+    Host,
+    /// An open service called from another web origin (cross-site request protection).
+    #[error(
+        "this service has no API key, so it refuses requests from other web origins (protection \
+         against cross-site requests); configure an API key, or list the origin in cors_origins"
+    )]
+    CrossOrigin,
 }
 
 impl AuthError {
@@ -285,6 +301,8 @@ struct ApiKey {
 #[derive(Clone, Default)]
 pub struct Auth {
     keys: Arc<Vec<ApiKey>>,
+    /// Origins an open service accepts besides its own (`*`: any).
+    trusted_origins: Arc<Vec<String>>,
 }
 
 impl fmt::Debug for Auth {
@@ -314,7 +332,23 @@ impl Auth {
         }
         Ok(Auth {
             keys: Arc::new(keys),
+            trusted_origins: Arc::default(),
         })
+    }
+
+    /// The web origins an *open* service accepts requests from besides its own: the CORS
+    /// allow-list (`https://app.example.com`; `*` for any). Ignored when keys are configured.
+    pub fn with_trusted_origins<I, S>(mut self, origins: I) -> Auth
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let origins = origins
+            .into_iter()
+            .map(|o| o.as_ref().trim().trim_end_matches('/').to_ascii_lowercase())
+            .collect();
+        self.trusted_origins = Arc::new(origins);
+        self
     }
 
     /// An open service: no keys.
@@ -333,8 +367,14 @@ impl Auth {
     }
 
     /// Identifies the caller by its bearer key and checks that the key has `scope`.
+    ///
+    /// An open service (no key) answers everyone as [`Principal::anonymous`], except requests
+    /// that only a hostile web page sends: a `Host` that is a domain name other than `localhost`
+    /// (a DNS-rebinding page), or an `Origin` that is `null`, or neither the `Host` itself nor a
+    /// trusted origin (a cross-site request): both are 403.
     pub fn authorize(&self, headers: &HeaderMap, scope: Scope) -> Result<Principal, AuthError> {
         if self.is_open() {
+            open_request_allowed(headers, &self.trusted_origins)?;
             return Ok(Principal::anonymous());
         }
         let token = bearer_token(headers)?;
@@ -359,6 +399,56 @@ impl Auth {
         let index = usize::try_from(found).ok()?.checked_sub(1)?;
         self.keys.get(index)
     }
+}
+
+/// The checks of an open service; see [`Auth::authorize`].
+fn open_request_allowed(headers: &HeaderMap, trusted: &[String]) -> Result<(), AuthError> {
+    // No Host: not a browser over HTTP/1.1 (browsers speak HTTP/2 only over TLS).
+    let host = match headers.get(header::HOST) {
+        None => None,
+        Some(h) => Some(h.to_str().map_err(|_| AuthError::Host)?),
+    };
+    if let Some(host) = host {
+        if !is_local_or_ip(host) {
+            return Err(AuthError::Host);
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin
+        .to_str()
+        .map_err(|_| AuthError::CrossOrigin)?
+        .trim_end_matches('/')
+        .to_ascii_lowercase();
+    let authority = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    let same_origin = matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h));
+    if same_origin || trusted.iter().any(|t| t == "*" || *t == origin) {
+        Ok(())
+    } else {
+        Err(AuthError::CrossOrigin)
+    }
+}
+
+/// True for a `Host` that names an IP address or `localhost` (a rebinding page's `Host` is
+/// the attacker's domain name).
+fn is_local_or_ip(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        // [v6]:port
+        Some(rest) => {
+            return rest
+                .split(']')
+                .next()
+                .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
+        }
+        None => host.rsplit_once(':').map_or(host, |(name, _port)| name),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name.parse::<std::net::Ipv4Addr>().is_ok()
+        || name == "localhost"
+        || name.ends_with(".localhost")
 }
 
 /// The key of the one `Authorization: Bearer <key>` header (scheme case-insensitive).

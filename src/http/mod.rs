@@ -12,12 +12,12 @@
 //! - [`pages`]: the HTML pages and `pbxis.js`, embedded in the binary.
 
 pub mod api;
-#[path = "auth_placeholder.rs"]
+
 pub mod auth;
 pub mod cors;
 pub mod error;
-#[path = "hub_placeholder.rs"]
-pub(crate) mod hub;
+
+pub(crate) use crate::hub;
 pub mod longpoll;
 pub mod pages;
 pub mod params;

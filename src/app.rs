@@ -20,8 +20,7 @@ use crate::http::state::{StateParts, StreamTiming};
 use crate::http::{router, AppState};
 use crate::pbx::service::{self, PbxHandle};
 
-mod sim_placeholder;
-use sim_placeholder as sim;
+use crate::sim;
 
 /// How long the server may take to drain its connections after the closing events.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);

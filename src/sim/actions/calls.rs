@@ -41,11 +41,15 @@ pub(crate) fn parse_caller_id(s: &str) -> (Option<String>, Option<String>) {
     (Some(s.to_owned()).filter(|n| !n.is_empty()), None)
 }
 
-/// Whether `Exten` exists in the simulated dialplan: the agents' extensions, the queues, and
-/// outside numbers (at least five digits, `+` allowed first).
+/// Whether `Exten` exists in the simulated dialplan: the agents' extensions, the queues,
+/// feature codes (`*97`), and outside numbers (at least five digits, `+` allowed first).
 fn exten_exists(e: &Engine, s: &str) -> bool {
     let digits = s.strip_prefix('+').unwrap_or(s);
-    (digits.len() >= 5 && digits.chars().all(|c| c.is_ascii_digit()))
+    let feature = s
+        .strip_prefix('*')
+        .is_some_and(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit() || c == '#'));
+    feature
+        || (digits.len() >= 5 && digits.chars().all(|c| c.is_ascii_digit()))
         || e.config.agents.iter().any(|a| a == s)
         || e.state.queue(s).is_some()
 }

@@ -306,8 +306,11 @@ fn redirect(e: &mut Engine, id: u64, msg: &AmiMessage) {
         return;
     }
     e.reply(id, success(msg, "Redirect successful"));
-    // The channel leaves for another part of the dialplan: from here it is gone.
-    traffic::hangup_uniqueid(e, &chan.uniqueid);
+    // A waiting caller sent to a queue's extension moves to that queue; anything else leaves
+    // for another part of the dialplan and, for the call center, is gone.
+    if !traffic::move_to_queue(e, &chan.uniqueid, exten) {
+        traffic::hangup_uniqueid(e, &chan.uniqueid);
+    }
 }
 
 fn duration(secs: f64) -> String {

@@ -9,7 +9,7 @@ use crate::ami::message::AmiMessage;
 use crate::sim::devices::set_device;
 use crate::sim::engine::Engine;
 use crate::sim::events::push_extension;
-use crate::sim::state::member_status;
+use crate::sim::state::{member_status, MAX_DEVICES};
 
 /// The version `core show version` reports.
 pub(crate) const VERSION: &str = "Asterisk 22.10.1 (simulated by pbxis-ws)";
@@ -147,6 +147,10 @@ fn setvar(e: &mut Engine, id: u64, msg: &AmiMessage) {
     };
     if !DEVICE_STATES.contains(&value.as_str()) {
         e.reply(id, error(msg, "Unknown device state"));
+        return;
+    }
+    if !e.state.devices.contains_key(&device) && e.state.devices.len() >= MAX_DEVICES {
+        e.reply(id, error(msg, "Too many devices"));
         return;
     }
     e.reply(id, success(msg, "Variable Set"));

@@ -6,7 +6,7 @@ use crate::ami::message::AmiMessage;
 use crate::sim::devices::{refresh_queue, set_pseudo};
 use crate::sim::engine::Engine;
 use crate::sim::events::member_event;
-use crate::sim::state::{member_status, pause_device, Member, INUSE, NOT_INUSE};
+use crate::sim::state::{member_status, pause_device, Member, INUSE, MAX_MEMBERS, NOT_INUSE};
 
 /// Runs the action when it is a queue action; false otherwise.
 pub(super) fn handle(e: &mut Engine, id: u64, name: &str, msg: &AmiMessage) -> bool {
@@ -176,6 +176,10 @@ fn queue_add(e: &mut Engine, id: u64, msg: &AmiMessage) {
     };
     if q.member(iface).is_some() {
         e.reply(id, error(msg, "Unable to add interface: Already there"));
+        return;
+    }
+    if q.members.len() >= MAX_MEMBERS {
+        e.reply(id, error(msg, "Out of memory"));
         return;
     }
     let paused = msg.get("Paused").is_some_and(is_true);

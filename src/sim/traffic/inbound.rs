@@ -283,6 +283,57 @@ pub(crate) fn talk_end(e: &mut Engine, id: u64, by_agent: bool) {
     super::ring::offer_all(e);
 }
 
+/// A waiting caller is redirected to another queue: it leaves the first and joins the second
+/// (ringing members are cancelled). False when the channel is not a waiting caller.
+pub(crate) fn move_to_queue(e: &mut Engine, uid: &str, queue: &str) -> bool {
+    let found = e
+        .state
+        .calls
+        .values()
+        .find(|c| c.caller.uniqueid == uid && matches!(c.phase, Phase::Waiting));
+    let Some(id) = found.map(|c| c.id) else {
+        return false;
+    };
+    if e.state.queue(queue).is_none() {
+        return false;
+    }
+    super::ring::cancel_rings(e, id, "CANCEL");
+    let Some(call) = e.state.calls.get(&id).cloned() else {
+        return false;
+    };
+    leave_queue(e, &call);
+    let joined = e.now();
+    let Some(q) = e.state.queue_mut(queue) else {
+        return false;
+    };
+    q.waiting.push(id);
+    let count = q.waiting.len();
+    if let Some(c) = e.state.calls.get_mut(&id) {
+        c.queue = queue.to_owned();
+        c.joined = joined;
+        c.original_position = count;
+        c.caller.exten = queue.to_owned();
+        c.caller.app_data = queue.to_owned();
+    }
+    let caller = e
+        .state
+        .calls
+        .get(&id)
+        .map(|c| c.caller.clone())
+        .unwrap_or_default();
+    refresh_queue(e, queue);
+    e.emit(caller_join_leave(
+        "QueueCallerJoin",
+        &caller,
+        queue,
+        count,
+        count,
+    ));
+    tracing::info!(%queue, caller = %caller.cid_num, "caller redirected to another queue");
+    super::ring::offer(e, id);
+    true
+}
+
 /// Hangs up the channel with this Uniqueid, as if that party hung up.
 pub(crate) fn hangup_uniqueid(e: &mut Engine, uid: &str) -> bool {
     let found = e.state.calls.values().find_map(|c| {

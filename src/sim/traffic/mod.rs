@@ -11,7 +11,9 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::engine::{Engine, Job};
-pub(crate) use inbound::{hangup_uniqueid, inbound_call, join_local_caller, CallerTiming};
+pub(crate) use inbound::{
+    hangup_uniqueid, inbound_call, join_local_caller, move_to_queue, CallerTiming,
+};
 pub(crate) use originate::{originate, originate_fail, OriginateRequest};
 pub(crate) use ring::offer_all;
 

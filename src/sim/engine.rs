@@ -153,6 +153,7 @@ pub(crate) struct Engine {
     server: mpsc::Sender<ServerCtl>,
     stall: watch::Sender<Option<Instant>>,
     firehose_carry: f64,
+    firehose_last: Instant,
     firehose_next: usize,
     stopped: bool,
     pending_restart: Option<Duration>,
@@ -185,6 +186,7 @@ pub(crate) fn spawn(
         server,
         stall,
         firehose_carry: 0.0,
+        firehose_last: Instant::now(),
         firehose_next: 0,
         stopped: false,
         pending_restart: None,
@@ -254,6 +256,7 @@ impl Engine {
             traffic::schedule_arrival(self);
         }
         if self.config.firehose > 0 {
+            self.firehose_last = Instant::now();
             self.after_real(FIREHOSE_TICK, Job::Firehose);
         }
     }

@@ -50,7 +50,14 @@ impl Engine {
 
     /// Firehose step: emits this tick's share of the configured events per second.
     pub fn firehose_tick(&mut self) {
-        self.firehose_carry += f64::from(self.config.firehose) * FIREHOSE_TICK.as_secs_f64();
+        // The rate follows the real time elapsed, however late the timer fires.
+        let now = tokio::time::Instant::now();
+        let elapsed = now
+            .duration_since(self.firehose_last)
+            .as_secs_f64()
+            .min(1.0);
+        self.firehose_last = now;
+        self.firehose_carry += f64::from(self.config.firehose) * elapsed;
         let n = self.firehose_carry.floor() as usize;
         self.firehose_carry -= n as f64;
         let members: Vec<(String, Member)> = self

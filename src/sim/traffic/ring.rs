@@ -28,7 +28,8 @@ pub(crate) fn offer(e: &mut Engine, id: u64) {
     if !call.ringing.is_empty() || !matches!(call.phase, Phase::Waiting) {
         return;
     }
-    let Some(q) = e.state.queue(&call.queue) else {
+    let queue = call.queue.clone();
+    let Some(q) = e.state.queue(&queue) else {
         return;
     };
     let available: Vec<(usize, Member)> = q
@@ -56,7 +57,7 @@ pub(crate) fn offer(e: &mut Engine, id: u64) {
             .cloned();
         pick.into_iter()
             .map(|(i, m)| {
-                if let Some(q) = e.state.queue_mut(&e.state.calls[&id].queue.clone()) {
+                if let Some(q) = e.state.queue_mut(&queue) {
                     q.rr_next = i + 1;
                 }
                 m
@@ -86,10 +87,14 @@ fn agent_of(e: &Engine, m: &Member) -> Option<String> {
 }
 
 fn ring_member(e: &mut Engine, id: u64, m: &Member) {
-    let Some(caller) = e.state.calls.get(&id).map(|c| c.caller.clone()) else {
+    let Some((caller, queue)) = e
+        .state
+        .calls
+        .get(&id)
+        .map(|c| (c.caller.clone(), c.queue.clone()))
+    else {
         return;
     };
-    let queue = e.state.calls[&id].queue.clone();
     let now = e.unix_secs();
     let uid = e.state.uniqueid(now);
     let suffix = e.state.channel_suffix();

@@ -89,6 +89,8 @@ pub(crate) enum Job {
     QueueTimeout {
         call: u64,
     },
+    /// A rig-style caller reaches `Queue()`.
+    LocalJoin(Box<crate::sim::traffic::PendingJoin>),
     Ring {
         call: u64,
         gen: u64,

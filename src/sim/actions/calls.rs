@@ -217,11 +217,17 @@ fn local_caller(
     let timing = traffic::CallerTiming {
         patience: seconds(data).unwrap_or(e.config.patience.1),
         max_wait: variable(msg, "MAXWAIT").and_then(seconds),
-        talk: variable(msg, "TALKTIME").and_then(seconds),
+        talk: variable(msg, "TALKTIME")
+            .and_then(seconds)
+            .map(|t| t + RIG_SETTLE),
     };
     tracing::info!(%queue, caller = %num, "caller originated into queue");
     traffic::join_local_caller(e, one, two, queue, timing);
 }
+
+/// The recorded rig's agent phone marks itself in use half a second after answering and only
+/// then talks `TALKTIME` seconds; rig-style callers reproduce that.
+const RIG_SETTLE: Duration = Duration::from_millis(500);
 
 /// A positive number of seconds (at most a day).
 fn seconds(s: &str) -> Option<Duration> {

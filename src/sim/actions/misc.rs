@@ -155,7 +155,6 @@ fn setvar(e: &mut Engine, id: u64, msg: &AmiMessage) {
     }
     e.reply(id, success(msg, "Variable Set"));
     set_device(e, &device, &value);
-    crate::sim::traffic::offer_all(e);
 }
 
 fn command(e: &mut Engine, id: u64, msg: &AmiMessage) {

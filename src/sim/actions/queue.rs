@@ -297,7 +297,6 @@ fn queue_pause(e: &mut Engine, id: u64, msg: &AmiMessage) {
         let dev = e.state.device(&m.state_interface).to_owned();
         e.emit(member_event("QueueMemberPause", &queue, &m, &dev));
     }
-    crate::sim::traffic::offer_all(e);
 }
 
 fn queue_penalty(e: &mut Engine, id: u64, msg: &AmiMessage) {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{call_count, random_between};
+use super::{call_count, random_between, secs};
 use crate::sim::devices::{refresh_queue, set_device};
 use crate::sim::engine::{Engine, Job};
 use crate::sim::events::{
@@ -64,7 +64,40 @@ pub(crate) fn join_local_caller(
     queue: &str,
     timing: CallerTiming,
 ) {
-    if let Some(id) = join(e, caller, Some(partner), queue, timing.patience) {
+    // The recorded rig's dialplan answers, waits half a second, then runs Queue().
+    let pending = PendingJoin {
+        partner,
+        caller,
+        queue: queue.to_owned(),
+        timing: CallerTiming {
+            patience: timing.patience.saturating_sub(LOCAL_JOIN_DELAY),
+            ..timing
+        },
+    };
+    e.after(LOCAL_JOIN_DELAY, Job::LocalJoin(Box::new(pending)));
+}
+
+/// How long a rig-style caller's dialplan takes before `Queue()`.
+const LOCAL_JOIN_DELAY: Duration = Duration::from_millis(500);
+
+/// A rig-style caller on its way into the queue.
+#[derive(Clone, Debug)]
+pub(crate) struct PendingJoin {
+    partner: Channel,
+    caller: Channel,
+    queue: String,
+    timing: CallerTiming,
+}
+
+/// The rig-style caller enters its queue.
+pub(crate) fn local_join(e: &mut Engine, p: PendingJoin) {
+    let PendingJoin {
+        partner,
+        caller,
+        queue,
+        timing,
+    } = p;
+    if let Some(id) = join(e, caller, Some(partner), &queue, timing.patience) {
         if let Some(c) = e.state.calls.get_mut(&id) {
             c.talk_time = timing.talk;
             c.lifetime = true;
@@ -194,7 +227,7 @@ pub(crate) fn abandon(e: &mut Engine, id: u64) {
         &call.queue,
         pos,
         call.original_position,
-        hold as u64,
+        hold.round() as u64,
     ));
     e.emit(channel_event("MusicOnHoldStop", &call.caller));
     leave_queue(e, &call);
@@ -242,8 +275,8 @@ pub(crate) fn talk_end(e: &mut Engine, id: u64, by_agent: bool) {
     let first = if by_agent { agent } else { &call.caller };
     e.emit(hangup_request("HangupRequest", first, 16));
     let extra = [
-        ("HoldTime", (hold as u64).to_string()),
-        ("TalkTime", (talk as u64).to_string()),
+        ("HoldTime", secs(hold)),
+        ("TalkTime", secs(talk)),
         ("Reason", reason.to_owned()),
     ];
     e.emit(events::agent_event(
@@ -280,7 +313,6 @@ pub(crate) fn talk_end(e: &mut Engine, id: u64, by_agent: bool) {
         queue = %call.queue, caller = %call.caller.cid_num, agent = %member_name,
         hold = hold as u64, talk = talk as u64, hangup = reason, "call answered"
     );
-    super::ring::offer_all(e);
 }
 
 /// A waiting caller is redirected to another queue: it leaves the first and joins the second

@@ -325,7 +325,7 @@ async fn busy_load_matches_08() {
     // gone: a race inside Asterisk); the simulator always sends them.
     let rec: Vec<AmiMessage> = rec
         .into_iter()
-        .filter(|m| !(m.is_event("AgentComplete") && !m.has("Channel")))
+        .filter(|m| !m.is_event("AgentComplete") || m.has("Channel"))
         .collect();
     assert_same_keys(&c.all, &rec);
 }

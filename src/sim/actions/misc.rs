@@ -117,7 +117,7 @@ fn getvar(e: &mut Engine, id: u64, msg: &AmiMessage) {
                 e.reply(id, error(msg, "No such channel"));
                 return;
             };
-            super::calls::channel_var(&chan, var)
+            super::values::channel_var(&chan, var)
         }
         None => device_arg(var).map_or(String::new(), |d| e.state.device(d).to_owned()),
     };

@@ -2,6 +2,7 @@
 //! randomness comes from the engine's seeded generator and all waiting from its timer queue
 //! (tokio time, scaled), so a seed and a paused or scaled clock give a reproducible run.
 
+mod control;
 mod inbound;
 mod originate;
 mod ring;
@@ -11,9 +12,8 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::engine::{Engine, Job};
-pub(crate) use inbound::{
-    hangup_uniqueid, inbound_call, join_local_caller, move_to_queue, CallerTiming, PendingJoin,
-};
+pub(crate) use control::{hangup_uniqueid, move_to_queue};
+pub(crate) use inbound::{inbound_call, join_local_caller, CallerTiming, PendingJoin};
 pub(crate) use originate::{originate, originate_fail, OriginateRequest};
 
 /// Runs one timed step.

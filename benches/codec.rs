@@ -61,14 +61,14 @@ fn bench(c: &mut Criterion) {
         group.bench_function("pbxis-ws", |b| {
             b.iter_batched_ref(
                 || BytesMut::from(&stream[..]),
-                |buf| ours(buf),
+                ours,
                 BatchSize::LargeInput,
             )
         });
         group.bench_function("asterisk-rs-ami", |b| {
             b.iter_batched_ref(
                 || BytesMut::from(&stream[..]),
-                |buf| theirs(buf),
+                theirs,
                 BatchSize::LargeInput,
             )
         });

@@ -254,3 +254,21 @@ fn a_hub_outside_a_runtime_does_not_panic() {
     assert_eq!(hub.ticket_count(), 1);
     assert!(hub.attach(t.as_str()).is_ok());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_snapshot_larger_than_max_pending_is_kept_whole() {
+    let hub = Hub::new(HubConfig {
+        max_pending: 2,
+        ..config()
+    });
+    let snapshot: Vec<Event> = (0..5).map(count).collect();
+    let t = hub.create_ticket(q1(), snapshot, None).unwrap();
+    hub.publish(&[count(5), count(6)]);
+    let mut sub = hub.attach(t.as_str()).unwrap();
+    let got = sub.poll(TIMEOUT, GATHER).await;
+    assert_eq!(got.len(), 7);
+    assert!(got.iter().all(|d| !d.is_closed()));
+    // Drained: room for max_pending again, and no more.
+    hub.publish(&[count(7), count(8)]);
+    assert_eq!(sub.poll(TIMEOUT, GATHER).await.len(), 2);
+}

@@ -269,6 +269,11 @@ async fn a_snapshot_larger_than_max_pending_is_kept_whole() {
     assert_eq!(got.len(), 7);
     assert!(got.iter().all(|d| !d.is_closed()));
     // Drained: room for max_pending again, and no more.
+    drop(sub);
     hub.publish(&[count(7), count(8)]);
-    assert_eq!(sub.poll(TIMEOUT, GATHER).await.len(), 2);
+    hub.publish(&[count(9)]);
+    let mut sub = hub.attach(t.as_str()).unwrap();
+    let got = sub.poll(TIMEOUT, GATHER).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].data_json(), r#"{"reason":"overflow"}"#);
 }

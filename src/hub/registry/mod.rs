@@ -73,10 +73,9 @@ impl Hub {
         let config = &self.shared.config;
         let snapshot: Vec<Delivery> = snapshot.iter().filter_map(Delivery::new).collect();
         let (id, key) = TicketId::generate().ok_or(HubError::Entropy)?;
-        let mut buffer = TicketBuffer::new(snapshot.len().saturating_add(config.max_pending), 0);
+        let mut buffer = TicketBuffer::new(config.max_pending, 0);
         for delivery in snapshot {
-            // Within capacity by construction.
-            let _ = buffer.push(delivery);
+            buffer.push_snapshot(delivery);
         }
         let mut state = self.shared.lock();
         if state.shutting_down {

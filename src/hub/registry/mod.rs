@@ -36,6 +36,30 @@ impl Shared {
 }
 
 /// The tickets and their fan-out. Cheap to clone; every clone is the same hub.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use pbxis_ws::hub::{Hub, HubConfig};
+/// # use pbxis_ws::pbx::{Event, Filter, QueueName};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let hub = Hub::new(HubConfig::default());
+/// let q1 = QueueName::parse("q1").unwrap();
+/// let filter = Filter::new([], [q1.clone()]);
+/// let snapshot = vec![Event::QueueCount { queue: q1.clone(), count: 0 }];
+/// let ticket = hub.create_ticket(filter, snapshot, Some("wallboard")).unwrap();
+/// hub.publish(&[Event::QueueCount { queue: q1, count: 1 }]);
+///
+/// // One long-poll request: attach, poll, drop (the expiry countdown starts).
+/// let mut stream = hub.attach(ticket.as_str()).unwrap();
+/// let events = stream.poll(Duration::from_secs(30), Duration::from_millis(100)).await;
+/// let json: Vec<&str> = events.iter().map(|d| d.json()).collect();
+/// assert_eq!(json, [
+///     r#"{"type":"queueCount","queue":"q1","count":0}"#,
+///     r#"{"type":"queueCount","queue":"q1","count":1}"#,
+/// ]);
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Hub {
     shared: Arc<Shared>,

@@ -1,9 +1,11 @@
 //! The [`Hub`]: the map of live tickets under one std `Mutex` (never held across an `.await`),
-//! fan-out of published events by filter, attach/replace of streams, the expiry sweeper, and
+//! fan-out of published events by filter (through a scope index, so an event visits only the
+//! tickets that hold its agent or queue), attach/replace of streams, the expiry sweeper, and
 //! shutdown. Lookups go through a `HashMap` keyed by the ticket's random bytes, so an unknown
 //! ticket and an expired one cost the same work and give the same error: no timing oracle on
 //! validity.
 
+mod index;
 mod state;
 mod subscription;
 
@@ -171,11 +173,7 @@ impl Hub {
         if deliveries.is_empty() {
             return;
         }
-        let mut overflow: Option<Delivery> = None;
-        let mut state = self.shared.lock();
-        for ticket in state.tickets.values_mut() {
-            ticket.offer(&deliveries, &mut overflow);
-        }
+        self.shared.lock().publish(&deliveries);
     }
 
     /// Shutdown: every attached stream gets `closed` with `reason` after what is pending, then

@@ -202,16 +202,18 @@ impl EventSink for Hub {
     }
 }
 
-/// Drops expired tickets every `sweep_interval`; ends when the hub is gone.
+/// Drops expired tickets every `sweep_interval` (or `unsub_delay / 4` if shorter, so that a short
+/// delay frees memory as promptly); ends when the hub is gone.
 fn spawn_sweeper(shared: &Arc<Shared>) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         tracing::warn!("hub created outside a tokio runtime: no expiry sweeper");
         return;
     };
     let weak: Weak<Shared> = Arc::downgrade(shared);
-    let every = shared
-        .config
+    let config = &shared.config;
+    let every = config
         .sweep_interval
+        .min(config.unsub_delay / 4)
         .max(std::time::Duration::from_millis(1));
     runtime.spawn(async move {
         loop {

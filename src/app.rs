@@ -109,6 +109,7 @@ impl Application {
             stop,
             ..
         } = self;
+        let sockets = state.sockets().clone();
         let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
         let signal = {
             let (stop, hub) = (stop.clone(), hub.clone());
@@ -129,6 +130,13 @@ impl Application {
             Ok(Ok(Err(e))) => tracing::warn!(error = %e, "server error"),
             Ok(Err(e)) => tracing::warn!(error = %e, "server task failed"),
             Err(_) => tracing::warn!("connections still open after the drain timeout; stopping"),
+        }
+        sockets.close();
+        if tokio::time::timeout(DRAIN_TIMEOUT, sockets.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("WebSockets still open after the drain timeout; stopping");
         }
         pbx.shutdown().await;
         tracing::info!("stopped");

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::auth::Auth;
 use super::cors::Origins;
@@ -49,6 +50,7 @@ struct Inner {
     allow_stop: bool,
     stop: CancellationToken,
     streams: StreamLimiter,
+    sockets: TaskTracker,
 }
 
 /// Everything [`AppState::new`] needs.
@@ -86,6 +88,7 @@ impl AppState {
                 allow_stop: parts.allow_stop,
                 stop: parts.stop,
                 streams,
+                sockets: TaskTracker::new(),
             }),
         }
     }
@@ -121,6 +124,10 @@ impl AppState {
     /// The stop signal.
     pub fn stop_token(&self) -> &CancellationToken {
         &self.inner.stop
+    }
+    /// The WebSocket tasks (they outlive their HTTP connection; shutdown waits for them).
+    pub fn sockets(&self) -> &TaskTracker {
+        &self.inner.sockets
     }
     /// The per-address stream counter.
     pub fn streams(&self) -> &StreamLimiter {

@@ -164,7 +164,15 @@ impl AmiCodec {
     }
 
     fn decode_banner(&mut self, src: &mut BytesMut) -> Option<AmiFrame> {
-        let nl = memchr::memchr(b'\n', src)?;
+        let Some(nl) = memchr::memchr(b'\n', src) else {
+            // A peer that never ends its first line: bounded like any message.
+            if src.len() > self.max_message_bytes {
+                let bytes = src.len();
+                src.clear();
+                return Some(AmiFrame::Oversized { bytes });
+            }
+            return None;
+        };
         let line = src.split_to(nl + 1);
         self.state = State::Messages;
         Some(AmiFrame::Banner(

@@ -317,3 +317,18 @@ fn busy_transcript_counts() {
         .iter()
         .any(|m| m.is_event("AgentComplete") && !m.has("Channel") && m.has("DestChannel")));
 }
+
+#[test]
+fn a_banner_without_line_end_stays_bounded() {
+    let mut c = AmiCodec::client().with_limits(1000, 10);
+    let mut buf = BytesMut::new();
+    let mut oversized = 0;
+    for _ in 0..10 {
+        buf.extend_from_slice(&[b'x'; 400]);
+        if let Some(AmiFrame::Oversized { .. }) = c.decode(&mut buf).unwrap() {
+            oversized += 1;
+        }
+        assert!(buf.len() <= 1400, "buffer grew to {}", buf.len());
+    }
+    assert!(oversized >= 1);
+}

@@ -1,0 +1,490 @@
+//! The AMI client against a scripted AMI server over real TCP: login (plain, MD5, refused),
+//! correlation, lists, reconnect after a cut, keep-alive, timeouts, overflow, injection, shutdown.
+//! Timers run on tokio's paused clock: a test pauses it once the client is idle and the timer
+//! under test is the next thing to happen, and resumes it before further exchanges (with the
+//! clock paused, every wait for I/O jumps the clock to the next timer).
+
+#[path = "support/scripted_ami.rs"]
+mod scripted_ami;
+
+use pbxis_ws::ami::client::{self, AmiError, AmiHandle, ClientEvent};
+use pbxis_ws::ami::{AmiMessage, CodecError};
+use scripted_ami::{fully_booted, reply, Peer, ScriptedAmi, BANNER, SECRET, WAIT};
+use std::time::Duration;
+use tokio::sync::mpsc::Receiver;
+use tokio::time::Instant;
+
+async fn next_event(rx: &mut Receiver<ClientEvent>) -> ClientEvent {
+    tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .expect("no client event in time")
+        .expect("the event stream ended")
+}
+
+async fn expect_connected(rx: &mut Receiver<ClientEvent>) {
+    match next_event(rx).await {
+        ClientEvent::Connected { banner } => assert_eq!(banner, BANNER),
+        other => panic!("expected Connected, got {other:?}"),
+    }
+}
+
+async fn expect_event(rx: &mut Receiver<ClientEvent>, name: &str) -> AmiMessage {
+    match next_event(rx).await {
+        ClientEvent::Event(m) if m.is_event(name) => m,
+        other => panic!("expected event {name}, got {other:?}"),
+    }
+}
+
+async fn expect_disconnected(rx: &mut Receiver<ClientEvent>) -> String {
+    match next_event(rx).await {
+        ClientEvent::Disconnected { reason } => reason,
+        other => panic!("expected Disconnected, got {other:?}"),
+    }
+}
+
+/// Starts a client on `server` and serves its first login.
+async fn logged_in(server: &ScriptedAmi) -> (AmiHandle, Receiver<ClientEvent>, Peer) {
+    let (handle, mut rx) = client::connect(server.config());
+    let peer = server.accept_logged_in().await;
+    expect_connected(&mut rx).await;
+    (handle, rx, peer)
+}
+
+#[tokio::test]
+async fn plain_login_then_connected_then_events_in_order() {
+    let server = ScriptedAmi::start().await;
+    let (handle, mut rx) = client::connect(server.config());
+    let mut peer = server.accept().await;
+    let login = peer.answer_login().await;
+    assert_eq!(login.get("AuthType"), None);
+    assert!(
+        login.action_id().is_some(),
+        "every action carries an ActionID"
+    );
+    peer.send(AmiMessage::event("Newchannel").with("Channel", "PJSIP/147-1"))
+        .await;
+    expect_connected(&mut rx).await;
+    let ev = expect_event(&mut rx, "Newchannel").await;
+    assert_eq!(ev.get("channel"), Some("PJSIP/147-1"));
+    assert!(handle.is_connected());
+    assert!(
+        rx.try_recv().is_err(),
+        "the login's FullyBooted is not an event"
+    );
+}
+
+#[tokio::test]
+async fn md5_login_answers_the_challenge() {
+    let server = ScriptedAmi::start().await;
+    let mut config = server.config();
+    config.md5 = true;
+    let (handle, mut rx) = client::connect(config);
+    let mut peer = server.accept().await;
+    let challenge = peer.expect("Challenge").await;
+    assert_eq!(challenge.get("AuthType"), Some("MD5"));
+    // The challenge and key of the recorded Asterisk 22 session (transcript 01, conn=md5).
+    peer.send(reply(&challenge, "Success").with("Challenge", "117979957"))
+        .await;
+    let login = peer.expect("Login").await;
+    assert_eq!(login.get("AuthType"), Some("MD5"));
+    assert_eq!(login.get("Key"), Some("45ff1c0feddc89f2d71d3951353f1b9d"));
+    assert_eq!(login.get("Secret"), None, "the secret never travels");
+    assert!(!format!("{login:?}").contains(SECRET));
+    peer.send(reply(&login, "Success")).await;
+    peer.send(fully_booted()).await;
+    expect_connected(&mut rx).await;
+    assert!(handle.is_connected());
+}
+
+#[tokio::test]
+async fn refused_login_is_reported_and_retried_only_after_a_long_backoff() {
+    let server = ScriptedAmi::start().await;
+    let (handle, mut rx) = client::connect(server.config());
+    let mut peer = server.accept().await;
+    let login = peer.expect("Login").await;
+    peer.send(reply(&login, "Error").with("Message", "Authentication failed"))
+        .await;
+    drop(peer);
+    let reason = expect_disconnected(&mut rx).await;
+    tokio::time::pause();
+    let refused_at = Instant::now();
+    assert!(
+        reason.contains("refused the login: Authentication failed"),
+        "{reason}"
+    );
+    assert!(matches!(
+        handle.send(AmiMessage::action("Ping")).await,
+        Err(AmiError::NotConnected)
+    ));
+    let mut again = server.accept().await;
+    tokio::time::resume();
+    let waited = refused_at.elapsed();
+    assert!(
+        waited >= Duration::from_secs(23),
+        "retried after {waited:?}"
+    );
+    again.answer_login().await;
+    expect_connected(&mut rx).await;
+}
+
+#[tokio::test]
+async fn responses_match_their_actions_across_interleaved_events() {
+    let server = ScriptedAmi::start().await;
+    let (handle, mut rx, mut peer) = logged_in(&server).await;
+    let add = AmiMessage::action("QueueAdd").with("Queue", "q1");
+    let get = AmiMessage::action("Getvar").with("Variable", "X");
+    let own = AmiMessage::action("Ping").with("ActionID", "mine-1");
+    let script = async {
+        let a = peer.recv().await;
+        let b = peer.recv().await;
+        let c = peer.recv().await;
+        let ids = [a.action_id(), b.action_id(), c.action_id()];
+        assert!(ids.iter().all(Option::is_some), "{ids:?}");
+        assert!(
+            ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2],
+            "{ids:?}"
+        );
+        // Answer in reverse order, events in between.
+        for action in [&c, &b, &a] {
+            peer.send(AmiMessage::event("VarSet").with("Variable", "noise"))
+                .await;
+            let answer = match action.action_name() {
+                Some("QueueAdd") => {
+                    reply(action, "Error").with("Message", "Unable to add interface: Already there")
+                }
+                Some("Getvar") => reply(action, "Success").with("Value", "42"),
+                _ => reply(action, "Success").with("Ping", "Pong"),
+            };
+            peer.send(answer).await;
+        }
+    };
+    let (added, got, pinged, ()) =
+        tokio::join!(handle.send(add), handle.send(get), handle.send(own), script);
+    match added {
+        Err(AmiError::Refused(msg)) => assert_eq!(msg, "Unable to add interface: Already there"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(got.unwrap().get("Value"), Some("42"));
+    assert_eq!(pinged.unwrap().action_id(), Some("mine-1"));
+    for _ in 0..3 {
+        expect_event(&mut rx, "VarSet").await;
+    }
+}
+
+#[tokio::test]
+async fn a_list_action_collects_its_items_and_other_events_flow_on() {
+    let server = ScriptedAmi::start().await;
+    let (handle, mut rx, mut peer) = logged_in(&server).await;
+    let script = async {
+        let qs = peer.expect("QueueStatus").await;
+        let id = qs.action_id().unwrap().to_owned();
+        peer.send(
+            reply(&qs, "Success")
+                .with("EventList", "start")
+                .with("Message", "Queue status will follow"),
+        )
+        .await;
+        peer.send(
+            AmiMessage::event("QueueParams")
+                .with("Queue", "q1")
+                .with("ActionID", &id),
+        )
+        .await;
+        peer.send(AmiMessage::event("QueueMemberStatus").with("Queue", "q2"))
+            .await;
+        peer.send(
+            AmiMessage::event("QueueMember")
+                .with("Name", "Agent 147")
+                .with("ActionID", &id),
+        )
+        .await;
+        peer.send(
+            AmiMessage::event("QueueStatusComplete")
+                .with("ActionID", &id)
+                .with("EventList", "Complete")
+                .with("ListItems", "2"),
+        )
+        .await;
+    };
+    let (list, ()) = tokio::join!(handle.send_list(AmiMessage::action("QueueStatus")), script);
+    let list = list.unwrap();
+    assert_eq!(list.response.get("EventList"), Some("start"));
+    let names: Vec<_> = list.items.iter().filter_map(|m| m.event_name()).collect();
+    assert_eq!(names, vec!["QueueParams", "QueueMember"]);
+    assert!(list.complete.is_event("QueueStatusComplete"));
+    let other = expect_event(&mut rx, "QueueMemberStatus").await;
+    assert_eq!(other.get("Queue"), Some("q2"));
+    assert!(rx.try_recv().is_err(), "list items are not events");
+
+    // OriginateResponse carries the Originate's ActionID after its response: it is an event.
+    let script = async {
+        let o = peer.expect("Originate").await;
+        peer.send(reply(&o, "Success").with("Message", "Originate successfully queued"))
+            .await;
+        peer.send(
+            AmiMessage::event("OriginateResponse")
+                .with("ActionID", o.action_id().unwrap())
+                .with("Response", "Failure")
+                .with("Reason", "0"),
+        )
+        .await;
+        o.action_id().unwrap().to_owned()
+    };
+    let originate = AmiMessage::action("Originate").with("Async", "true");
+    let (answer, id) = tokio::join!(handle.send(originate), script);
+    assert_eq!(answer.unwrap().action_id(), Some(id.as_str()));
+    let ev = expect_event(&mut rx, "OriginateResponse").await;
+    assert_eq!(ev.action_id(), Some(id.as_str()));
+}
+
+#[tokio::test]
+async fn a_cut_mid_message_reconnects_and_connected_comes_before_new_events() {
+    let server = ScriptedAmi::start().await;
+    let (handle, mut rx, mut peer) = logged_in(&server).await;
+    let pending = handle.clone();
+    let waiting = tokio::spawn(async move {
+        pending
+            .send(AmiMessage::action("Getvar").with("Variable", "X"))
+            .await
+    });
+    peer.expect("Getvar").await;
+    peer.raw(b"Event: Hangup\r\nChannel: PJSIP/147-0000").await;
+    drop(peer);
+    let cut_at = Instant::now();
+    assert!(matches!(
+        waiting.await.unwrap(),
+        Err(AmiError::Disconnected)
+    ));
+    let reason = expect_disconnected(&mut rx).await;
+    assert!(reason.contains("closed"), "{reason}");
+    assert!(!handle.is_connected());
+    tokio::time::pause();
+    let asked = Instant::now();
+    assert!(matches!(
+        handle.send(AmiMessage::action("Ping")).await,
+        Err(AmiError::NotConnected)
+    ));
+    assert_eq!(
+        asked.elapsed(),
+        Duration::ZERO,
+        "fails at once, waits for no timer"
+    );
+    tokio::time::resume();
+
+    let mut again = server.accept().await;
+    let waited = cut_at.elapsed();
+    assert!(
+        waited >= Duration::from_millis(400),
+        "reconnected after {waited:?}"
+    );
+    let login = again.expect("Login").await;
+    again.send(reply(&login, "Success")).await;
+    // Events of the new session, even before its FullyBooted, come after Connected.
+    again
+        .send(AmiMessage::event("QueueMemberStatus").with("Queue", "q1"))
+        .await;
+    again.send(fully_booted()).await;
+    again.send(AmiMessage::event("Newchannel")).await;
+    expect_connected(&mut rx).await;
+    expect_event(&mut rx, "QueueMemberStatus").await;
+    expect_event(&mut rx, "Newchannel").await;
+    assert!(handle.is_connected());
+}
+
+#[tokio::test]
+async fn a_ping_without_answer_means_the_link_is_dead() {
+    let server = ScriptedAmi::start().await;
+    let mut config = server.config();
+    config.ping_interval = Duration::from_secs(20);
+    config.ping_timeout = Duration::from_secs(10);
+    let (_handle, mut rx) = client::connect(config);
+    let mut peer = server.accept_logged_in().await;
+    expect_connected(&mut rx).await;
+    tokio::time::pause();
+    let up_at = Instant::now();
+    peer.expect("Ping").await;
+    assert!(up_at.elapsed() >= Duration::from_secs(19));
+    let reason = expect_disconnected(&mut rx).await;
+    assert!(reason.contains("keep-alive"), "{reason}");
+    assert!(up_at.elapsed() >= Duration::from_secs(29));
+    tokio::time::resume();
+    server.accept_logged_in().await;
+    expect_connected(&mut rx).await;
+}
+
+#[tokio::test]
+async fn answered_pings_keep_the_link() {
+    let server = ScriptedAmi::start().await;
+    let (handle, mut rx, mut peer) = logged_in(&server).await;
+    tokio::time::pause();
+    let start = Instant::now();
+    for _ in 0..5 {
+        let ping = peer.expect("Ping").await;
+        peer.send(reply(&ping, "Success").with("Ping", "Pong"))
+            .await;
+    }
+    assert!(
+        start.elapsed() >= Duration::from_secs(99),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(handle.is_connected());
+    tokio::time::resume();
+    assert!(
+        rx.try_recv().is_err(),
+        "no Disconnected, and pongs are not events"
+    );
+}
+
+#[tokio::test]
+async fn an_unanswered_action_times_out_and_the_link_stays() {
+    let server = ScriptedAmi::start().await;
+    let (handle, _rx, mut peer) = logged_in(&server).await;
+    tokio::time::pause();
+    let started = Instant::now();
+    let (result, _) = tokio::join!(handle.send(AmiMessage::action("Getvar")), peer.recv());
+    assert!(matches!(result, Err(AmiError::Timeout)), "{result:?}");
+    assert!(started.elapsed() >= Duration::from_secs(10));
+    tokio::time::resume();
+    let script = async {
+        let a = peer.expect("Getvar").await;
+        peer.send(reply(&a, "Success").with("Value", "1")).await;
+    };
+    let (result, ()) = tokio::join!(handle.send(AmiMessage::action("Getvar")), script);
+    assert_eq!(result.unwrap().get("Value"), Some("1"));
+}
+
+#[tokio::test]
+async fn injection_is_refused_and_nothing_reaches_the_server() {
+    let server = ScriptedAmi::start().await;
+    let (handle, _rx, mut peer) = logged_in(&server).await;
+    let bad_value = AmiMessage::action("QueuePause")
+        .with("Interface", "PJSIP/147")
+        .with("Reason", "lunch\r\nAction: Originate");
+    let bad_key = AmiMessage::action("QueuePause").with("Reason\nAction", "x");
+    let nul = AmiMessage::action("QueuePause").with("Reason", "a\0b");
+    for bad in [bad_value, bad_key, nul] {
+        let result = handle.send(bad).await;
+        assert!(
+            matches!(result, Err(AmiError::Codec(CodecError::Injection { .. }))),
+            "{result:?}"
+        );
+    }
+    let script = async {
+        let first = peer.recv().await;
+        assert_eq!(
+            first.action_name(),
+            Some("Ping"),
+            "nothing else came before"
+        );
+        peer.send(reply(&first, "Success")).await;
+    };
+    let (pong, ()) = tokio::join!(handle.send(AmiMessage::action("Ping")), script);
+    pong.unwrap();
+}
+
+#[tokio::test]
+async fn a_slow_consumer_gets_an_overflow_and_the_reader_keeps_reading() {
+    let server = ScriptedAmi::start().await;
+    let mut config = server.config();
+    config.event_buffer = 8;
+    let (handle, mut rx) = client::connect(config);
+    let mut peer = server.accept_logged_in().await;
+    tokio::time::timeout(WAIT, async {
+        while !handle.is_connected() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the client did not log in");
+    for n in 0..100 {
+        peer.send(AmiMessage::event("Test").with("N", n.to_string()))
+            .await;
+    }
+    // Nobody reads the events, yet the client still reads the socket and answers.
+    let script = async {
+        let a = peer.expect("Getvar").await;
+        peer.send(reply(&a, "Success").with("Value", "ok")).await;
+    };
+    let (answer, ()) = tokio::join!(handle.send(AmiMessage::action("Getvar")), script);
+    assert_eq!(answer.unwrap().get("Value"), Some("ok"));
+
+    expect_connected(&mut rx).await;
+    let mut seen = Vec::new();
+    let mut dropped = 0;
+    while seen.len() as u64 + dropped < 100 {
+        match next_event(&mut rx).await {
+            ClientEvent::Event(m) => seen.push(m.get("N").unwrap().parse::<u64>().unwrap()),
+            ClientEvent::Overflow { dropped: n } => dropped += n,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        seen,
+        (0..7).collect::<Vec<_>>(),
+        "the first events, in order"
+    );
+    assert_eq!(dropped, 93, "every lost event is counted");
+    peer.send(AmiMessage::event("Test").with("N", "100")).await;
+    let after = expect_event(&mut rx, "Test").await;
+    assert_eq!(
+        after.get("N"),
+        Some("100"),
+        "delivery resumes after the gap"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_logs_off_and_ends_the_stream() {
+    let server = ScriptedAmi::start().await;
+    let (handle, mut rx, mut peer) = logged_in(&server).await;
+    let script = async {
+        let bye = peer.expect("Logoff").await;
+        peer.send(reply(&bye, "Goodbye").with("Message", "Thanks for all the fish."))
+            .await;
+        peer.until_closed().await
+    };
+    let ((), after) = tokio::join!(handle.shutdown(), script);
+    assert!(after.is_empty(), "nothing after Logoff: {after:?}");
+    let reason = expect_disconnected(&mut rx).await;
+    assert!(reason.contains("shut down"), "{reason}");
+    assert!(rx.recv().await.is_none(), "the event stream ends");
+    assert!(!handle.is_connected());
+    assert!(matches!(
+        handle.send(AmiMessage::action("Ping")).await,
+        Err(AmiError::Closed)
+    ));
+    handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn asterisk_shutdown_event_leads_to_a_reconnect() {
+    let server = ScriptedAmi::start().await;
+    let (_handle, mut rx, mut peer) = logged_in(&server).await;
+    peer.send(
+        AmiMessage::event("Shutdown")
+            .with("Shutdown", "Cleanly")
+            .with("Restart", "True"),
+    )
+    .await;
+    expect_event(&mut rx, "Shutdown").await;
+    let reason = expect_disconnected(&mut rx).await;
+    assert!(reason.contains("shutting down"), "{reason}");
+    server.accept_logged_in().await;
+    expect_connected(&mut rx).await;
+}
+
+#[tokio::test]
+async fn without_asterisk_actions_fail_at_once_and_the_consumer_is_told() {
+    let server = ScriptedAmi::start().await;
+    let config = server.config();
+    drop(server);
+    let (handle, mut rx) = client::connect(config);
+    let reason = expect_disconnected(&mut rx).await;
+    assert!(reason.contains("cannot connect"), "{reason}");
+    let result = handle.send(AmiMessage::action("Ping")).await;
+    assert!(matches!(result, Err(AmiError::NotConnected)), "{result:?}");
+    let result = handle.send(AmiMessage::event("NotAnAction")).await;
+    assert!(matches!(result, Err(AmiError::NotSent(_))), "{result:?}");
+    handle.shutdown().await;
+}

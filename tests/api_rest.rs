@@ -1,12 +1,13 @@
 //! The REST endpoints over real HTTP against the simulated Asterisk: success and failure paths,
 //! parameters from the query, a JSON body and form data alike; nothing invalid reaches AMI.
 
+#[path = "support/app.rs"]
 mod support;
 
 use serde_json::{json, Value};
 use support::{spawn_app, spawn_app_with};
 
-async fn member<'a>(
+async fn member(
     app: &support::TestApp,
     queue: &str,
     agent: &str,

@@ -3,6 +3,7 @@
 //! the closing events on `/stop`; plus unknown tickets, replacement, expiry and memory release,
 //! the per-address stream limit, the WebSocket Origin check, and filtering.
 
+#[path = "support/app.rs"]
 mod support;
 
 use futures_util::{SinkExt, StreamExt};

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::auth::AuthError;
-use super::hub::HubError;
+use crate::hub::HubError;
 use crate::ami::AmiError;
 use crate::pbx::service::PbxError;
 

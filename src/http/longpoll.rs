@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use super::hub::Delivery;
+use crate::hub::Delivery;
 use super::state::AppState;
 use super::streams::{attach, ClientAddr};
 

@@ -15,8 +15,6 @@ pub mod api;
 pub mod auth;
 pub mod cors;
 pub mod error;
-#[path = "hub_placeholder.rs"]
-pub(crate) mod hub;
 pub mod longpoll;
 pub mod params;
 pub mod router;

@@ -8,7 +8,7 @@ use tokio_util::task::TaskTracker;
 
 use super::auth::Auth;
 use super::cors::Origins;
-use super::hub::Hub;
+use crate::hub::Hub;
 use super::streams::StreamLimiter;
 use crate::config::Limits;
 use crate::pbx::service::PbxHandle;

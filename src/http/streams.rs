@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::error::ApiError;
-use super::hub::Subscription;
+use crate::hub::Subscription;
 use super::state::AppState;
 
 /// The client's IP address, when the server knows it (it does when serving over TCP).

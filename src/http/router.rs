@@ -24,11 +24,13 @@ pub fn router(state: AppState) -> Router {
     if state.allow_stop() {
         api = api.route("/stop", post(api::stop));
     }
+    // The 405 fallback goes in before the layers, so that CORS also wraps it (a preflight
+    // OPTIONS request reaches a route's method-not-allowed fallback).
     let api = api
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.limits().max_body_bytes))
         .layer(state.origins().layer());
     api.fallback(error::not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(TraceLayer::new_for_http().make_span_with(span))
         .with_state(state)
 }

@@ -15,12 +15,11 @@ use crate::ami;
 use crate::config::{DemoArgs, ServeArgs, Settings};
 use crate::http::auth::Auth;
 use crate::http::cors::Origins;
-use crate::hub::{Hub, HubConfig};
 use crate::http::state::{StateParts, StreamTiming};
 use crate::http::{router, AppState};
+use crate::hub::{Hub, HubConfig};
 use crate::pbx::service::{self, PbxHandle};
 use crate::sim;
-
 
 /// How long the server may take to drain its connections after the closing events.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);

@@ -21,8 +21,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::auth::AuthError;
-use crate::hub::HubError;
 use crate::ami::AmiError;
+use crate::hub::HubError;
 use crate::pbx::service::PbxError;
 
 /// An error answered to an HTTP client.

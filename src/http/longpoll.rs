@@ -7,9 +7,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use crate::hub::Delivery;
 use super::state::AppState;
 use super::streams::{attach, ClientAddr};
+use crate::hub::Delivery;
 
 /// The long-poll handler.
 pub async fn long_poll(

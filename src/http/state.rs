@@ -8,9 +8,9 @@ use tokio_util::task::TaskTracker;
 
 use super::auth::Auth;
 use super::cors::Origins;
-use crate::hub::Hub;
 use super::streams::StreamLimiter;
 use crate::config::Limits;
+use crate::hub::Hub;
 use crate::pbx::service::PbxHandle;
 
 /// Timing of the streams.

@@ -9,13 +9,14 @@
 //! - [`streams`]: what the streams share: attaching to a ticket, the per-address limit.
 //! - [`cors`]: the CORS allow-list and the WebSocket Origin check.
 //! - [`auth`]: API keys and scopes.
+//! - [`pages`]: the HTML pages and `pbxis.js`, embedded in the binary.
 
 pub mod api;
-#[path = "auth_placeholder.rs"]
 pub mod auth;
 pub mod cors;
 pub mod error;
 pub mod longpoll;
+pub mod pages;
 pub mod params;
 pub mod router;
 pub mod sse;

@@ -7,7 +7,7 @@ use axum::Router;
 use tower_http::trace::TraceLayer;
 
 use super::state::AppState;
-use super::{api, error, longpoll, sse, websocket};
+use super::{api, error, longpoll, pages, sse, websocket};
 
 /// The whole HTTP application: REST API, streams and pages.
 pub fn router(state: AppState) -> Router {
@@ -30,7 +30,8 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.limits().max_body_bytes))
         .layer(state.origins().layer());
-    api.fallback(error::not_found)
+    api.merge(pages::routes())
+        .fallback(error::not_found)
         .layer(TraceLayer::new_for_http().make_span_with(span))
         .with_state(state)
 }

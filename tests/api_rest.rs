@@ -36,6 +36,18 @@ async fn health_ready_and_unknown_routes() {
     assert_eq!(body["error"], "method not allowed");
     let (status, _) = app.post_query("/queue/status", &[]).await;
     assert_eq!(status, 405);
+    // The pages are merged into the same router.
+    let page = app
+        .http
+        .get(app.url("/client/sse/147,148/q1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     app.stop_and_join().await;
 }
 

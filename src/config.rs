@@ -25,6 +25,7 @@
 //!
 //! [limits]
 //! max_body_bytes = 16384
+//! max_header_bytes = 16384
 //! max_agents_per_ticket = 1000
 //! max_queues_per_ticket = 200
 //! max_tickets = 10000
@@ -116,6 +117,8 @@ impl std::fmt::Debug for AmiSettings {
 pub struct Limits {
     /// Largest request body (413 above).
     pub max_body_bytes: usize,
+    /// Largest request head: the URI plus every header name and value (431 above).
+    pub max_header_bytes: usize,
     /// Most agents one ticket may ask for (400 above).
     pub max_agents_per_ticket: usize,
     /// Most queues one ticket may ask for (400 above).
@@ -135,6 +138,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 16 * 1024,
+            max_header_bytes: 16 * 1024,
             max_agents_per_ticket: 1000,
             max_queues_per_ticket: 200,
             max_tickets: 10_000,
@@ -269,6 +273,9 @@ impl Settings {
         }
         if self.limits.max_body_bytes < 256 {
             return Err(invalid("limits.max_body_bytes", "must be at least 256"));
+        }
+        if self.limits.max_header_bytes < 1024 {
+            return Err(invalid("limits.max_header_bytes", "must be at least 1024"));
         }
         Ok(())
     }

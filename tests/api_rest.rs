@@ -249,6 +249,21 @@ async fn invalid_queue_actions_never_reach_asterisk() {
         .await
         .unwrap();
     assert_eq!(r.status(), 415);
+    let r = app
+        .http
+        .post(app.url("/queue/remove?queue=q1&agent=147"))
+        .header("x-padding", "p".repeat(20_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 431);
+    let long_query = format!(
+        "/queue/remove?queue=q1&agent=147&memberName={}",
+        "m".repeat(20_000)
+    );
+    let (status, answer) = app.post_query(&long_query, &[]).await;
+    assert_eq!(status, 431, "{answer}");
+    assert!(answer["error"].is_string());
     let big = json!({"queue":"q1","agent":"147","memberName":"x".repeat(20_000)});
     let (status, answer) = app.post_json("/queue/add", big).await;
     assert_eq!(status, 413, "{answer}");

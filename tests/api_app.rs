@@ -1,12 +1,83 @@
 //! The `pbxis-ws` binary: `demo` prints its addresses and page URLs and serves; `POST /stop`
 //! ends it with exit status 0; `serve` refuses an open service on a public address.
 
+#[path = "support/app.rs"]
+mod support;
+
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Starts `pbxis-ws demo` on free ports; the child and the service's base URL.
+async fn start_demo(extra: &[&str]) -> (tokio::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pbxis-ws"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--call-rate", "0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = next_line(&mut lines).await;
+    let base = first
+        .strip_prefix("pbxis-ws listening on ")
+        .unwrap()
+        .to_owned();
+    wait_ready(&base).await;
+    (child, base)
+}
+
+async fn wait_ready(base: &str) {
+    let http = reqwest::Client::new();
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            let ready = http.get(format!("{base}/ready")).send().await;
+            if ready.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the demo's service connects to its simulator");
+}
+
+#[tokio::test]
+async fn ctrl_c_closes_every_stream_and_exits_0() {
+    let (mut child, base) = start_demo(&["--log-json"]).await;
+    let http = reqwest::Client::new();
+    let ticket: String = http
+        .post(format!("{base}/ticket"))
+        .json(&serde_json::json!({"agents":["147"],"queues":["q1"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (status, mut sse) = support::SseReader::open(&format!("{base}/{ticket}/sse")).await;
+    assert_eq!(status, 200);
+    sse.until(|e| e.event == "queueCount").await;
+    let pid = child.id().unwrap().to_string();
+    let kill = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(kill.success());
+    let closed = sse.until(|e| e.event == "closed").await;
+    assert_eq!(closed.last().unwrap().data["reason"], "shutdown");
+    assert_eq!(sse.next().await.unwrap().event, "close");
+    let status = tokio::time::timeout(PATIENCE, child.wait())
+        .await
+        .expect("exits")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
 
 async fn next_line(lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>) -> String {
     tokio::time::timeout(PATIENCE, lines.next_line())

@@ -305,6 +305,10 @@ async fn ticket_expires_and_is_freed() {
         sse.next().await.unwrap().data,
         json!({"reason":"unknownTicket"})
     );
+    let mut ws = ws_connect(&app, &ticket).await;
+    assert_eq!(ws_next_json(&mut ws).await["reason"], "unknownTicket");
+    let frame = ws.next().await.unwrap().unwrap();
+    assert!(matches!(frame, Message::Close(Some(ref f)) if u16::from(f.code) == 4404));
     app.stop_and_join().await;
 }
 

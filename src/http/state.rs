@@ -134,3 +134,24 @@ impl AppState {
         &self.inner.streams
     }
 }
+
+#[cfg(test)]
+impl AppState {
+    /// A state on `hub` whose model talks to no Asterisk (for tests of the transports).
+    pub(crate) fn for_tests(hub: Hub, timing: StreamTiming) -> AppState {
+        use crate::ami::{client, AmiConfig};
+        use crate::pbx::service::{self, PbxConfig};
+        let (ami, events) = client::connect(AmiConfig::new("127.0.0.1", 1, "test", "test"));
+        let pbx = service::spawn(ami, events, Arc::new(hub.clone()), PbxConfig::default());
+        AppState::new(StateParts {
+            pbx,
+            hub,
+            auth: Auth::open(),
+            limits: Limits::default(),
+            timing,
+            origins: Origins::default(),
+            allow_stop: true,
+            stop: CancellationToken::new(),
+        })
+    }
+}

@@ -48,3 +48,6 @@ pub fn json_array(deliveries: &[Delivery]) -> String {
     out.push(']');
     out
 }
+
+#[cfg(test)]
+mod tests;

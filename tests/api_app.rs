@@ -1,5 +1,6 @@
 //! The `pbxis-ws` binary: `demo` prints its addresses and page URLs and serves; `POST /stop`
-//! ends it with exit status 0; `serve` refuses an open service on a public address.
+//! ends it with exit status 0, and so does Ctrl-C; `serve` refuses an open service on a public
+//! address; `/stop` drains and logs off, or is disabled.
 
 #[path = "support/app.rs"]
 mod support;
@@ -186,4 +187,39 @@ async fn help_lists_every_flag() {
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
+}
+
+#[tokio::test]
+async fn stop_can_be_disabled() {
+    let app = support::spawn_app_with(|s| s.allow_stop = false).await;
+    let (status, body) = app.post_query("/stop", &[]).await;
+    assert_eq!(status, 404);
+    assert!(body["error"].is_string());
+    app.stop_and_join().await;
+}
+
+#[tokio::test]
+async fn post_stop_stops_gracefully() {
+    let app = support::spawn_app().await;
+    let (status, body) = app.post_query("/stop", &[]).await;
+    assert_eq!(status, 202, "{body}");
+    let result = tokio::time::timeout(support::PATIENCE, app.task)
+        .await
+        .expect("stops");
+    result.unwrap().unwrap();
+    let logoffs = app
+        .sim
+        .actions_received()
+        .iter()
+        .filter(|m| {
+            m.get("Action")
+                .is_some_and(|a| a.eq_ignore_ascii_case("logoff"))
+        })
+        .count();
+    assert_eq!(logoffs, 1, "AMI logged off");
+    assert!(
+        reqwest::get(format!("{}/health", app.base)).await.is_err(),
+        "no longer listening"
+    );
+    app.sim.shutdown().await;
 }

@@ -1,4 +1,4 @@
-//! API keys through every REST handler: the scope each endpoint needs, keys restricted to some
+//! CORS, the open-service rule, and API keys through every REST handler: the scope each endpoint needs, keys restricted to some
 //! agents and queues (403, nothing reaches Asterisk), tickets owned by their key (the per-key
 //! limit answers 429), keys from the TOML configuration.
 
@@ -195,4 +195,61 @@ async fn tickets_are_counted_per_key() {
     assert_eq!(ticket(NARROW).await.unwrap().status(), 200);
     assert_eq!(app.ticket_count().await, 3);
     app.stop_and_join().await;
+}
+
+#[tokio::test]
+async fn cors_preflight_allowed_and_refused() {
+    let app =
+        support::spawn_app_with(|s| s.cors_origins = vec!["https://app.example.com".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(reqwest::Method::OPTIONS, app.url("/ticket"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+    };
+    let ok = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(refused
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+    let r = app
+        .http
+        .get(app.url("/health"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    app.stop_and_join().await;
+}
+
+#[tokio::test]
+async fn open_service_refuses_a_public_address() {
+    let mut settings = pbxis_ws::config::Settings {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        ..Default::default()
+    };
+    let err = pbxis_ws::app::Application::build(settings.clone())
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("--insecure-no-auth"), "{err}");
+    settings.insecure_no_auth = true;
+    let app = pbxis_ws::app::Application::build(settings)
+        .await
+        .expect("allowed when insisted");
+    assert!(app.addr().ip().is_unspecified());
 }

@@ -64,13 +64,17 @@ export async function restartAndRecover(fx) {
   fx.ami = await amiLogin(fx.demo.ami);
 }
 
-/** Screenshots of the page as it is (1080p) and in a new 360 px wide window. */
-export async function screenshots(fx, name) {
+/**
+ * Screenshots of the page as it is (1080p) and in a new 360 px wide window, taken there once the
+ * snapshot is drawn and `drawn()` (evaluated in the page) holds.
+ */
+export async function screenshots(fx, name, drawn = () => true) {
   await screenshot(fx.page, name + '-1080p');
   const narrow = await open(fx.browser, fx.demo.http + fx.path, { width: 360, height: 780 });
   try {
     await narrow.page.waitForFunction(() => document.body.dataset.connection === 'connected'
       && !document.querySelector('[data-status="pending"]'), null, { timeout: TIMEOUT });
+    await narrow.page.waitForFunction(drawn, null, { timeout: TIMEOUT });
     const overflow = await narrow.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(overflow <= 360, 'no horizontal scrolling at 360 px, page is ' + overflow + ' px wide');
     await screenshot(narrow.page, name + '-360px');

@@ -12,12 +12,12 @@ export const QUEUES = ['q1', 'q2'];
 export const TIMEOUT = 30000;
 
 /** Starts a demo, a browser and the page at `path` (relative to the service). */
-export async function fixture(path) {
+export async function fixture(path, name) {
   const demo = await startDemo(['--call-rate', '0']);
   const browser = await launch();
   const view = await open(browser, demo.http + path);
   const ami = await amiLogin(demo.ami);
-  const fx = { demo, browser, view, page: view.page, ami, path };
+  const fx = { demo, browser, view, page: view.page, ami, path, name };
   fx.teardown = async () => {
     await view.close().catch(() => {});
     await browser.close().catch(() => {});
@@ -58,6 +58,9 @@ export async function restartAndRecover(fx) {
   await restartPbx(fx.ami);
   fx.ami = null;
   await waitInPage(fx, () => window.__values['data-pbx'].includes('down'));
+  if (fx.name && await fx.page.evaluate(() => document.body.dataset.pbx === 'down')) {
+    await screenshot(fx.page, fx.name + '-pbx-down').catch(() => null);
+  }
   await waitInPage(fx, () => document.body.dataset.pbx === 'up' && document.body.dataset.connection === 'connected');
   const values = await recorded(fx.page, 'data-pbx');
   assert.ok(values.indexOf('down') < values.lastIndexOf('up'), 'down, then up: ' + values);
@@ -102,6 +105,25 @@ export async function clickAndAnswer(page, buttonName, fields) {
   }
   await dialog.locator('button[type=submit]').click();
   await dialog.waitFor({ state: 'detached', timeout: TIMEOUT });
+}
+
+/**
+ * Takes the page's ticket away (a second stream on it replaces the page's, which gets `closed`)
+ * and waits until the page has a new ticket and is connected again.
+ */
+export async function stealTicket(fx) {
+  const before = fx.view.tickets.length;
+  const old = fx.view.tickets[before - 1];
+  const thief = new AbortController();
+  const poll = fetch(new URL(old + '/long-poll', fx.demo.http), { signal: thief.signal }).catch(() => null);
+  try {
+    await waitInPage(fx, () => document.body.dataset.connection !== 'connected');
+  } catch (_) { /* the page may have re-ticketed before we looked */ }
+  await eventually(() => fx.view.tickets.length > before, TIMEOUT, 'a new ticket');
+  await waitInPage(fx, () => document.body.dataset.connection === 'connected');
+  thief.abort();
+  await poll;
+  return fx.view.tickets[fx.view.tickets.length - 1];
 }
 
 /** A caller number unique to this run. */

@@ -24,11 +24,13 @@ pub fn router(state: AppState) -> Router {
     if state.allow_stop() {
         api = api.route("/stop", post(api::stop));
     }
+    // The 405 fallback goes inside the layers: set after them, it would answer a CORS
+    // preflight (OPTIONS) before the CORS layer sees it.
     let api = api
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.limits().max_body_bytes))
         .layer(state.origins().layer());
     api.fallback(error::not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(TraceLayer::new_for_http().make_span_with(span))
         .with_state(state)
 }

@@ -139,6 +139,29 @@ impl Rig {
         keyed(self.pbx.subscribe(filter(), |s| s).await.unwrap())
     }
 
+    /// The model's view without the names of agents that are members of no queue: the model
+    /// keeps a name once known, a rebuild from nothing cannot know it.
+    async fn comparable_model_view(&self) -> BTreeMap<String, Event> {
+        let mut v = self.model_view().await;
+        let member_of_some = |agent: &AgentId| {
+            v.values().any(|e| {
+                matches!(e, Event::QueueMemberStatus { agent: a, status, .. }
+                if a == agent && *status != MemberStatus::LoggedOff)
+            })
+        };
+        let orphans: Vec<String> = v
+            .iter()
+            .filter_map(|(k, e)| match e {
+                Event::AgentName { agent, .. } if !member_of_some(agent) => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        for k in orphans {
+            v.remove(&k);
+        }
+        v
+    }
+
     /// The view rebuilt from scratch by the list actions on the checker connection.
     async fn rebuilt_view(&self) -> BTreeMap<String, Event> {
         let list = |name: &str| self.checker.send_list(AmiMessage::action(name));
@@ -157,7 +180,7 @@ impl Rig {
         let mut last = (BTreeMap::new(), BTreeMap::new());
         let agreed = tokio::time::timeout(PATIENCE, async {
             loop {
-                let m = self.model_view().await;
+                let m = self.comparable_model_view().await;
                 let r = self.rebuilt_view().await;
                 if m == r {
                     return;

@@ -5,8 +5,9 @@
 //! `DialBegin` between an agent channel and another channel) or when the agent is bridged to one
 //! (`BridgeEnter`; bridge membership is tracked here), and ends however it ends: `DialEnd` other
 //! than ANSWER, `AgentRingNoAnswer`, `AgentComplete`, `AgentDump`, `QueueCallerAbandon`,
-//! `BridgeLeave`, or the `Hangup` of either leg. The newest call of an agent is the one shown;
-//! when the last one ends, `phoneNumber` goes to `null`.
+//! `BridgeLeave`, or the `Hangup` of either leg.
+//! when the last one ends, `phoneNumber` goes to `null`. With several calls at once, the one on
+//! the agent's newest channel is shown ([`shown_call`]).
 
 use std::collections::HashMap;
 
@@ -84,13 +85,43 @@ impl Bridges {
     }
 }
 
+/// The remote party's name, unless it is only inherited from the agent's own channel: a dialled
+/// channel takes over the caller's name, so when the agent dialled out, the remote channel shows
+/// the agent's name under another number. (When the agent was dialled, both legs show the
+/// caller's number and name, and the name is the caller's.)
+fn remote_name(
+    name: Option<String>,
+    number: &str,
+    own_name: Option<&String>,
+    own_number: &str,
+) -> Option<String> {
+    name.filter(|n| Some(n) != own_name || number == own_number)
+}
+
 /// The part of a call subscribers see.
 type Shown = Option<(String, Option<String>, Option<QueueName>)>;
 
 fn shown(calls: &[Call]) -> Shown {
-    calls
-        .last()
-        .map(|c| (c.number.clone(), c.name.clone(), c.queue.clone()))
+    shown_call(calls).map(|c| (c.number.clone(), c.name.clone(), c.queue.clone()))
+}
+
+/// Orders uniqueids by creation: `[system-]epoch.sequence`, numerically.
+fn uid_order(uid: &str) -> (u64, u64) {
+    let bare = uid.rsplit('-').next().unwrap_or(uid);
+    let (a, b) = bare.split_once('.').unwrap_or((bare, "0"));
+    (a.parse().unwrap_or(0), b.parse().unwrap_or(0))
+}
+
+/// The call an agent's `phoneNumber` shows: the one on the agent's newest channel (so that the
+/// live model and a rebuild from a channel list agree, whatever order they learnt the calls in).
+pub fn shown_call(calls: &[Call]) -> Option<&Call> {
+    calls.iter().max_by_key(|c| {
+        (
+            c.leg.as_deref().map(uid_order),
+            uid_order(&c.remote),
+            c.remote.as_str(),
+        )
+    })
 }
 
 fn phone_event(agent: &AgentId, s: Shown) -> Event {
@@ -292,12 +323,15 @@ impl State {
             self.start_call(&agent, call, out);
         }
         if let Some(agent) = from {
-            let own = codes::name(msg.get("CallerIDName"));
+            let number = codes::number(msg.get("DestCallerIDNum"));
+            let own_number = codes::number(msg.get("CallerIDNum"));
+            let own_name = codes::name(msg.get("CallerIDName"));
+            let name = codes::name(msg.get("DestCallerIDName"));
             let call = Call {
+                name: remote_name(name, &number, own_name.as_ref(), &own_number),
                 remote: dest_uid.to_owned(),
                 leg: Some(uid.to_owned()),
-                number: codes::number(msg.get("DestCallerIDNum")),
-                name: codes::name(msg.get("DestCallerIDName")).filter(|n| Some(n) != own.as_ref()),
+                number,
                 queue: None,
             };
             self.start_call(&agent, call, out);
@@ -354,7 +388,7 @@ impl State {
                     remote: b.uid.clone(),
                     leg: Some(a.uid.clone()),
                     number: b.number.clone(),
-                    name: b.name.clone().filter(|n| Some(n) != a.name.as_ref()),
+                    name: remote_name(b.name.clone(), &b.number, a.name.as_ref(), &a.number),
                     queue: self.callers.get(&b.uid).cloned(),
                 };
                 self.start_call(agent, call, out);

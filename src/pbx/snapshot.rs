@@ -88,7 +88,7 @@ fn agent_events(
             reason,
         });
     }
-    if let Some(c) = a.calls.last() {
+    if let Some(c) = super::calls::shown_call(&a.calls) {
         out.push(Event::PhoneNumber {
             agent: agent.clone(),
             number: Some(c.number.clone()),

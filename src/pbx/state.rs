@@ -74,7 +74,7 @@ pub struct Agent {
     pub hint: bool,
     /// Memberships by queue.
     pub members: BTreeMap<QueueName, Member>,
-    /// Calls in progress, oldest first; the newest is shown.
+    /// Calls in progress (the one on the newest channel is shown).
     pub calls: Vec<Call>,
 }
 
@@ -158,10 +158,20 @@ impl State {
         }
     }
 
-    /// An empty model with the same configuration (and pending originates).
+    /// An empty model with the same configuration, pending originates and agent names (a name,
+    /// once known, is kept: an agent logged off everywhere has no name in any list).
     pub fn fresh(&self) -> Self {
         let mut s = Self::new(self.location.clone(), &self.hint_context);
         s.originates = self.originates.clone();
+        for (agent, a) in &self.agents {
+            if a.name.is_some() {
+                let kept = Agent {
+                    name: a.name.clone(),
+                    ..Agent::default()
+                };
+                s.agents.insert(agent.clone(), kept);
+            }
+        }
         s
     }
 

@@ -162,16 +162,30 @@ impl Rig {
         v
     }
 
-    /// The view rebuilt from scratch by the list actions on the checker connection.
+    /// The view rebuilt from scratch by the list actions on the checker connection (which may
+    /// be reconnecting after a restart: then it is asked again).
     async fn rebuilt_view(&self) -> BTreeMap<String, Event> {
-        let list = |name: &str| self.checker.send_list(AmiMessage::action(name));
-        let lists = Lists {
-            queue_status: list("QueueStatus").await.unwrap().items,
-            extensions: list("ExtensionStateList").await.unwrap().items,
-            channels: list("CoreShowChannels").await.unwrap().items,
-        };
+        let lists = tokio::time::timeout(PATIENCE, async {
+            loop {
+                match self.lists().await {
+                    Ok(lists) => return lists,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            }
+        })
+        .await
+        .expect("the checker answers the list actions");
         let base = State::new(Location::parse("PJSIP/{agent}").unwrap(), "default");
         keyed(snapshot(&rebuild(&base, &lists), &filter(), true))
+    }
+
+    async fn lists(&self) -> Result<Lists, pbxis_ws::ami::AmiError> {
+        let list = |name: &str| self.checker.send_list(AmiMessage::action(name));
+        Ok(Lists {
+            queue_status: list("QueueStatus").await?.items,
+            extensions: list("ExtensionStateList").await?.items,
+            channels: list("CoreShowChannels").await?.items,
+        })
     }
 
     /// Waits until the model's view and a fresh rebuild agree (events may be in flight), and

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pbxis_ws::ami::client::connect;
-use pbxis_ws::ami::{AmiConfig, AmiHandle, AmiMessage, ClientEvent};
+use pbxis_ws::ami::{AmiConfig, AmiHandle, AmiMessage};
 use pbxis_ws::pbx::service::{try_spawn, EventSink, PbxConfig, PbxHandle, QueueAction};
 use pbxis_ws::pbx::snapshot::snapshot;
 use pbxis_ws::pbx::sync::{rebuild, Lists};

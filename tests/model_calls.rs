@@ -338,3 +338,41 @@ fn inherited_names_are_not_the_remote_party() {
     let outbound = s.apply(&enter2("PJSIP/trunk-00000004", "701.2", "1562830", "Bob"));
     assert_eq!(outbound, vec![phone("148", Some("1562830"), None, None)]);
 }
+
+#[test]
+fn a_swapped_channel_keeps_the_call() {
+    let mut s = known();
+    let caller = ("PJSIP/trunk-0000000a", "800.1", "0919");
+    let agent = ("PJSIP/147-0000000b", "800.2", "0919");
+    s.apply(&dial("DialBegin", caller, agent, None));
+    let enter = |ch: &str, uid: &str, swap: Option<&str>| {
+        let mut m = ev(
+            "BridgeEnter",
+            &[
+                ("BridgeUniqueid", "b11"),
+                ("Channel", ch),
+                ("Uniqueid", uid),
+                ("CallerIDNum", "0919"),
+            ],
+        );
+        if let Some(old) = swap {
+            m.push("SwapUniqueid", old);
+        }
+        m
+    };
+    s.apply(&enter(agent.0, agent.1, None));
+    s.apply(&enter(caller.0, caller.1, None));
+    let swapped = enter("PJSIP/trunk-0000000c", "800.3", Some("800.1"));
+    assert_eq!(s.apply(&swapped), vec![], "same party, same number");
+    let old_gone = ev("Hangup", &[("Channel", caller.0), ("Uniqueid", caller.1)]);
+    assert_eq!(
+        s.apply(&old_gone),
+        vec![],
+        "the replaced channel's hangup ends nothing"
+    );
+    let new_gone = ev(
+        "Hangup",
+        &[("Channel", "PJSIP/trunk-0000000c"), ("Uniqueid", "800.3")],
+    );
+    assert_eq!(s.apply(&new_gone), vec![phone("147", None, None, None)]);
+}

@@ -71,7 +71,10 @@ impl State {
             return;
         };
         if let Some(swapped) = field(msg, "SwapUniqueid") {
+            // A Local channel optimized away, or a transfer: the new channel takes the old one's
+            // place in the bridge and in the calls, so the call goes on without a flicker.
             self.bridges.leave(bridge, swapped);
+            self.rename_channel(swapped, uid);
         }
         let leg = Leg {
             uid: uid.to_owned(),

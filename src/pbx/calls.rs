@@ -141,6 +141,23 @@ impl State {
         }
     }
 
+    /// The channel `old` is replaced by `new` in every call.
+    pub(super) fn rename_channel(&mut self, old: &str, new: &str) {
+        for agent in &self.busy {
+            let Some(a) = self.agents.get_mut(agent) else {
+                continue;
+            };
+            for c in &mut a.calls {
+                if c.remote == old {
+                    new.clone_into(&mut c.remote);
+                }
+                if c.leg.as_deref() == Some(old) {
+                    c.leg = Some(new.to_owned());
+                }
+            }
+        }
+    }
+
     /// Ends every call, of any agent, in which the channel `uid` takes part.
     fn end_channel(&mut self, uid: &str, out: &mut Vec<Event>) {
         let hit: Vec<AgentId> = self

@@ -488,3 +488,38 @@ async fn without_asterisk_actions_fail_at_once_and_the_consumer_is_told() {
     assert!(matches!(result, Err(AmiError::NotSent(_))), "{result:?}");
     handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_duplicate_action_id_is_not_sent() {
+    let server = ScriptedAmi::start().await;
+    let (handle, _rx, mut peer) = logged_in(&server).await;
+    let first = handle.clone();
+    let waiting = tokio::spawn(async move {
+        first
+            .send(AmiMessage::action("Getvar").with("ActionID", "same"))
+            .await
+    });
+    let got = peer.expect("Getvar").await;
+    let second = handle
+        .send(AmiMessage::action("Ping").with("ActionID", "same"))
+        .await;
+    assert!(matches!(second, Err(AmiError::NotSent(_))), "{second:?}");
+    peer.send(reply(&got, "Success").with("Value", "v")).await;
+    assert_eq!(waiting.await.unwrap().unwrap().get("Value"), Some("v"));
+}
+
+#[tokio::test]
+async fn an_oversized_event_is_reported_as_lost_and_the_stream_goes_on() {
+    let server = ScriptedAmi::start().await;
+    let (_handle, mut rx, mut peer) = logged_in(&server).await;
+    let mut huge = b"Event: VarSet\r\nValue: ".to_vec();
+    huge.resize(huge.len() + 5 * 1024 * 1024, b'x');
+    huge.extend_from_slice(b"\r\n\r\n");
+    peer.raw(&huge).await;
+    peer.send(AmiMessage::event("Newchannel")).await;
+    match next_event(&mut rx).await {
+        ClientEvent::Overflow { dropped } => assert_eq!(dropped, 1),
+        other => panic!("expected Overflow, got {other:?}"),
+    }
+    expect_event(&mut rx, "Newchannel").await;
+}

@@ -12,8 +12,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::Framed;
 
-use pbxis_ws::ami::client::AmiConfig;
+use pbxis_ws::ami::client::{self, AmiConfig, AmiHandle, ClientEvent};
 use pbxis_ws::ami::{AmiCodec, AmiFrame, AmiMessage};
+use tokio::sync::mpsc::Receiver;
 
 /// The banner the server sends.
 pub const BANNER: &str = "Asterisk Call Manager/11.0.0";
@@ -153,4 +154,46 @@ pub fn fully_booted() -> AmiMessage {
         .with("Uptime", "5")
         .with("LastReload", "5")
         .with("Status", "Fully Booted")
+}
+
+// Client-side helpers: the next client event of a kind, or a panic that says what came.
+
+/// The next client event (it must come).
+pub async fn next_event(rx: &mut Receiver<ClientEvent>) -> ClientEvent {
+    tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .expect("no client event in time")
+        .expect("the event stream ended")
+}
+
+/// The next client event must be `Connected` with our banner.
+pub async fn expect_connected(rx: &mut Receiver<ClientEvent>) {
+    match next_event(rx).await {
+        ClientEvent::Connected { banner } => assert_eq!(banner, BANNER),
+        other => panic!("expected Connected, got {other:?}"),
+    }
+}
+
+/// The next client event must be the AMI event `name`.
+pub async fn expect_event(rx: &mut Receiver<ClientEvent>, name: &str) -> AmiMessage {
+    match next_event(rx).await {
+        ClientEvent::Event(m) if m.is_event(name) => m,
+        other => panic!("expected event {name}, got {other:?}"),
+    }
+}
+
+/// The next client event must be `Disconnected`; its reason.
+pub async fn expect_disconnected(rx: &mut Receiver<ClientEvent>) -> String {
+    match next_event(rx).await {
+        ClientEvent::Disconnected { reason } => reason,
+        other => panic!("expected Disconnected, got {other:?}"),
+    }
+}
+
+/// Starts a client on `server` and serves its first login.
+pub async fn logged_in(server: &ScriptedAmi) -> (AmiHandle, Receiver<ClientEvent>, Peer) {
+    let (handle, mut rx) = client::connect(server.config());
+    let peer = server.accept_logged_in().await;
+    expect_connected(&mut rx).await;
+    (handle, rx, peer)
 }

@@ -8,7 +8,8 @@
 //! `*Complete` event, pings Asterisk to detect a dead link, and reconnects with exponential
 //! backoff and jitter after any loss. Actions sent while the link is down fail at once.
 //!
-//! Pieces: [`actor`] (the session loop), [`login`] (connect, banner, login), [`pending`]
+//! Pieces: [`actor`] (the session loop), [`login`] (connect, banner, login), [`lifecycle`]
+//! (loss, logoff, shutdown), [`pending`]
 //! (ActionID correlation and list collection), [`outbox`] (ordered, bounded delivery with an
 //! explicit overflow), [`backoff`] (reconnect delays), [`handle`] ([`AmiHandle`]).
 //!
@@ -55,6 +56,7 @@
 mod actor;
 mod backoff;
 mod handle;
+mod lifecycle;
 mod login;
 mod outbox;
 mod pending;

@@ -1,16 +1,203 @@
-//! Start-up wiring: builds the AMI client, the model, the hub and the HTTP server, binding first
-//! so that tests can ask for port 0. (Lands with the web service issue.)
+//! Start-up wiring: the AMI client, the model, the hub and the HTTP server. [`Application::build`]
+//! binds first, so tests ask for port 0 and read [`Application::addr`]; then
+//! [`Application::run_until_stopped`] serves until `POST /stop` or [`Application::stop_token`]
+//! is cancelled (Ctrl-C in `main`), and shuts down gracefully: every stream gets its closing
+//! event, the server drains, the model stops and AMI logs off.
 
-use crate::config::{DemoArgs, ServeArgs};
+use anyhow::Context as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::ami;
+use crate::config::{DemoArgs, ServeArgs, Settings};
+use crate::http::auth::Auth;
+use crate::http::cors::Origins;
+use crate::http::state::{StateParts, StreamTiming};
+use crate::http::{router, AppState};
+use crate::hub::{Hub, HubConfig};
+use crate::pbx::service::{self, PbxHandle};
+use crate::sim;
+
+/// How long the server may take to drain its connections after the closing events.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A built, bound, not yet running service.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+    hub: Hub,
+    pbx: PbxHandle,
+    stop: CancellationToken,
+}
+
+impl Application {
+    /// Checks the settings, binds the listener and starts the AMI client and the model.
+    /// Refuses an open service (no API key) on a non-loopback address unless
+    /// `insecure_no_auth` is set.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let auth = Auth::new(settings.auth.clone())
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .with_trusted_origins(&settings.cors_origins);
+        if !settings.listen.ip().is_loopback() && auth.is_open() && !settings.insecure_no_auth {
+            anyhow::bail!(
+                "refusing to listen on {} without an API key: anyone who can reach it could place \
+                 calls and read every agent's activity. Configure [[auth.keys]] (see the README), \
+                 listen on 127.0.0.1, or pass --insecure-no-auth for a closed lab network",
+                settings.listen
+            );
+        }
+        let origins = Origins::parse(&settings.cors_origins)?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let addr = listener.local_addr()?;
+        let hub = Hub::new(hub_config(&settings));
+        let (ami_handle, ami_events) = ami::client::connect(settings.ami_config());
+        let pbx = service::spawn(
+            ami_handle,
+            ami_events,
+            Arc::new(hub.clone()),
+            settings.pbx_config()?,
+        );
+        let stop = CancellationToken::new();
+        let state = AppState::new(StateParts {
+            pbx: pbx.clone(),
+            hub: hub.clone(),
+            auth,
+            limits: settings.limits.clone(),
+            timing: StreamTiming {
+                poll_timeout: Duration::from_secs(settings.poll_timeout_seconds),
+                ..StreamTiming::default()
+            },
+            origins,
+            allow_stop: settings.allow_stop,
+            stop: stop.clone(),
+        });
+        tracing::info!(%addr, ami = %format!("{}:{}", settings.ami.host, settings.ami.port), "service bound");
+        Ok(Self {
+            listener,
+            addr,
+            state,
+            hub,
+            pbx,
+            stop,
+        })
+    }
+
+    /// The address the service listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Cancelling it stops the service (as `POST /stop` does).
+    pub fn stop_token(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    /// Serves until stopped, then shuts down gracefully.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            state,
+            hub,
+            pbx,
+            stop,
+            ..
+        } = self;
+        let sockets = state.sockets().clone();
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let signal = {
+            let (stop, hub) = (stop.clone(), hub.clone());
+            async move {
+                stop.cancelled().await;
+                tracing::info!("stopping: closing every stream");
+                hub.close_all("shutdown");
+            }
+        };
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(signal)
+                .await
+        });
+        stop.cancelled().await;
+        match tokio::time::timeout(DRAIN_TIMEOUT, server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "server error"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "server task failed"),
+            Err(_) => tracing::warn!("connections still open after the drain timeout; stopping"),
+        }
+        sockets.close();
+        if tokio::time::timeout(DRAIN_TIMEOUT, sockets.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("WebSockets still open after the drain timeout; stopping");
+        }
+        pbx.shutdown().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn hub_config(settings: &Settings) -> HubConfig {
+    HubConfig {
+        unsub_delay: Duration::from_secs(settings.unsub_delay_seconds),
+        max_tickets: settings.limits.max_tickets,
+        max_tickets_per_owner: settings.limits.max_tickets_per_owner,
+        max_pending: settings.limits.max_pending_events,
+        ..HubConfig::default()
+    }
+}
+
+/// Stops `token` on Ctrl-C.
+fn stop_on_ctrl_c(token: CancellationToken) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("Ctrl-C");
+            token.cancel();
+        }
+    });
+}
 
 /// Runs `pbxis-ws serve` until stopped.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let _ = args;
-    anyhow::bail!("the service is not built yet")
+    let settings = Settings::load(&args)?;
+    tracing::info!(?settings, "starting");
+    let app = Application::build(settings).await?;
+    stop_on_ctrl_c(app.stop_token());
+    app.run_until_stopped().await
 }
 
-/// Runs `pbxis-ws demo` until stopped.
+/// Runs `pbxis-ws demo`: the simulator and the service connected to it over TCP; prints the
+/// addresses and the page URLs, one per line.
 pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
-    let _ = args;
-    anyhow::bail!("the demo is not built yet")
+    let mut sim_config = sim::SimConfig::quiet();
+    sim_config.call_rate = args.call_rate;
+    let simulator = sim::start(sim_config, args.ami_listen)
+        .await
+        .with_context(|| format!("cannot start the simulator on {}", args.ami_listen))?;
+    let mut settings = Settings {
+        listen: args.listen,
+        ..Settings::default()
+    };
+    settings.ami.host = simulator.addr().ip().to_string();
+    settings.ami.port = simulator.addr().port();
+    settings.ami.username = "pbxis".into();
+    settings.ami.secret = "pbxis".into();
+    let app = Application::build(settings).await?;
+    let addr = app.addr();
+    println!("pbxis-ws listening on http://{addr}");
+    println!("simulated Asterisk (AMI) on {}", simulator.addr());
+    for tech in ["websocket", "sse", "long-poll"] {
+        println!("http://{addr}/client/{tech}/147,148,149/q1,q2");
+    }
+    stop_on_ctrl_c(app.stop_token());
+    let result = app.run_until_stopped().await;
+    simulator.shutdown().await;
+    result
 }

@@ -1,18 +1,317 @@
-//! Settings: TOML file, then `PBXIS_*` environment variables, then flags; secrets redacted in
-//! `Debug`. (Lands with the web service issue.)
+//! Settings: a TOML file, then `PBXIS_*` environment variables, then command-line flags (a flag
+//! beats its environment variable, which beats the file). Secrets (the AMI secret, API keys) are
+//! redacted in `Debug`.
+//!
+//! Every key of the file, with its default:
+//!
+//! ```toml
+//! listen = "127.0.0.1:58615"
+//! location = "PJSIP/{agent}"          # agent id -> queue interface
+//! hint_context = "default"            # where the agents' hints live
+//! originate_context = "default"       # where originated calls are placed
+//! poll_timeout_seconds = 30           # long-poll answers [] after this
+//! unsub_delay_seconds = 15            # a ticket without a stream is dropped after this
+//! summary_refresh_seconds = 0         # wallboard refresh, 0 = off
+//! allow_stop = true                   # POST /stop enabled
+//! insecure_no_auth = false            # allow an open service on a non-loopback address
+//! cors_origins = []                   # e.g. ["https://app.example.com"], or ["*"]
+//!
+//! [ami]
+//! host = "127.0.0.1"
+//! port = 5038
+//! username = "pbxis"
+//! secret = ""
+//! md5 = false
+//!
+//! [limits]
+//! max_body_bytes = 16384
+//! max_header_bytes = 16384
+//! max_agents_per_ticket = 1000
+//! max_queues_per_ticket = 200
+//! max_tickets = 10000
+//! max_tickets_per_owner = 1000
+//! max_pending_events = 10000
+//! max_streams_per_client = 64
+//!
+//! [[auth.keys]]                       # see the README, "Security"
+//! ```
 
-/// `pbxis-ws serve` options.
-#[derive(Clone, Debug, clap::Args)]
-pub struct ServeArgs {
-    /// TOML configuration file.
-    #[arg(long)]
-    pub config: Option<std::path::PathBuf>,
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+mod args;
+pub use args::{DemoArgs, Overrides, ServeArgs};
+use std::time::Duration;
+
+use crate::ami::AmiConfig;
+use crate::http::auth::AuthConfig;
+use crate::pbx::service::PbxConfig;
+use crate::pbx::values::Context;
+
+/// Errors while loading the settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has a wrong key or value.
+    #[error("invalid configuration: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// A value is out of range or malformed.
+    #[error("invalid configuration value `{key}`: {reason}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// Why.
+        reason: String,
+    },
 }
 
-/// `pbxis-ws demo` options.
-#[derive(Clone, Debug, clap::Args)]
-pub struct DemoArgs {
+/// How to reach Asterisk.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AmiSettings {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Manager user (`manager.conf`).
+    pub username: String,
+    /// Manager secret (redacted in `Debug`).
+    pub secret: String,
+    /// Log in with the MD5 challenge.
+    pub md5: bool,
+}
+
+impl Default for AmiSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 5038,
+            username: "pbxis".into(),
+            secret: String::new(),
+            md5: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for AmiSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AmiSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("secret", &"<redacted>")
+            .field("md5", &self.md5)
+            .finish()
+    }
+}
+
+/// Bounds on what clients may ask for. When a bound is hit the request is refused with a JSON
+/// error (400, 413 or 429) and nothing changes.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request body (413 above).
+    pub max_body_bytes: usize,
+    /// Largest request head: the URI plus every header name and value (431 above).
+    pub max_header_bytes: usize,
+    /// Most agents one ticket may ask for (400 above).
+    pub max_agents_per_ticket: usize,
+    /// Most queues one ticket may ask for (400 above).
+    pub max_queues_per_ticket: usize,
+    /// Most live tickets in total (429 above).
+    pub max_tickets: usize,
+    /// Most live tickets per API key (429 above).
+    pub max_tickets_per_owner: usize,
+    /// Events kept per ticket while no stream is attached (the ticket is closed with
+    /// `overflow` above).
+    pub max_pending_events: usize,
+    /// Concurrent streams (long-poll, SSE, WebSocket) per client address (429 above).
+    pub max_streams_per_client: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 16 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_agents_per_ticket: 1000,
+            max_queues_per_ticket: 200,
+            max_tickets: 10_000,
+            max_tickets_per_owner: 1000,
+            max_pending_events: 10_000,
+            max_streams_per_client: 64,
+        }
+    }
+}
+
+/// All settings of the service.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
     /// Address of the web service.
-    #[arg(long, default_value = "127.0.0.1:58615")]
-    pub listen: std::net::SocketAddr,
+    pub listen: SocketAddr,
+    /// Asterisk.
+    pub ami: AmiSettings,
+    /// Template from agent id to queue interface (`{agent}` replaced).
+    pub location: String,
+    /// Dialplan context of the agents' hints.
+    pub hint_context: String,
+    /// Context where originated calls are placed.
+    pub originate_context: String,
+    /// Long-poll timeout.
+    pub poll_timeout_seconds: u64,
+    /// How long a ticket without a stream lives.
+    pub unsub_delay_seconds: u64,
+    /// Refresh period of summary events; 0 = off.
+    pub summary_refresh_seconds: u64,
+    /// Whether `POST /stop` exists (when false it answers 404).
+    pub allow_stop: bool,
+    /// Allow an open service (no API key) on a non-loopback address.
+    pub insecure_no_auth: bool,
+    /// Origins allowed by CORS and for WebSocket upgrades (`*` = any).
+    pub cors_origins: Vec<String>,
+    /// Bounds.
+    pub limits: Limits,
+    /// API keys.
+    pub auth: AuthConfig,
 }
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 58615)),
+            ami: AmiSettings::default(),
+            location: "PJSIP/{agent}".into(),
+            hint_context: "default".into(),
+            originate_context: "default".into(),
+            poll_timeout_seconds: 30,
+            unsub_delay_seconds: 15,
+            summary_refresh_seconds: 0,
+            allow_stop: true,
+            insecure_no_auth: false,
+            cors_origins: Vec::new(),
+            limits: Limits::default(),
+            auth: AuthConfig::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("ami", &self.ami)
+            .field("location", &self.location)
+            .field("hint_context", &self.hint_context)
+            .field("originate_context", &self.originate_context)
+            .field("poll_timeout_seconds", &self.poll_timeout_seconds)
+            .field("unsub_delay_seconds", &self.unsub_delay_seconds)
+            .field("summary_refresh_seconds", &self.summary_refresh_seconds)
+            .field("allow_stop", &self.allow_stop)
+            .field("insecure_no_auth", &self.insecure_no_auth)
+            .field("cors_origins", &self.cors_origins)
+            .field("limits", &self.limits)
+            .field(
+                "auth_keys",
+                &format_args!("<{} redacted>", self.auth.keys.len()),
+            )
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Parses a TOML document (unknown keys are refused).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// Reads a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text)
+    }
+
+    /// The settings of `pbxis-ws serve`: the file (if any), then environment and flags.
+    pub fn load(args: &ServeArgs) -> Result<Self, ConfigError> {
+        let mut settings = match &args.config {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        args.overrides.apply(&mut settings);
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that the types alone do not.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| ConfigError::Invalid {
+            key,
+            reason: reason.to_owned(),
+        };
+        if !self.location.contains("{agent}") {
+            return Err(invalid("location", "must contain {agent}"));
+        }
+        if self.location.chars().any(char::is_control) {
+            return Err(invalid("location", "must not contain control characters"));
+        }
+        for (key, value) in [
+            ("hint_context", &self.hint_context),
+            ("originate_context", &self.originate_context),
+        ] {
+            Context::parse(value).map_err(|e| invalid(key, &e.to_string()))?;
+        }
+        if self.poll_timeout_seconds == 0 || self.poll_timeout_seconds > 3600 {
+            return Err(invalid("poll_timeout_seconds", "must be 1..=3600"));
+        }
+        if self.limits.max_body_bytes < 256 {
+            return Err(invalid("limits.max_body_bytes", "must be at least 256"));
+        }
+        if self.limits.max_header_bytes < 1024 {
+            return Err(invalid("limits.max_header_bytes", "must be at least 1024"));
+        }
+        Ok(())
+    }
+
+    /// The AMI client's configuration.
+    pub fn ami_config(&self) -> AmiConfig {
+        let mut config = AmiConfig::new(
+            self.ami.host.clone(),
+            self.ami.port,
+            self.ami.username.clone(),
+            self.ami.secret.clone(),
+        );
+        config.md5 = self.ami.md5;
+        config
+    }
+
+    /// The model's configuration (`validate` has checked the contexts).
+    pub fn pbx_config(&self) -> Result<PbxConfig, ConfigError> {
+        let context = |key, value: &str| {
+            Context::parse(value).map_err(|e| ConfigError::Invalid {
+                key,
+                reason: e.to_string(),
+            })
+        };
+        Ok(PbxConfig {
+            location: self.location.clone(),
+            hint_context: context("hint_context", &self.hint_context)?,
+            originate_context: context("originate_context", &self.originate_context)?,
+            summary_refresh: (self.summary_refresh_seconds > 0)
+                .then(|| Duration::from_secs(self.summary_refresh_seconds)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,4 +1,5 @@
-//! The `pbxis-ws` command: `serve`, `simulate` or `demo`.
+//! The `pbxis-ws` command: `serve`, `simulate` or `demo`. Logs go to stderr (tracing,
+//! `RUST_LOG` honoured, `info` by default); stdout carries only what `demo` prints.
 
 use clap::{Parser, Subcommand};
 use pbxis_ws::{app, config, sim};
@@ -9,6 +10,9 @@ use tracing_subscriber::EnvFilter;
 #[derive(Parser)]
 #[command(name = "pbxis-ws", version, about, long_about = None)]
 struct Cli {
+    /// Log as JSON lines instead of text (levels from RUST_LOG, `info` by default).
+    #[arg(long, global = true, env = "PBXIS_LOG_JSON")]
+    log_json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -16,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the service against an Asterisk (AMI).
-    Serve(config::ServeArgs),
+    Serve(Box<config::ServeArgs>),
     /// Run only the simulated Asterisk: an AMI server with a live call center.
     Simulate(sim::SimulateArgs),
     /// Run the simulator and the service connected to it, and print the page URLs.
@@ -25,13 +29,18 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    match Cli::parse().command {
-        Command::Serve(args) => app::serve(args).await,
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    if cli.log_json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+    match cli.command {
+        Command::Serve(args) => app::serve(*args).await,
         Command::Simulate(args) => sim::run(args).await,
         Command::Demo(args) => app::demo(args).await,
     }

@@ -1,2 +1,28 @@
 //! The HTTP face: routes, parameters, errors, the three transports, pages, auth and CORS.
-//! (Lands with the web service issue.)
+//!
+//! - [`router`]: the routes and layers ([`router()`] builds the whole app).
+//! - [`state`]: [`AppState`], what every handler shares.
+//! - [`params`]: parameters from the query string, a JSON body or form data.
+//! - [`error`]: [`error::ApiError`], the JSON errors and their status codes.
+//! - [`api`]: the REST endpoints (queue status and actions, originate, tickets, stop, health).
+//! - [`longpoll`], [`sse`], [`websocket`]: the three event streams of a ticket.
+//! - [`streams`]: what the streams share: attaching to a ticket, the per-address limit.
+//! - [`cors`]: the CORS allow-list and the WebSocket Origin check.
+//! - [`auth`]: API keys and scopes.
+//! - [`pages`]: the HTML pages and `pbxis.js`, embedded in the binary.
+
+pub mod api;
+pub mod auth;
+pub mod cors;
+pub mod error;
+pub mod longpoll;
+pub mod pages;
+pub mod params;
+pub mod router;
+pub mod sse;
+pub mod state;
+pub mod streams;
+pub mod websocket;
+
+pub use router::router;
+pub use state::AppState;

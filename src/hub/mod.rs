@@ -1,2 +1,82 @@
-//! Tickets: filter, bounded buffer and lifecycle of each subscriber; fan-out of the model's
-//! events, each serialized once. (Interface only; lands with the web service issue.)
+//! The hub: tickets (a filter, a bounded buffer and a lifecycle each), fan-out of the model's
+//! events to them, each event serialized once, expiry of abandoned tickets, and the bounds on all
+//! of it.
+//!
+//! - [`ticket`]: [`TicketId`], the unguessable capability a browser holds.
+//! - [`delivery`]: [`Delivery`], an event serialized once and shared by every ticket.
+//! - [`buffer`]: the per-ticket bounded, sequence-numbered queue.
+//! - [`registry`]: the [`Hub`] itself and the [`Subscription`] a stream reads from.
+//!
+//! Lifecycle of a ticket:
+//! 1. [`Hub::create_ticket`] stores the filter and queues the snapshot as the first deliveries.
+//! 2. Every published event that matches the filter is queued, whether a stream is attached or
+//!    not, so a long-polling client loses nothing between polls.
+//! 3. [`Hub::attach`] hands the queue to one stream; a second attach replaces the first, which
+//!    receives `closed` (`reason: "replaced"`) and ends.
+//! 4. A ticket with no stream attached for `unsub_delay` is dropped and its memory freed.
+//!
+//! Bounds and what happens at them:
+//! - `max_pending`: undelivered events per ticket (on top of its snapshot). When an event would
+//!   exceed it, the ticket is closed: its queue is dropped and replaced by `closed`
+//!   (`reason: "overflow"`); the client must take a new ticket, whose snapshot brings it back in
+//!   step. Memory per ticket is thus bounded, and a stuck client never slows the others.
+//! - `max_tickets` in total and `max_tickets_per_owner` per owner (the API key):
+//!   [`HubError::TooManyTickets`] (HTTP 429). Expired tickets are swept before refusing.
+
+pub mod buffer;
+pub mod delivery;
+pub mod registry;
+pub mod ticket;
+
+use std::time::Duration;
+
+pub use delivery::Delivery;
+pub use registry::{Hub, Subscription};
+pub use ticket::TicketId;
+
+/// Settings of the hub.
+#[derive(Clone, Debug)]
+pub struct HubConfig {
+    /// A ticket with no stream attached for this long is dropped.
+    pub unsub_delay: Duration,
+    /// Tickets alive at once, in total.
+    pub max_tickets: usize,
+    /// Tickets alive at once per owner (API key).
+    pub max_tickets_per_owner: usize,
+    /// Undelivered events per ticket, besides its snapshot; beyond it the ticket is closed
+    /// (`overflow`).
+    pub max_pending: usize,
+    /// How often the sweeper looks for expired tickets (at most every `unsub_delay / 4`). A
+    /// ticket is dropped between `unsub_delay` and `unsub_delay + sweep_interval` after its
+    /// stream went away; attaching to it fails from `unsub_delay` on exactly.
+    pub sweep_interval: Duration,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        Self {
+            unsub_delay: Duration::from_secs(15),
+            max_tickets: 10_000,
+            max_tickets_per_owner: 1_000,
+            max_pending: 1_000,
+            sweep_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Errors of the hub.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HubError {
+    /// No such ticket: never issued, expired, or already closed (indistinguishable on purpose).
+    #[error("unknown or expired ticket")]
+    UnknownTicket,
+    /// The total or per-owner ticket limit is reached.
+    #[error("too many tickets")]
+    TooManyTickets,
+    /// The hub is closed (the service is shutting down).
+    #[error("the service is shutting down")]
+    ShuttingDown,
+    /// The operating system's random generator failed; no ticket is issued without it.
+    #[error("cannot issue a ticket right now")]
+    Entropy,
+}

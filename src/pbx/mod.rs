@@ -5,13 +5,33 @@
 //! - [`ids`]: validated agent and queue names.
 //! - [`event`]: the published events and the ticket [`event::Filter`].
 //! - [`values`]: validated free-text values that travel to AMI (member names, reasons, ...).
+//! - [`names`]: the location template; agent ↔ interface, channel and device names.
+//! - [`codes`]: Asterisk's status codes mapped to the model's values.
+//! - [`state`]: the model and its pure `apply` (AMI event → published events).
+//! - [`calls`]: remote parties of the agents' calls (`phoneNumber`), bridges.
+//! - [`snapshot`]: the subscriber view, snapshots, and the difference between two views.
+//! - [`sync`]: the rebuild from list actions.
+//! - [`summary`]: wallboard summary events.
+//! - [`actions`]: the AMI actions of commands, and queue status reports.
+//! - `task`: the loop that owns the model.
 //! - [`service`]: the task that owns the model, and its cloneable [`service::PbxHandle`].
 
+pub mod actions;
+pub mod calls;
+pub mod codes;
 pub mod event;
 pub mod ids;
+pub mod names;
 pub mod service;
+pub mod snapshot;
+pub mod state;
+pub mod summary;
+pub mod sync;
+mod task;
 pub mod values;
 
 pub use event::{DeviceStatus, Event, Filter, MemberStatus};
 pub use ids::{AgentId, NameError, QueueName};
+pub use names::Location;
+pub use state::State;
 pub use values::{CallerId, Context, Destination, MemberName, PauseReason, ValueError};

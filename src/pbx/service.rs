@@ -1,15 +1,22 @@
-//! The task that owns the model and its cloneable handle. (Interface only; the implementation
-//! lands with the model issue.)
+//! The model's public face: [`spawn`] starts the task that owns the model (`task.rs`) and
+//! returns a cloneable [`PbxHandle`]. Commands reach the task over a bounded channel; AMI
+//! actions are sent from the caller's task with the client's handle, so a slow Asterisk never
+//! blocks the model. Subscribing runs the caller's closure on the snapshot *inside* the task, so
+//! it is atomic with publishing: no gap, no duplicate.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
+use super::actions;
 use super::event::{Event, Filter};
 use super::ids::{AgentId, QueueName};
+use super::names::{Location, TemplateError};
+use super::task::{Command, Task};
 use super::values::{CallerId, Context, Destination, MemberName, PauseReason};
-use crate::ami::{AmiError, AmiHandle, ClientEvent};
+use crate::ami::{AmiError, AmiHandle, AmiMessage, ClientEvent};
 
 /// Where the model's events go (the hub). Called from the model task only, in order.
 pub trait EventSink: Send + Sync + 'static {
@@ -121,13 +128,39 @@ pub struct LinkState {
     pub ready: bool,
 }
 
+/// The link flags, shared between the task (writer) and handles (readers).
+#[derive(Debug, Default)]
+pub(super) struct LinkFlags {
+    pub(super) connected: AtomicBool,
+    pub(super) ready: AtomicBool,
+}
+
+/// How many commands may wait for the model task.
+const COMMAND_QUEUE: usize = 256;
+
 /// A cloneable handle to the model task.
 #[derive(Clone)]
 pub struct PbxHandle {
-    _private: (),
+    commands: mpsc::Sender<Command>,
+    ami: AmiHandle,
+    location: Arc<Location>,
+    originate_context: Context,
+    link: Arc<LinkFlags>,
 }
 
 impl PbxHandle {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, PbxError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| PbxError::Closed)?;
+        rx.await.map_err(|_| PbxError::Closed)
+    }
+
     /// Runs `f` on the snapshot for `filter` inside the model task, so that whatever `f` registers
     /// (a ticket) sees no gap and no duplicate with the events published after it.
     pub async fn subscribe<R: Send + 'static>(
@@ -135,52 +168,157 @@ impl PbxHandle {
         filter: Filter,
         f: impl FnOnce(Vec<Event>) -> R + Send + 'static,
     ) -> Result<R, PbxError> {
-        let _ = (filter, f);
-        Err(PbxError::Closed)
+        self.ask(|tx| Command::Subscribe {
+            filter,
+            run: Box::new(move |snapshot| {
+                let _ = tx.send(f(snapshot));
+            }),
+        })
+        .await
     }
 
-    /// Runs a queue command; `Ok` carries Asterisk's message.
+    /// Runs a queue command; `Ok` carries Asterisk's message. A queue the model does not know
+    /// (once it is built) is refused with [`PbxError::UnknownQueue`] before anything is sent.
     pub async fn queue_action(&self, action: QueueAction) -> Result<String, PbxError> {
-        let _ = action;
-        Err(PbxError::Closed)
+        if let Some(queue) = actions::queue_of(&action).cloned() {
+            let known = self
+                .ask(|tx| Command::KnowsQueue {
+                    queue: queue.clone(),
+                    tx,
+                })
+                .await?;
+            if !known {
+                return Err(PbxError::UnknownQueue(queue.to_string()));
+            }
+        }
+        let msg = actions::queue_action(&action, &self.location);
+        let response = self.ami.send(msg).await.map_err(refused)?;
+        Ok(response.message().unwrap_or_default().to_owned())
     }
 
-    /// Places a call from `src`'s extension to `dest`; returns the action id.
+    /// Places a call from `src`'s extension to `dest`; returns the action id. If the call fails
+    /// later, `originateFailed` with this id is published for `src`.
     pub async fn originate(
         &self,
         src: AgentId,
         dest: Destination,
         caller_id: Option<CallerId>,
     ) -> Result<String, PbxError> {
-        let _ = (src, dest, caller_id);
-        Err(PbxError::Closed)
+        let action_id = format!("pbxis-{:016x}", rand::random::<u64>());
+        let msg = actions::originate(
+            &action_id,
+            &src,
+            &dest,
+            caller_id.as_ref(),
+            &self.originate_context,
+            &self.location,
+        );
+        let id = action_id.clone();
+        self.ask(|tx| Command::ExpectOriginate {
+            action_id: id,
+            agent: src,
+            tx,
+        })
+        .await?;
+        match self.ami.send(msg).await {
+            Ok(_) => Ok(action_id),
+            Err(e) => {
+                let _ = self
+                    .commands
+                    .send(Command::ForgetOriginate { action_id })
+                    .await;
+                Err(refused(e))
+            }
+        }
     }
 
-    /// The status of one queue or all.
+    /// The status of one queue or all, in the seed's shape.
     pub async fn queue_status(
         &self,
         queue: Option<QueueName>,
     ) -> Result<Vec<QueueStatusReport>, PbxError> {
-        let _ = queue;
-        Err(PbxError::Closed)
+        let mut action = AmiMessage::action("QueueStatus");
+        if let Some(q) = &queue {
+            action.push("Queue", q.as_str());
+        }
+        let list = self.ami.send_list(action).await.map_err(refused)?;
+        let reports = actions::queue_status_reports(&list.items);
+        match queue {
+            Some(q) if reports.is_empty() => Err(PbxError::UnknownQueue(q.to_string())),
+            _ => Ok(reports),
+        }
     }
 
     /// The link state right now.
     pub fn link(&self) -> LinkState {
-        LinkState::default()
+        LinkState {
+            connected: self.link.connected.load(Ordering::Acquire),
+            ready: self.link.ready.load(Ordering::Acquire),
+        }
     }
 
     /// Stops the model task and logs off from Asterisk.
-    pub async fn shutdown(&self) {}
+    pub async fn shutdown(&self) {
+        let _ = self.ask(|tx| Command::Shutdown { tx }).await;
+    }
 }
 
-/// Starts the model task on an AMI client's handle and event stream.
+/// Asterisk's refusal becomes [`PbxError::Refused`], a lost link [`PbxError::NotConnected`].
+fn refused(e: AmiError) -> PbxError {
+    match e {
+        AmiError::Refused(m) => PbxError::Refused(m),
+        AmiError::NotConnected => PbxError::NotConnected,
+        other => PbxError::Ami(other),
+    }
+}
+
+/// Starts the model task on an AMI client's handle and event stream. A location template that
+/// does not parse is replaced by the default `PJSIP/{agent}` (and logged); validate it first with
+/// [`try_spawn`] or [`Location::parse`].
 pub fn spawn(
     ami: AmiHandle,
     events: mpsc::Receiver<ClientEvent>,
     sink: Arc<dyn EventSink>,
     config: PbxConfig,
 ) -> PbxHandle {
-    let _ = (ami, events, sink, config);
-    PbxHandle { _private: () }
+    match Location::parse(&config.location) {
+        Ok(location) => start(ami, events, sink, config, location),
+        Err(e) => {
+            tracing::error!(error = %e, "bad location template; using PJSIP/{{agent}}");
+            let location = Location::parse("PJSIP/{agent}").expect("a valid constant");
+            start(ami, events, sink, config, location)
+        }
+    }
+}
+
+/// [`spawn`], refusing a bad location template.
+pub fn try_spawn(
+    ami: AmiHandle,
+    events: mpsc::Receiver<ClientEvent>,
+    sink: Arc<dyn EventSink>,
+    config: PbxConfig,
+) -> Result<PbxHandle, TemplateError> {
+    let location = Location::parse(&config.location)?;
+    Ok(start(ami, events, sink, config, location))
+}
+
+fn start(
+    ami: AmiHandle,
+    events: mpsc::Receiver<ClientEvent>,
+    sink: Arc<dyn EventSink>,
+    config: PbxConfig,
+    location: Location,
+) -> PbxHandle {
+    let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+    let link = Arc::new(LinkFlags::default());
+    let handle = PbxHandle {
+        commands: tx,
+        ami: ami.clone(),
+        location: Arc::new(location.clone()),
+        originate_context: config.originate_context.clone(),
+        link: link.clone(),
+    };
+    let task = Task::new(ami, sink, config, location, link);
+    tokio::spawn(task.run(events, rx));
+    handle
 }

@@ -11,9 +11,13 @@
 //! | `CallerId` | letters, digits, space, `+ * # _ - . ' ( ) < > " @` | 1–80 |
 //! | `Context` | ASCII letters, digits, `_ - .` | 1–80 |
 //!
-//! Values may not start or end with a space.
+//! Values may not start or end with a space. A `Destination` may not start with `_` (Asterisk
+//! would read it as a dialplan pattern such as `_X.`, reaching a pattern's extension directly)
+//! and may not be one of Asterisk's special extensions (`s`, `h`, `i`, `t`, `T`, `o`, `a`, `e`,
+//! `failed`, `talk`, any case), so an originated call only ever enters the originate context at
+//! an ordinary extension.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Why a value was refused.
@@ -47,6 +51,28 @@ pub enum ValueError {
         /// Which value.
         what: &'static str,
     },
+    /// A dialplan pattern or special extension where a plain number is expected.
+    #[error(
+        "{what} must be a plain number or extension, not a dialplan pattern or special extension"
+    )]
+    Reserved {
+        /// Which value.
+        what: &'static str,
+    },
+}
+
+/// Asterisk's special extensions (start, hangup, invalid, timeouts, operator, ...).
+const SPECIAL_EXTENSIONS: [&str; 10] = ["s", "h", "i", "t", "T", "o", "a", "e", "failed", "talk"];
+
+fn check_destination(s: &str) -> Result<(), ValueError> {
+    let what = "destination";
+    check(s, what, 40, |c| {
+        c.is_ascii_alphanumeric() || "*#+_.-".contains(c)
+    })?;
+    if s.starts_with('_') || SPECIAL_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(s)) {
+        return Err(ValueError::Reserved { what });
+    }
+    Ok(())
 }
 
 fn check(s: &str, what: &'static str, max: usize, ok: fn(char) -> bool) -> Result<(), ValueError> {
@@ -67,6 +93,9 @@ fn check(s: &str, what: &'static str, max: usize, ok: fn(char) -> bool) -> Resul
 
 macro_rules! value_type {
     ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr, $ok:expr) => {
+        value_type!($(#[$doc])* $name, |s| check(s, $what, $max, $ok));
+    };
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(transparent)]
@@ -75,7 +104,8 @@ macro_rules! value_type {
         impl $name {
             /// Parses and validates.
             pub fn parse(s: &str) -> Result<Self, ValueError> {
-                check(s, $what, $max, $ok)?;
+                let check: fn(&str) -> Result<(), ValueError> = $check;
+                check(s)?;
                 Ok(Self(s.to_owned()))
             }
 
@@ -109,6 +139,13 @@ macro_rules! value_type {
                 Self::parse(s)
             }
         }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
     };
 }
 
@@ -131,9 +168,7 @@ value_type!(
 value_type!(
     /// A number or extension to call (`1562830`, `*97`).
     Destination,
-    "destination",
-    40,
-    |c| c.is_ascii_alphanumeric() || "*#+_.-".contains(c)
+    check_destination
 );
 
 value_type!(
@@ -186,5 +221,30 @@ mod tests {
         }
         assert!(Destination::parse("Local/1@x").is_err());
         assert!(Destination::parse(&"1".repeat(41)).is_err());
+    }
+
+    #[test]
+    fn deserialize_validates() {
+        let ok: CallerId = serde_json::from_str(r#""\"Sales\" <7012888>""#).unwrap();
+        assert_eq!(ok.as_str(), "\"Sales\" <7012888>");
+        assert!(serde_json::from_str::<PauseReason>(r#""a\r\nAction: Logoff""#).is_err());
+    }
+
+    #[test]
+    fn destinations_are_never_patterns_or_special_extensions() {
+        for bad in [
+            "_X.", "_0900X", "s", "h", "I", "t", "T", "failed", "FAILED", "talk",
+        ] {
+            assert_eq!(
+                Destination::parse(bad),
+                Err(ValueError::Reserved {
+                    what: "destination"
+                }),
+                "{bad:?}"
+            );
+        }
+        for ok in ["1562830", "+38512345", "*97", "alice", "sales", "0_1", "hx"] {
+            assert!(Destination::parse(ok).is_ok(), "{ok:?}");
+        }
     }
 }

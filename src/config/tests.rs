@@ -1,0 +1,82 @@
+//! Tests of the settings layers.
+
+use super::*;
+use clap::Parser;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[test]
+fn defaults_match_the_design() {
+    let s = Settings::default();
+    assert_eq!(s.listen.to_string(), "127.0.0.1:58615");
+    assert_eq!(s.ami.port, 5038);
+    assert_eq!(s.location, "PJSIP/{agent}");
+    assert_eq!(s.poll_timeout_seconds, 30);
+    assert_eq!(s.unsub_delay_seconds, 15);
+    assert_eq!(s.summary_refresh_seconds, 0);
+    assert!(s.allow_stop);
+    s.validate().unwrap();
+    assert!(s.pbx_config().unwrap().summary_refresh.is_none());
+}
+
+#[test]
+fn file_then_flags() {
+    let mut s = Settings::from_toml(
+        r#"
+        listen = "127.0.0.1:9000"
+        unsub_delay_seconds = 5
+        cors_origins = ["https://app.example.com"]
+        [ami]
+        host = "pbx.example.com"
+        secret = "s3cret"
+        [limits]
+        max_agents_per_ticket = 3
+        "#,
+    )
+    .unwrap();
+    assert_eq!(s.ami.host, "pbx.example.com");
+    assert_eq!(s.limits.max_agents_per_ticket, 3);
+    assert_eq!(s.limits.max_queues_per_ticket, 200);
+    let cli = Cli::try_parse_from([
+        "x",
+        "--ami-port",
+        "6000",
+        "--allow-stop",
+        "false",
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .unwrap();
+    cli.serve.overrides.apply(&mut s);
+    assert_eq!(s.ami.port, 6000);
+    assert!(!s.allow_stop);
+    assert_eq!(s.listen.port(), 0);
+    assert_eq!(s.unsub_delay_seconds, 5);
+}
+
+#[test]
+fn unknown_keys_and_bad_values_are_refused() {
+    assert!(Settings::from_toml("listne = \"127.0.0.1:1\"").is_err());
+    let s = Settings {
+        location: "PJSIP/147".into(),
+        ..Settings::default()
+    };
+    assert!(s.validate().is_err());
+    let s = Settings {
+        originate_context: "from\r\ninternal".into(),
+        ..Settings::default()
+    };
+    assert!(s.validate().is_err());
+}
+
+#[test]
+fn debug_redacts_secrets() {
+    let s = Settings::from_toml("[ami]\nsecret = \"hunter2\"").unwrap();
+    let shown = format!("{s:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("<redacted>"));
+}

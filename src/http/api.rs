@@ -1,0 +1,209 @@
+//! The REST endpoints: `GET /queue/status`, `POST /queue/<action>`, `POST /originate/<src>/<dest>`,
+//! `POST /ticket`, `POST /stop`, `GET /health`, `GET /ready`. Each checks the API key first,
+//! then validates every parameter, and only then talks to the model: nothing reaches Asterisk
+//! unless it is valid and allowed.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+use super::auth::{Principal, Scope};
+use super::error::ApiError;
+use super::params::Params;
+use super::state::AppState;
+use crate::pbx::service::{QueueAction, QueueStatusReport};
+use crate::pbx::{AgentId, CallerId, Destination, Filter, MemberName, PauseReason, QueueName};
+
+fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<Principal, ApiError> {
+    Ok(state.auth().authorize(headers, scope)?)
+}
+
+/// `GET /queue/status[?queue=q]`: the seed's JSON shape, one object per queue (an object for
+/// one queue, an array for all); 404 for an unknown queue. Scope `events`; a key restricted to
+/// some queues sees only those.
+pub async fn queue_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    mut params: Params,
+) -> Result<Response, ApiError> {
+    let principal = authorize(&state, &headers, Scope::Events)?;
+    let queue = params.optional("queue", QueueName::parse)?;
+    params.finish()?;
+    principal.check_queues(&queue)?;
+    let reports = state.pbx().queue_status(queue.clone()).await?;
+    let visible = reports
+        .into_iter()
+        .filter(|r| QueueName::parse(&r.queue).is_ok_and(|q| principal.allows_queue(&q)));
+    let mut objects: Vec<Value> = visible.map(report_json).collect();
+    match queue {
+        Some(q) => match objects.pop() {
+            Some(object) => Ok(Json(object).into_response()),
+            None => Err(ApiError::NotFound(format!("no such queue: {q}"))),
+        },
+        None => Ok(Json(objects).into_response()),
+    }
+}
+
+/// One queue's report as JSON: `{"queue": .., "members": [..], <queue properties>}`.
+pub fn report_json(report: QueueStatusReport) -> Value {
+    let mut object = Map::new();
+    for (key, value) in report.properties {
+        object.insert(key, Value::String(value));
+    }
+    object.insert("queue".into(), Value::String(report.queue));
+    let members = report
+        .members
+        .into_iter()
+        .map(|m| Value::Object(m.into_iter().map(|(k, v)| (k, Value::String(v))).collect()))
+        .collect();
+    object.insert("members".into(), Value::Array(members));
+    Value::Object(object)
+}
+
+/// `POST /queue/<action>`: `add`, `remove`, `pause`, `reset`. Scope `control`. Answers
+/// `{"message": "<Asterisk's message>"}`; an Asterisk refusal is 409 with its message.
+pub async fn queue_action(
+    State(state): State<AppState>,
+    Path(action): Path<String>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let principal = authorize(&state, &headers, Scope::Control)?;
+    let action = parse_queue_action(&action, params)?;
+    match &action {
+        QueueAction::Add { queue, agent, .. }
+        | QueueAction::Remove { queue, agent }
+        | QueueAction::Pause { queue, agent, .. } => {
+            principal.check_queues([queue])?;
+            principal.check_agents([agent])?;
+        }
+        QueueAction::Reset { queue } => principal.check_queue(queue.as_ref())?,
+    }
+    let message = state.pbx().queue_action(action).await?;
+    Ok(Json(json!({ "message": message })).into_response())
+}
+
+/// Validates the parameters of a queue action; unknown actions are 404.
+pub fn parse_queue_action(action: &str, mut p: Params) -> Result<QueueAction, ApiError> {
+    let parsed = match action {
+        "add" => QueueAction::Add {
+            queue: p.required("queue", QueueName::parse)?,
+            agent: p.required("agent", AgentId::parse)?,
+            member_name: p.optional("memberName", MemberName::parse)?,
+            paused: p.optional_bool("paused")?,
+        },
+        "remove" => QueueAction::Remove {
+            queue: p.required("queue", QueueName::parse)?,
+            agent: p.required("agent", AgentId::parse)?,
+        },
+        "pause" => QueueAction::Pause {
+            queue: p.required("queue", QueueName::parse)?,
+            agent: p.required("agent", AgentId::parse)?,
+            paused: p.required_bool("paused")?,
+            reason: p.optional("reason", PauseReason::parse)?,
+        },
+        "reset" => QueueAction::Reset {
+            queue: p.optional("queue", QueueName::parse)?,
+        },
+        _ => {
+            return Err(ApiError::NotFound(
+                "unknown queue action; one of add, remove, pause, reset".into(),
+            ))
+        }
+    };
+    p.finish()?;
+    Ok(parsed)
+}
+
+/// `POST /originate/<src>/<dest>[?callerId=..]`: the action id as a JSON string. Scope
+/// `control`; the key must allow the agent `src`.
+pub async fn originate(
+    State(state): State<AppState>,
+    Path((src, dest)): Path<(String, String)>,
+    headers: HeaderMap,
+    mut params: Params,
+) -> Result<Response, ApiError> {
+    let principal = authorize(&state, &headers, Scope::Control)?;
+    let src = AgentId::parse(&src).map_err(|e| ApiError::param("src", e))?;
+    let dest = Destination::parse(&dest).map_err(|e| ApiError::param("dest", e))?;
+    let caller_id = params.optional("callerId", CallerId::parse)?;
+    params.finish()?;
+    principal.check_agents([&src])?;
+    let action_id = state.pbx().originate(src, dest, caller_id).await?;
+    Ok(Json(action_id).into_response())
+}
+
+/// `POST /ticket` with `agents`, `queues` (and optional `summaryEvents`): the ticket as a JSON
+/// string. Scope `events`; the key must allow every agent and queue asked for; the ticket is
+/// owned by the key's name (for the per-key ticket limit).
+pub async fn ticket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    mut params: Params,
+) -> Result<Response, ApiError> {
+    let principal = authorize(&state, &headers, Scope::Events)?;
+    let limits = state.limits();
+    let agents = params.list("agents", limits.max_agents_per_ticket, AgentId::parse)?;
+    let queues = params.list("queues", limits.max_queues_per_ticket, QueueName::parse)?;
+    let summary = params.optional_bool("summaryEvents")?.unwrap_or(false);
+    params.finish()?;
+    principal.check_agents(&agents)?;
+    principal.check_queues(&queues)?;
+    let mut filter = Filter::new(agents, queues);
+    filter.summary = summary;
+    let hub = state.hub().clone();
+    let owner = principal.name().map(str::to_owned);
+    let ticket = state
+        .pbx()
+        .subscribe(filter.clone(), move |snapshot| {
+            hub.create_ticket(filter, snapshot, owner.as_deref())
+        })
+        .await??;
+    Ok(Json(ticket.as_str()).into_response())
+}
+
+/// `POST /stop`: stops the service gracefully (every stream gets its closing event, AMI logs
+/// off). Scope `admin`. Answers 202; 404 when disabled in the configuration.
+pub async fn stop(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if !state.allow_stop() {
+        return Err(ApiError::NotFound("no such endpoint".into()));
+    }
+    authorize(&state, &headers, Scope::Admin)?;
+    tracing::info!("stop requested over HTTP");
+    state.stop_token().cancel();
+    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "stopping" }))).into_response())
+}
+
+/// `GET /health`: liveness, `{"status":"ok"}`. Scope `admin`.
+pub async fn health(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Scope::Admin)?;
+    Ok(Json(json!({ "status": "ok" })).into_response())
+}
+
+/// `GET /ready`: 200 when connected to Asterisk and the model is built, else 503; the body says
+/// `{"ready":..,"connected":..,"tickets":..,"streams":..}` (live tickets, open streams).
+/// Scope `admin`.
+pub async fn ready(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Scope::Admin)?;
+    let link = state.pbx().link();
+    let status = if link.ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "ready": link.ready,
+        "connected": link.connected,
+        "tickets": state.hub().ticket_count(),
+        "streams": state.streams().total(),
+    });
+    Ok((status, Json(body)).into_response())
+}

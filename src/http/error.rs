@@ -1,0 +1,158 @@
+//! [`ApiError`]: every error a client sees, as JSON `{"error": "..."}` with its status code.
+//!
+//! Policy (also in the README):
+//!
+//! | status | when |
+//! |---|---|
+//! | 400 | a missing or malformed parameter (the message names it), malformed JSON, too many agents or queues |
+//! | 401 / 403 | no or wrong API key / wrong scope, or an agent or queue outside the key's (from the auth layer); a WebSocket from a foreign Origin |
+//! | 404 | unknown route, ticket, queue action or queue; `/stop` when disabled |
+//! | 405 | wrong method |
+//! | 409 | Asterisk refused a valid action (its message is passed on: "Already there") |
+//! | 413 | body too large |
+//! | 415 | a body that is neither JSON nor form data |
+//! | 431 | URI and headers larger than `limits.max_header_bytes` |
+//! | 429 | too many tickets, or too many concurrent streams from one address |
+//! | 503 | not connected to Asterisk, or shutting down |
+//! | 504 | Asterisk did not answer in time |
+//! | 500 | anything else; the details go to the log, never to the client |
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::auth::AuthError;
+use crate::ami::AmiError;
+use crate::hub::HubError;
+use crate::pbx::service::PbxError;
+
+/// An error answered to an HTTP client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A parameter is missing or malformed: `(name, why)`.
+    #[error("parameter `{0}`: {1}")]
+    BadParam(&'static str, String),
+    /// The request as a whole is malformed (JSON syntax, content type, ...).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A body that is neither JSON nor form data.
+    #[error("unsupported content type: send JSON or form data")]
+    UnsupportedMedia,
+    /// The body is larger than the limit.
+    #[error("request body too large")]
+    TooLarge,
+    /// The API-key layer refused.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// Refused for this client (foreign Origin).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Something named does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// Wrong method for the route.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// Asterisk refused a valid action; its message.
+    #[error("Asterisk refused: {0}")]
+    Refused(String),
+    /// A bound was hit.
+    #[error("{0}")]
+    TooMany(String),
+    /// Asterisk is not reachable right now, or the service is stopping.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Asterisk did not answer in time.
+    #[error("Asterisk did not answer in time")]
+    Timeout,
+    /// An internal failure; logged, never shown.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The status code of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadParam(..) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Auth(_) | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Refused(_) => StatusCode::CONFLICT,
+            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A parameter error.
+    pub fn param(name: &'static str, why: impl std::fmt::Display) -> Self {
+        ApiError::BadParam(name, why.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Auth(e) => e.into_response(),
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            }
+            other => json_error(other.status(), &other.to_string()),
+        }
+    }
+}
+
+/// A JSON error response.
+pub fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+impl From<PbxError> for ApiError {
+    fn from(e: PbxError) -> Self {
+        match e {
+            PbxError::NotConnected => ApiError::Unavailable("not connected to Asterisk".into()),
+            PbxError::Closed => ApiError::Unavailable("the service is shutting down".into()),
+            PbxError::Refused(msg) => ApiError::Refused(msg),
+            PbxError::UnknownQueue(q) => ApiError::NotFound(format!("no such queue: {q}")),
+            PbxError::Ami(e) => e.into(),
+        }
+    }
+}
+
+impl From<AmiError> for ApiError {
+    fn from(e: AmiError) -> Self {
+        match e {
+            AmiError::Refused(msg) => ApiError::Refused(msg),
+            AmiError::Timeout => ApiError::Timeout,
+            AmiError::NotConnected | AmiError::Disconnected | AmiError::Closed => {
+                ApiError::Unavailable("not connected to Asterisk".into())
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<HubError> for ApiError {
+    fn from(e: HubError) -> Self {
+        match e {
+            HubError::UnknownTicket => ApiError::NotFound("unknown or expired ticket".into()),
+            HubError::TooManyTickets => ApiError::TooMany(e.to_string()),
+            HubError::ShuttingDown | HubError::Entropy => ApiError::Unavailable(e.to_string()),
+        }
+    }
+}
+
+/// The JSON 404 of unknown routes.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
+}
+
+/// The JSON 405 of known routes with a wrong method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

@@ -1,0 +1,82 @@
+//! `GET /<ticket>/sse`: Server-Sent Events. Each event is `event: <type>` and `data: <the object
+//! without type>`; a comment keeps the connection alive (every ~15 s); the stream ends with
+//! `event: closed` (what the original server sent) immediately followed by `event: close` (what
+//! its README documents), both carrying the reason. An unknown or expired ticket gets those two
+//! events at once (`{"reason":"unknownTicket"}`), so an `EventSource` stops reconnecting.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use std::convert::Infallible;
+
+use super::error::ApiError;
+use super::state::AppState;
+use super::streams::{attach, Attached, ClientAddr};
+
+/// The reason sent when the ticket does not exist.
+pub const UNKNOWN_TICKET: &str = r#"{"reason":"unknownTicket"}"#;
+/// The reason sent when the hub ended the stream without a closing event.
+pub const ENDED: &str = r#"{"reason":"ended"}"#;
+
+/// The SSE handler.
+pub async fn sse(
+    State(state): State<AppState>,
+    Path(ticket): Path<String>,
+    addr: ClientAddr,
+) -> Result<Response, ApiError> {
+    let step = match attach(&state, &ticket, addr) {
+        Ok(attached) => Step::Live(Box::new(attached)),
+        Err(ApiError::NotFound(_)) => Step::Closed(UNKNOWN_TICKET.into()),
+        Err(e) => return Err(e),
+    };
+    let keep_alive = KeepAlive::new()
+        .interval(state.timing().keep_alive)
+        .text("keep-alive");
+    let sse = Sse::new(events(step)).keep_alive(keep_alive);
+    Ok((
+        [
+            ("x-accel-buffering", "no"),
+            (header::CACHE_CONTROL.as_str(), "no-store"),
+        ],
+        sse,
+    )
+        .into_response())
+}
+
+enum Step {
+    Live(Box<Attached>),
+    Closed(String),
+    Closing(String),
+    Done,
+}
+
+fn event(kind: &str, data: &str) -> SseEvent {
+    SseEvent::default().event(kind).data(data)
+}
+
+/// The ticket's deliveries as SSE events, ending with `closed` and `close`.
+fn events(first: Step) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    stream::unfold(first, |step| async move {
+        match step {
+            Step::Live(mut attached) => match attached.subscription.recv().await {
+                Some(d) if d.is_closed() => {
+                    let data = d.data_json().to_owned();
+                    Some((Ok(event("closed", &data)), Step::Closing(data)))
+                }
+                Some(d) => Some((
+                    Ok(event(d.type_name(), d.data_json())),
+                    Step::Live(attached),
+                )),
+                None => Some((Ok(event("closed", ENDED)), Step::Closing(ENDED.into()))),
+            },
+            Step::Closed(data) => Some((Ok(event("closed", &data)), Step::Closing(data))),
+            Step::Closing(data) => Some((Ok(event("close", &data)), Step::Done)),
+            Step::Done => None,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+//! What the three streams share: the client's address, the limit of concurrent streams per
+//! address ([`StreamLimiter`]), and attaching to a ticket.
+//!
+//! Bound: the counter map holds one entry per address with at least one open stream, so it is
+//! never larger than the number of open connections; at the limit a new stream gets 429.
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::error::ApiError;
+use super::state::AppState;
+use crate::hub::Subscription;
+
+/// The client's IP address, when the server knows it (it does when serving over TCP).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip()),
+        ))
+    }
+}
+
+/// Counts open streams per client address.
+#[derive(Clone, Debug)]
+pub struct StreamLimiter {
+    max: usize,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    total: Arc<AtomicUsize>,
+}
+
+/// One open stream; dropping it frees its place.
+#[derive(Debug)]
+pub struct StreamPermit {
+    addr: Option<IpAddr>,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    total: Arc<AtomicUsize>,
+}
+
+impl StreamLimiter {
+    /// At most `max` streams per address.
+    pub fn new(max: usize) -> Self {
+        Self {
+            max,
+            open: Arc::default(),
+            total: Arc::default(),
+        }
+    }
+
+    /// Takes a place for a stream from `addr`, or refuses with 429.
+    pub fn acquire(&self, addr: ClientAddr) -> Result<StreamPermit, ApiError> {
+        let Some(ip) = addr.0 else {
+            return Ok(self.permit(None));
+        };
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = open.entry(ip).or_insert(0);
+        if *count >= self.max {
+            if *count == 0 {
+                open.remove(&ip);
+            }
+            return Err(ApiError::TooMany(format!(
+                "too many concurrent streams from this address (limit {})",
+                self.max
+            )));
+        }
+        *count += 1;
+        Ok(self.permit(Some(ip)))
+    }
+
+    fn permit(&self, addr: Option<IpAddr>) -> StreamPermit {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        StreamPermit {
+            addr,
+            open: self.open.clone(),
+            total: self.total.clone(),
+        }
+    }
+
+    /// Open streams in total.
+    pub fn total(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Open streams from `ip` right now.
+    pub fn open_from(&self, ip: IpAddr) -> usize {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.get(&ip).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for StreamPermit {
+    fn drop(&mut self) {
+        self.total.fetch_sub(1, Ordering::Relaxed);
+        let Some(ip) = self.addr else { return };
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&ip) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&ip);
+            }
+        }
+    }
+}
+
+/// A ticket's stream, holding its place in the per-address limit.
+pub struct Attached {
+    /// The hub's subscription.
+    pub subscription: Subscription,
+    /// The place in the limit, freed on drop.
+    pub permit: StreamPermit,
+}
+
+/// Takes a stream place for `addr` and attaches to `ticket`.
+pub fn attach(state: &AppState, ticket: &str, addr: ClientAddr) -> Result<Attached, ApiError> {
+    let permit = state.streams().acquire(addr)?;
+    let subscription = state.hub().attach(ticket)?;
+    Ok(Attached {
+        subscription,
+        permit,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_per_address_and_release() {
+        let limiter = StreamLimiter::new(2);
+        let a = ClientAddr(Some([10, 0, 0, 1].into()));
+        let b = ClientAddr(Some([10, 0, 0, 2].into()));
+        let p1 = limiter.acquire(a).unwrap();
+        let _p2 = limiter.acquire(a).unwrap();
+        assert!(matches!(limiter.acquire(a), Err(ApiError::TooMany(_))));
+        let _pb = limiter.acquire(b).unwrap();
+        drop(p1);
+        assert_eq!(limiter.open_from([10, 0, 0, 1].into()), 1);
+        let _p3 = limiter.acquire(a).unwrap();
+        assert_eq!(limiter.total(), 3);
+        assert!(limiter.acquire(ClientAddr(None)).is_ok());
+        assert_eq!(limiter.total(), 3);
+    }
+
+    #[test]
+    fn map_is_emptied() {
+        let limiter = StreamLimiter::new(1);
+        let a = ClientAddr(Some([10, 0, 0, 1].into()));
+        drop(limiter.acquire(a).unwrap());
+        assert!(limiter.open.lock().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,166 @@
+//! `GET /<ticket>/websocket`: one JSON event per text message; pings answered with pongs and
+//! sent every ~15 s to notice dead peers; the stream ends with `{"type":"closed",...}` then a
+//! close frame. An upgrade from an Origin not on the allow-list is refused (403) before it
+//! happens; an unknown ticket gets `{"type":"closed","reason":"unknownTicket"}` and close code
+//! 4404. The socket loop ([`pump`]) is generic over `Sink`/`Stream`, so it is tested without a
+//! socket.
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures_util::{stream, Sink, SinkExt, Stream, StreamExt};
+use std::time::Duration;
+
+use super::error::ApiError;
+use super::state::AppState;
+use super::streams::{attach, Attached, ClientAddr};
+
+/// Close code for an unknown or expired ticket (application range).
+pub const CLOSE_UNKNOWN_TICKET: u16 = 4404;
+/// Close code at the normal end of a stream.
+pub const CLOSE_NORMAL: u16 = 1000;
+/// Largest message accepted from a client (clients have nothing to say but pings).
+const MAX_CLIENT_MESSAGE: usize = 4096;
+
+/// One event to send: the full JSON object, and whether it is the closing one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    /// `{"type":..,...}`.
+    pub json: String,
+    /// True for `{"type":"closed",...}`: the last message.
+    pub closed: bool,
+}
+
+/// How a socket ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PumpEnd {
+    /// The server ended it (closing event and close frame sent).
+    Closed,
+    /// The client left or the connection failed.
+    ClientGone,
+}
+
+/// The WebSocket handler.
+pub async fn websocket(
+    State(state): State<AppState>,
+    Path(ticket): Path<String>,
+    headers: HeaderMap,
+    addr: ClientAddr,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    if !state.origins().websocket_allowed(&headers) {
+        return Err(ApiError::Forbidden("origin not allowed".into()));
+    }
+    let attached = match attach(&state, &ticket, addr) {
+        Ok(attached) => Some(attached),
+        Err(ApiError::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let keep_alive = state.timing().keep_alive;
+    let upgrade = upgrade
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE);
+    let sockets = state.sockets().clone();
+    Ok(upgrade.on_upgrade(move |socket| sockets.track_future(serve(socket, attached, keep_alive))))
+}
+
+async fn serve(socket: WebSocket, attached: Option<Attached>, keep_alive: Duration) {
+    let (tx, rx) = socket.split();
+    match attached {
+        Some(attached) => {
+            pump(tx, rx, deliveries(attached), keep_alive).await;
+        }
+        None => {
+            let closed = Outgoing {
+                json: r#"{"type":"closed","reason":"unknownTicket"}"#.into(),
+                closed: true,
+            };
+            let mut tx = tx;
+            let _ = tx.send(Message::Text(closed.json.into())).await;
+            let _ = tx
+                .send(close_frame(CLOSE_UNKNOWN_TICKET, "unknown ticket"))
+                .await;
+        }
+    }
+}
+
+/// The ticket's deliveries as outgoing messages (the subscription lives as long as the stream).
+fn deliveries(attached: Attached) -> impl Stream<Item = Outgoing> + Unpin + Send {
+    Box::pin(stream::unfold(attached, |mut attached| async move {
+        let delivery = attached.subscription.recv().await?;
+        let out = Outgoing {
+            json: delivery.json().to_owned(),
+            closed: delivery.is_closed(),
+        };
+        Some((out, attached))
+    }))
+}
+
+fn close_frame(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+/// Sends one message; a client that does not take it within `limit` counts as gone.
+async fn send<Tx: Sink<Message> + Unpin>(tx: &mut Tx, message: Message, limit: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(limit, tx.send(message)).await,
+        Ok(Ok(()))
+    )
+}
+
+/// Runs one socket: sends every event as a text message until the closing one (then a close
+/// frame), answers pings, sends a ping every `keep_alive`, and stops when the client leaves or
+/// does not take a message within two `keep_alive`s. If the event stream ends without a
+/// closing event, `{"type":"closed","reason":"ended"}` is sent.
+pub async fn pump<Tx, Rx, E, Ev>(
+    mut tx: Tx,
+    mut rx: Rx,
+    mut events: Ev,
+    keep_alive: Duration,
+) -> PumpEnd
+where
+    Tx: Sink<Message> + Unpin,
+    Rx: Stream<Item = Result<Message, E>> + Unpin,
+    Ev: Stream<Item = Outgoing> + Unpin,
+{
+    let limit = keep_alive * 2;
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
+    loop {
+        tokio::select! {
+            event = events.next() => {
+                let event = event.unwrap_or_else(|| Outgoing {
+                    json: r#"{"type":"closed","reason":"ended"}"#.into(),
+                    closed: true,
+                });
+                if !send(&mut tx, Message::Text(event.json.into()), limit).await {
+                    return PumpEnd::ClientGone;
+                }
+                if event.closed {
+                    send(&mut tx, close_frame(CLOSE_NORMAL, "closed"), limit).await;
+                    return PumpEnd::Closed;
+                }
+            }
+            incoming = rx.next() => match incoming {
+                Some(Ok(Message::Ping(payload))) => {
+                    if !send(&mut tx, Message::Pong(payload), limit).await {
+                        return PumpEnd::ClientGone;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return PumpEnd::ClientGone,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if !send(&mut tx, Message::Ping(Default::default()), limit).await {
+                    return PumpEnd::ClientGone;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,93 @@
+//! Tests of the socket loop over in-memory channels.
+
+use super::*;
+use std::pin::Pin;
+use tokio::sync::mpsc;
+use tokio_util::sync::PollSender;
+
+type Incoming = Result<Message, std::io::Error>;
+type Tx<T> = PollSender<T>;
+type Rx<T> = Pin<Box<dyn Stream<Item = T> + Send>>;
+
+/// A sink and a stream over in-memory channels, as a socket's halves.
+fn channel<T: Send + 'static>() -> (mpsc::Sender<T>, Tx<T>, mpsc::Receiver<T>, Rx<T>) {
+    let (a_tx, a_rx) = mpsc::channel(16);
+    let (b_tx, b_rx) = mpsc::channel(16);
+    let rx = Box::pin(stream::unfold(b_rx, |mut rx| async move {
+        rx.recv().await.map(|m| (m, rx))
+    }));
+    (b_tx, PollSender::new(a_tx), a_rx, rx)
+}
+
+fn out(json: &str, closed: bool) -> Outgoing {
+    Outgoing {
+        json: json.into(),
+        closed,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn sends_events_then_closed_then_close_frame() {
+    let (_, tx, mut sent, _) = channel::<Message>();
+    let (_client, _, _, rx) = channel::<Incoming>();
+    let events = stream::iter(vec![
+        out(r#"{"type":"queueCount","queue":"q1","count":1}"#, false),
+        out(r#"{"type":"closed","reason":"shutdown"}"#, true),
+        out(r#"{"type":"never"}"#, false),
+    ]);
+    let end = pump(tx, rx, events, Duration::from_secs(15)).await;
+    assert_eq!(end, PumpEnd::Closed);
+    let mut got = Vec::new();
+    while let Ok(m) = sent.try_recv() {
+        got.push(m);
+    }
+    assert_eq!(got.len(), 3);
+    assert_eq!(
+        got[0],
+        Message::Text(r#"{"type":"queueCount","queue":"q1","count":1}"#.into())
+    );
+    assert_eq!(
+        got[1],
+        Message::Text(r#"{"type":"closed","reason":"shutdown"}"#.into())
+    );
+    assert!(matches!(&got[2], Message::Close(Some(f)) if f.code == CLOSE_NORMAL));
+}
+
+#[tokio::test(start_paused = true)]
+async fn answers_pings_and_sends_keep_alive_pings() {
+    let (_, tx, mut sent, _) = channel::<Message>();
+    let (client, _, _, rx) = channel::<Incoming>();
+    let task = tokio::spawn(pump(tx, rx, stream::pending(), Duration::from_secs(15)));
+    client
+        .try_send(Ok(Message::Ping(b"hi"[..].into())))
+        .unwrap();
+    assert_eq!(sent.recv().await, Some(Message::Pong(b"hi"[..].into())));
+    tokio::time::advance(Duration::from_secs(16)).await;
+    assert!(matches!(sent.recv().await, Some(Message::Ping(_))));
+    client.try_send(Ok(Message::Close(None))).unwrap();
+    assert_eq!(task.await.unwrap(), PumpEnd::ClientGone);
+}
+
+#[tokio::test(start_paused = true)]
+async fn ended_event_stream_still_closes_properly() {
+    let (_, tx, mut sent, _) = channel::<Message>();
+    let (_client, _, _, rx) = channel::<Incoming>();
+    let end = pump(tx, rx, stream::empty(), Duration::from_secs(15)).await;
+    assert_eq!(end, PumpEnd::Closed);
+    assert_eq!(
+        sent.recv().await,
+        Some(Message::Text(
+            r#"{"type":"closed","reason":"ended"}"#.into()
+        ))
+    );
+    assert!(matches!(sent.recv().await, Some(Message::Close(Some(_)))));
+}
+
+#[tokio::test(start_paused = true)]
+async fn client_gone_stops_the_loop() {
+    let (_, tx, _sent, _) = channel::<Message>();
+    let (client, _, _, rx) = channel::<Incoming>();
+    drop(client);
+    let end = pump(tx, rx, stream::pending(), Duration::from_secs(15)).await;
+    assert_eq!(end, PumpEnd::ClientGone);
+}

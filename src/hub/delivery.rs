@@ -1,0 +1,147 @@
+//! A [`Delivery`]: one event serialized once into shared bytes, the full JSON object and the SSE
+//! data form (the object without `type`), handed by reference count to every ticket that
+//! receives it.
+
+use std::sync::Arc;
+
+use crate::pbx::Event;
+
+#[derive(Debug)]
+struct Serialized {
+    type_name: &'static str,
+    json: Box<str>,
+    data_json: Box<str>,
+    closed: bool,
+}
+
+/// An event ready to send: serialized once, shared by every ticket (cloning is a reference
+/// count increment).
+#[derive(Clone, Debug)]
+pub struct Delivery(Arc<Serialized>);
+
+impl Delivery {
+    /// Serializes an event. `None` only if serialization fails, which the event types do not do.
+    pub fn new(event: &Event) -> Option<Delivery> {
+        let json = serde_json::to_string(event).ok()?;
+        let type_name = event.type_name();
+        let data_json = data_form(&json, type_name)?;
+        Some(Delivery(Arc::new(Serialized {
+            type_name,
+            json: json.into_boxed_str(),
+            data_json: data_json.into_boxed_str(),
+            closed: matches!(event, Event::Closed { .. }),
+        })))
+    }
+
+    /// The closing event `{"type":"closed","reason":...}`.
+    pub fn closed(reason: &str) -> Delivery {
+        let event = Event::Closed {
+            reason: reason.to_owned(),
+        };
+        Delivery::new(&event).unwrap_or_else(|| {
+            // Serializing a string cannot fail; this keeps the function total all the same.
+            Delivery(Arc::new(Serialized {
+                type_name: "closed",
+                json: r#"{"type":"closed","reason":"error"}"#.into(),
+                data_json: r#"{"reason":"error"}"#.into(),
+                closed: true,
+            }))
+        })
+    }
+
+    /// The event type (`queueCount`): the SSE `event:` name.
+    pub fn type_name(&self) -> &str {
+        self.0.type_name
+    }
+
+    /// The full JSON object, `type` included (long-poll, WebSocket).
+    pub fn json(&self) -> &str {
+        &self.0.json
+    }
+
+    /// The JSON object without `type` (SSE `data:`).
+    pub fn data_json(&self) -> &str {
+        &self.0.data_json
+    }
+
+    /// True for the closing event: the last one of a stream.
+    pub fn is_closed(&self) -> bool {
+        self.0.closed
+    }
+
+    /// True if both are the very same serialized bytes (the event was serialized once).
+    pub fn same_bytes(&self, other: &Delivery) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// How many holders (tickets' buffers, streams) share these bytes now: diagnostics, and
+    /// proof in tests that a dropped ticket released its events.
+    pub fn holders(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
+}
+
+/// The object without its leading `"type"` member. Events serialize with `type` first, so this
+/// is a slice operation; anything else falls back to re-serializing without the key.
+fn data_form(json: &str, type_name: &str) -> Option<String> {
+    let head = format!(r#"{{"type":"{type_name}""#);
+    if let Some(rest) = json.strip_prefix(&head) {
+        if let Some(members) = rest.strip_prefix(',') {
+            return Some(format!("{{{members}"));
+        }
+        if rest == "}" {
+            return Some("{}".to_owned());
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
+    value.as_object_mut()?.remove("type");
+    serde_json::to_string(&value).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pbx::{AgentId, QueueName};
+
+    #[test]
+    fn full_and_data_forms() {
+        let d = Delivery::new(&Event::QueueCount {
+            queue: QueueName::parse("q1").unwrap(),
+            count: 2,
+        })
+        .unwrap();
+        assert_eq!(d.type_name(), "queueCount");
+        assert_eq!(d.json(), r#"{"type":"queueCount","queue":"q1","count":2}"#);
+        assert_eq!(d.data_json(), r#"{"queue":"q1","count":2}"#);
+        assert!(!d.is_closed());
+        let c = Delivery::closed("shutdown");
+        assert_eq!(c.json(), r#"{"type":"closed","reason":"shutdown"}"#);
+        assert_eq!(c.data_json(), r#"{"reason":"shutdown"}"#);
+        assert!(c.is_closed());
+    }
+
+    #[test]
+    fn data_form_of_every_shape() {
+        assert_eq!(data_form(r#"{"type":"x"}"#, "x").unwrap(), "{}");
+        assert_eq!(
+            data_form(r#"{"a":1,"type":"x"}"#, "x").unwrap(),
+            r#"{"a":1}"#
+        );
+        let d = Delivery::new(&Event::PhoneNumber {
+            agent: AgentId::parse("147").unwrap(),
+            number: None,
+            name: None,
+            queue: None,
+        })
+        .unwrap();
+        assert_eq!(d.data_json(), r#"{"agent":"147","number":null}"#);
+    }
+
+    #[test]
+    fn clones_share_bytes() {
+        let a = Delivery::closed("x");
+        let b = a.clone();
+        assert!(a.same_bytes(&b));
+        assert!(!a.same_bytes(&Delivery::closed("x")));
+    }
+}

@@ -1,0 +1,163 @@
+//! [`Subscription`]: one stream attached to a ticket. SSE and WebSocket read it with
+//! [`Subscription::recv`], long-poll with [`Subscription::poll`]. Both are cancellation safe:
+//! an event leaves the ticket's buffer only when it is returned, so a request dropped while
+//! waiting loses nothing. Dropping the subscription detaches it (the `unsub_delay` countdown
+//! starts).
+
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::Shared;
+use crate::hub::delivery::Delivery;
+use crate::hub::ticket::TicketKey;
+
+/// What a stream has to return now.
+enum Readiness {
+    /// Nothing yet.
+    Nothing,
+    /// Events, and more may follow.
+    Events,
+    /// The closing event (after whatever is pending): nothing more will follow.
+    Ending,
+}
+
+/// A stream attached to a ticket.
+pub struct Subscription {
+    shared: Arc<Shared>,
+    key: TicketKey,
+    gen: u64,
+    notify: Arc<Notify>,
+    ended: bool,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Subscription {
+    pub(super) fn new(shared: Arc<Shared>, key: TicketKey, gen: u64, notify: Arc<Notify>) -> Self {
+        Self {
+            shared,
+            key,
+            gen,
+            notify,
+            ended: false,
+        }
+    }
+
+    /// The next event, waiting for it; the closing event comes last, then `None`.
+    pub async fn recv(&mut self) -> Option<Delivery> {
+        loop {
+            if self.ended {
+                return None;
+            }
+            if let Some(delivery) = self.take() {
+                return Some(delivery);
+            }
+            self.notify.notified().await;
+        }
+    }
+
+    /// Long-poll: everything pending at once if there is anything; else waits up to `timeout`
+    /// for the first event, then `gather` longer for a burst to accumulate (not when the stream
+    /// is ending: nothing more can come), and returns all of it; else `[]` after `timeout`.
+    /// After the closing event it returns `[]` at once.
+    pub async fn poll(&mut self, timeout: Duration, gather: Duration) -> Vec<Delivery> {
+        let ready = self.drain();
+        if !ready.is_empty() || self.ended {
+            return ready;
+        }
+        // A timeout too large for the clock means "no timeout".
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
+        let ending = loop {
+            match self.readiness() {
+                Readiness::Nothing => {}
+                Readiness::Events => break false,
+                Readiness::Ending => break true,
+            }
+            if tokio::time::timeout_at(deadline, self.notify.notified())
+                .await
+                .is_err()
+            {
+                return self.drain();
+            }
+        };
+        if !ending {
+            tokio::time::sleep(gather).await;
+        }
+        self.drain()
+    }
+
+    /// True once the closing event has been returned: nothing more will come.
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Everything available now, closing event included.
+    fn drain(&mut self) -> Vec<Delivery> {
+        std::iter::from_fn(|| self.take()).collect()
+    }
+
+    /// What there is to return now, decided under the hub's lock.
+    fn readiness(&self) -> Readiness {
+        let state = self.shared.lock();
+        match state.tickets.get(&self.key) {
+            Some(t) if t.stream.as_ref().is_some_and(|s| s.gen == self.gen) => {
+                if t.buffer.is_closed() {
+                    Readiness::Ending
+                } else if t.buffer.pending() > 0 {
+                    Readiness::Events
+                } else {
+                    Readiness::Nothing
+                }
+            }
+            // Replaced by another stream: the closing event is ready.
+            _ => Readiness::Ending,
+        }
+    }
+
+    /// The next event if one is ready, without waiting.
+    fn take(&mut self) -> Option<Delivery> {
+        if self.ended {
+            return None;
+        }
+        let mut state = self.shared.lock();
+        let mine = state
+            .tickets
+            .get_mut(&self.key)
+            .filter(|t| t.stream.as_ref().is_some_and(|s| s.gen == self.gen));
+        let Some(ticket) = mine else {
+            // Another stream took the ticket over.
+            self.ended = true;
+            return Some(Delivery::closed("replaced"));
+        };
+        let entry = ticket.buffer.pop()?;
+        if entry.delivery.is_closed() {
+            // The stream's last event: the ticket ends with it.
+            tracing::debug!(ticket = %ticket.label, reason = entry.delivery.data_json(), "ticket closed");
+            state.remove(&self.key);
+            self.ended = true;
+        }
+        Some(entry.delivery)
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        if let Some(ticket) = state.tickets.get_mut(&self.key) {
+            if ticket.stream.as_ref().is_some_and(|s| s.gen == self.gen) {
+                ticket.stream = None;
+                ticket.detached_since = Instant::now();
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Rebuilding the model from Asterisk's list actions, and the corrections that follow.
+//!
+//! [`rebuild`] turns the answers of `QueueStatus` (queues, members, waiting callers),
+//! `ExtensionStateList` (or one `ExtensionState` per agent) and `CoreShowChannels` (calls in
+//! progress) into a fresh [`State`]; [`sync_events`] is what subscribers must be told to get from
+//! the old state to the new one, as ordinary change events. Live events that arrive while the
+//! lists are collected are applied afterwards by the service (they carry absolute values, so
+//! applying one that the lists already reflect changes nothing).
+
+use std::collections::HashMap;
+
+use super::calls::{Call, Leg};
+use super::codes;
+use super::event::Event;
+use super::ids::QueueName;
+use super::snapshot::diff;
+use super::state::{field, State};
+use crate::ami::AmiMessage;
+
+/// The answers a rebuild starts from.
+#[derive(Clone, Debug, Default)]
+pub struct Lists {
+    /// `QueueStatus` items: `QueueParams`, `QueueMember`, `QueueEntry`.
+    pub queue_status: Vec<AmiMessage>,
+    /// `ExtensionStateList` items (`ExtensionStatus`), or `ExtensionState` responses.
+    pub extensions: Vec<AmiMessage>,
+    /// `CoreShowChannels` items (`CoreShowChannel`).
+    pub channels: Vec<AmiMessage>,
+}
+
+/// A fresh model built from `lists`, with the configuration (and pending originates) of `base`.
+pub fn rebuild(base: &State, lists: &Lists) -> State {
+    let mut state = base.fresh();
+    let mut sink = Vec::new();
+    for item in &lists.queue_status {
+        state.apply(item);
+    }
+    for item in &lists.extensions {
+        extension(&mut state, item, &mut sink);
+    }
+    channels(&mut state, &lists.channels, &mut sink);
+    state
+}
+
+/// The change events that take subscribers from `old` to `new`.
+pub fn sync_events(old: &State, new: &State) -> Vec<Event> {
+    diff(&old.view(), &new.view())
+}
+
+/// An `ExtensionStatus` item, or an `ExtensionState` response (no hint: `Status: -1`, skipped).
+fn extension(state: &mut State, item: &AmiMessage, out: &mut Vec<Event>) {
+    let status = item.get("Status").unwrap_or("-1");
+    if status.trim().starts_with('-') {
+        return;
+    }
+    let mut ev = AmiMessage::event("ExtensionStatus");
+    for key in ["Exten", "Context", "Status"] {
+        ev.push(key, item.get(key).unwrap_or_default());
+    }
+    out.extend(state.apply(&ev));
+}
+
+/// The queue of a channel running `Queue(q1,...)`.
+fn queue_of(item: &AmiMessage) -> Option<QueueName> {
+    if !item
+        .get("Application")
+        .is_some_and(|a| a.eq_ignore_ascii_case("Queue"))
+    {
+        return None;
+    }
+    let data = item.get("ApplicationData")?;
+    QueueName::parse(data.split([',', '|']).next()?.trim()).ok()
+}
+
+/// Calls in progress from `CoreShowChannels`: bridged parties, and agents ringing for a queue
+/// caller (same `Linkedid` as a channel in `Queue()`).
+fn channels(state: &mut State, items: &[AmiMessage], out: &mut Vec<Event>) {
+    let mut in_queue: HashMap<&str, (&AmiMessage, QueueName)> = HashMap::new();
+    for item in items {
+        if let (Some(uid), Some(q)) = (field(item, "Uniqueid"), queue_of(item)) {
+            state.callers.insert(uid.to_owned(), q.clone());
+            if let Some(linked) = field(item, "Linkedid") {
+                in_queue.insert(linked, (item, q));
+            }
+        }
+    }
+    let mut bridges = Vec::new();
+    for item in items {
+        let Some(uid) = field(item, "Uniqueid") else {
+            continue;
+        };
+        let agent = field(item, "Channel").and_then(|c| state.channel_agent(c));
+        match field(item, "BridgeId").or_else(|| field(item, "BridgeID")) {
+            Some(bridge) => {
+                let leg = Leg {
+                    uid: uid.to_owned(),
+                    number: codes::number(item.get("CallerIDNum")),
+                    name: codes::name(item.get("CallerIDName")),
+                    agent,
+                };
+                state.bridges.enter(bridge, leg);
+                bridges.push(bridge.to_owned());
+            }
+            None => {
+                let (Some(agent), Some(linked)) = (agent, field(item, "Linkedid")) else {
+                    continue;
+                };
+                let Some((caller, queue)) = in_queue.get(linked) else {
+                    continue;
+                };
+                let call = Call {
+                    remote: caller.get("Uniqueid").unwrap_or_default().to_owned(),
+                    leg: Some(uid.to_owned()),
+                    number: codes::number(caller.get("CallerIDNum")),
+                    name: codes::name(caller.get("CallerIDName")),
+                    queue: Some(queue.clone()),
+                };
+                state.start_call(&agent, call, out);
+            }
+        }
+    }
+    bridges.sort();
+    bridges.dedup();
+    for bridge in bridges {
+        state.connect_bridge(&bridge, out);
+    }
+}

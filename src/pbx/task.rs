@@ -1,0 +1,421 @@
+//! The task that owns the model. It consumes the AMI client's events in wire order, rebuilds the
+//! model from list actions after login, `FullyBooted`, an app_queue `Reload` and an event
+//! overflow, serves the handles' commands, and publishes to the sink, in order, from here only.
+//!
+//! While a rebuild runs, live events are buffered (at most [`MAX_BUFFERED`]; beyond that the
+//! buffer is dropped and another rebuild follows) and applied to the rebuilt model afterwards.
+//! Pending originates are remembered for [`ORIGINATE_TTL`], at most [`MAX_ORIGINATES`] (the
+//! oldest is forgotten).
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, Interval};
+
+use super::event::{Event, Filter};
+use super::ids::{AgentId, QueueName};
+use super::names::Location;
+use super::service::{EventSink, LinkFlags, PbxConfig};
+use super::snapshot::snapshot;
+use super::state::State;
+use super::summary::summary_events;
+use super::sync::{rebuild, sync_events, Lists};
+use crate::ami::{AmiError, AmiHandle, AmiMessage, ClientEvent};
+
+/// Most live events buffered during a rebuild.
+pub const MAX_BUFFERED: usize = 100_000;
+/// Most pending originates remembered.
+pub const MAX_ORIGINATES: usize = 10_000;
+/// How long an originate's failure is waited for.
+pub const ORIGINATE_TTL: Duration = Duration::from_secs(300);
+/// Delay before a failed rebuild is tried again.
+const RETRY: Duration = Duration::from_secs(1);
+/// Most agents asked one by one with `ExtensionState` when `ExtensionStateList` is refused.
+const MAX_EXTENSION_STATE: usize = 10_000;
+
+/// What a handle asks of the task.
+pub(super) enum Command {
+    Subscribe {
+        filter: Filter,
+        run: Box<dyn FnOnce(Vec<Event>) + Send>,
+    },
+    KnowsQueue {
+        queue: QueueName,
+        tx: oneshot::Sender<bool>,
+    },
+    ExpectOriginate {
+        action_id: String,
+        agent: AgentId,
+        tx: oneshot::Sender<()>,
+    },
+    ForgetOriginate {
+        action_id: String,
+    },
+    Shutdown {
+        tx: oneshot::Sender<()>,
+    },
+}
+
+type Summary = Result<Vec<Event>, AmiError>;
+
+/// The model task's state.
+pub(super) struct Task {
+    ami: AmiHandle,
+    sink: Arc<dyn EventSink>,
+    config: PbxConfig,
+    state: State,
+    link: Arc<LinkFlags>,
+    /// What subscribers were last told in `pbxStatus`.
+    told_connected: bool,
+    sync: Option<JoinHandle<Result<Lists, AmiError>>>,
+    sync_again: bool,
+    retry_at: Option<Instant>,
+    buffer: Vec<AmiMessage>,
+    originates: VecDeque<(Instant, String)>,
+    summary_tx: mpsc::Sender<Summary>,
+    summary_rx: mpsc::Receiver<Summary>,
+}
+
+impl Task {
+    pub(super) fn new(
+        ami: AmiHandle,
+        sink: Arc<dyn EventSink>,
+        config: PbxConfig,
+        location: Location,
+        link: Arc<LinkFlags>,
+    ) -> Self {
+        let state = State::new(location, config.hint_context.as_str());
+        let (summary_tx, summary_rx) = mpsc::channel(1);
+        Self {
+            ami,
+            sink,
+            config,
+            state,
+            link,
+            told_connected: false,
+            sync: None,
+            sync_again: false,
+            retry_at: None,
+            buffer: Vec::new(),
+            originates: VecDeque::new(),
+            summary_tx,
+            summary_rx,
+        }
+    }
+
+    fn publish(&self, events: &[Event]) {
+        if !events.is_empty() {
+            self.sink.publish(events);
+        }
+    }
+
+    /// The loop: until the client's event stream ends or a shutdown command.
+    pub(super) async fn run(
+        mut self,
+        mut events: mpsc::Receiver<ClientEvent>,
+        mut commands: mpsc::Receiver<Command>,
+    ) {
+        let mut summary_tick: Option<Interval> = self.config.summary_refresh.map(|p| {
+            let mut i = tokio::time::interval(p.max(Duration::from_millis(100)));
+            i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            i
+        });
+        let mut expiry = tokio::time::interval(Duration::from_secs(10));
+        let mut commands_open = true;
+        loop {
+            tokio::select! {
+                biased;
+                ev = events.recv() => match ev {
+                    Some(ev) => self.on_client_event(ev),
+                    None => break,
+                },
+                res = wait_sync(&mut self.sync), if self.sync.is_some() => {
+                    self.sync = None;
+                    self.finish_sync(res);
+                }
+                cmd = commands.recv(), if commands_open => match cmd {
+                    Some(Command::Shutdown { tx }) => {
+                        self.ami.shutdown().await;
+                        let _ = tx.send(());
+                        break;
+                    }
+                    Some(cmd) => self.on_command(cmd),
+                    None => commands_open = false,
+                },
+                () = sleep_until(self.retry_at), if self.retry_at.is_some() => {
+                    self.retry_at = None;
+                    self.start_sync();
+                }
+                Some(res) = self.summary_rx.recv() => match res {
+                    Ok(ev) => self.publish(&ev),
+                    Err(e) => tracing::debug!(error = %e, "summary refresh failed"),
+                },
+                _ = tick(&mut summary_tick), if summary_tick.is_some() => self.start_summary(),
+                _ = expiry.tick() => self.expire_originates(),
+            }
+        }
+        if let Some(s) = self.sync.take() {
+            s.abort();
+        }
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Subscribe { filter, run } => {
+                run(snapshot(&self.state, &filter, self.told_connected));
+            }
+            Command::KnowsQueue { queue, tx } => {
+                let ready = self.link.ready.load(Ordering::Acquire);
+                let known = !ready || self.state.queues().contains_key(&queue);
+                let _ = tx.send(known);
+            }
+            Command::ExpectOriginate {
+                action_id,
+                agent,
+                tx,
+            } => {
+                if self.originates.len() >= MAX_ORIGINATES {
+                    if let Some((_, old)) = self.originates.pop_front() {
+                        self.state.forget_originate(&old);
+                    }
+                }
+                self.state.expect_originate(&action_id, agent);
+                self.originates.push_back((Instant::now(), action_id));
+                let _ = tx.send(());
+            }
+            Command::ForgetOriginate { action_id } => self.state.forget_originate(&action_id),
+            Command::Shutdown { .. } => {}
+        }
+    }
+
+    fn expire_originates(&mut self) {
+        let now = Instant::now();
+        while let Some((at, id)) = self.originates.front() {
+            if now.duration_since(*at) < ORIGINATE_TTL {
+                break;
+            }
+            self.state.forget_originate(id);
+            self.originates.pop_front();
+        }
+    }
+
+    fn on_client_event(&mut self, ev: ClientEvent) {
+        match ev {
+            ClientEvent::Connected { .. } => {
+                self.link.connected.store(true, Ordering::Release);
+                self.start_sync();
+            }
+            ClientEvent::Disconnected { reason } => {
+                tracing::info!(%reason, "AMI link down");
+                if let Some(s) = self.sync.take() {
+                    s.abort();
+                }
+                self.sync_again = false;
+                self.retry_at = None;
+                let mut out = self.apply_buffer();
+                self.link.connected.store(false, Ordering::Release);
+                self.link.ready.store(false, Ordering::Release);
+                self.tell_connected(false, &mut out);
+                self.publish(&out);
+            }
+            ClientEvent::Overflow { dropped } => {
+                tracing::warn!(dropped, "AMI events were dropped; rebuilding the model");
+                self.start_sync();
+            }
+            ClientEvent::Event(msg) => self.on_event(msg),
+        }
+    }
+
+    fn on_event(&mut self, msg: AmiMessage) {
+        let resync = is_resync_trigger(&msg);
+        if self.sync.is_some() {
+            if resync == Some(Trigger::Reload) {
+                self.sync_again = true;
+            }
+            if self.buffer.len() >= MAX_BUFFERED {
+                tracing::warn!("too many events during a rebuild; rebuilding again");
+                self.buffer.clear();
+                self.sync_again = true;
+            } else {
+                self.buffer.push(msg);
+            }
+            return;
+        }
+        let out = self.state.apply(&msg);
+        self.publish(&out);
+        if resync.is_some() && self.link.connected.load(Ordering::Acquire) {
+            self.start_sync();
+        }
+    }
+
+    fn tell_connected(&mut self, connected: bool, out: &mut Vec<Event>) {
+        if self.told_connected != connected {
+            self.told_connected = connected;
+            out.push(Event::PbxStatus { connected });
+        }
+    }
+
+    fn apply_buffer(&mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        for msg in std::mem::take(&mut self.buffer) {
+            out.extend(self.state.apply(&msg));
+        }
+        out
+    }
+
+    fn start_sync(&mut self) {
+        if self.sync.is_some() {
+            self.sync_again = true;
+            return;
+        }
+        self.retry_at = None;
+        let agents: BTreeSet<AgentId> = self.state.agents().keys().cloned().collect();
+        let ami = self.ami.clone();
+        let ctx = self.config.hint_context.as_str().to_owned();
+        let location = self.state.location().clone();
+        self.sync = Some(tokio::spawn(collect(ami, ctx, agents, location)));
+    }
+
+    fn finish_sync(&mut self, res: Result<Lists, AmiError>) {
+        let out = match res {
+            Ok(lists) => {
+                let new = rebuild(&self.state, &lists);
+                let mut out = sync_events(&self.state, &new);
+                self.state = new;
+                out.extend(self.apply_buffer());
+                self.link.ready.store(true, Ordering::Release);
+                self.tell_connected(true, &mut out);
+                tracing::info!(agents = self.state.agents().len(), "model rebuilt");
+                out
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "rebuilding the model failed");
+                if self.link.connected.load(Ordering::Acquire) {
+                    self.retry_at = Some(Instant::now() + RETRY);
+                }
+                self.apply_buffer()
+            }
+        };
+        self.publish(&out);
+        if std::mem::take(&mut self.sync_again) && self.link.connected.load(Ordering::Acquire) {
+            self.start_sync();
+        }
+    }
+
+    fn start_summary(&mut self) {
+        if !self.link.ready.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(permit) = self.summary_tx.clone().try_reserve_owned() else {
+            return;
+        };
+        let ami = self.ami.clone();
+        let location = self.state.location().clone();
+        tokio::spawn(async move {
+            let status = ami.send_list(AmiMessage::action("QueueStatus")).await;
+            let summary = ami.send_list(AmiMessage::action("QueueSummary")).await;
+            let res = match (status, summary) {
+                (Ok(s), Ok(q)) => Ok(summary_events(&location, &s.items, &q.items)),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
+            permit.send(res);
+        });
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trigger {
+    Booted,
+    Reload,
+}
+
+/// `FullyBooted`, or a `Reload` of app_queue or everything.
+fn is_resync_trigger(msg: &AmiMessage) -> Option<Trigger> {
+    match msg.event_name()? {
+        "FullyBooted" => Some(Trigger::Booted),
+        "Reload" => {
+            let module = msg.get("Module").unwrap_or("All").to_ascii_lowercase();
+            (module == "all" || module.starts_with("app_queue")).then_some(Trigger::Reload)
+        }
+        _ => None,
+    }
+}
+
+async fn wait_sync(
+    sync: &mut Option<JoinHandle<Result<Lists, AmiError>>>,
+) -> Result<Lists, AmiError> {
+    match sync {
+        Some(h) => h.await.unwrap_or(Err(AmiError::Closed)),
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn tick(i: &mut Option<Interval>) {
+    match i {
+        Some(i) => {
+            i.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Collects the lists a rebuild starts from.
+async fn collect(
+    ami: AmiHandle,
+    hint_context: String,
+    mut agents: BTreeSet<AgentId>,
+    location: Location,
+) -> Result<Lists, AmiError> {
+    let queue_status = ami
+        .send_list(AmiMessage::action("QueueStatus"))
+        .await?
+        .items;
+    for item in &queue_status {
+        if let Some(a) = item
+            .get("Location")
+            .and_then(|l| location.agent_of_interface(l))
+        {
+            agents.insert(a);
+        }
+    }
+    let extensions = match ami
+        .send_list(AmiMessage::action("ExtensionStateList"))
+        .await
+    {
+        Ok(list) => list.items,
+        Err(AmiError::Refused(_)) => {
+            let mut out = Vec::new();
+            for agent in agents.iter().take(MAX_EXTENSION_STATE) {
+                let action = AmiMessage::action("ExtensionState")
+                    .with("Exten", agent.as_str())
+                    .with("Context", &hint_context);
+                match ami.send(action).await {
+                    Ok(r) => out.push(r),
+                    Err(AmiError::Refused(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            out
+        }
+        Err(e) => return Err(e),
+    };
+    let channels = ami
+        .send_list(AmiMessage::action("CoreShowChannels"))
+        .await?
+        .items;
+    Ok(Lists {
+        queue_status,
+        extensions,
+        channels,
+    })
+}

@@ -1,0 +1,387 @@
+//! Call actions: `Originate` (async and sync; callers into a queue through
+//! `Local/<queue>@callers`, or an agent's phone dialling out), `Hangup`, `Redirect`,
+//! `CoreShowChannels`, `Status`.
+
+use std::time::Duration;
+
+use super::queue::is_true;
+use super::{error, list_complete, list_start, success, with_action_id};
+use crate::ami::message::AmiMessage;
+use crate::sim::engine::Engine;
+use crate::sim::events::{channel_event, dial, push_channel};
+use crate::sim::state::Channel;
+use crate::sim::traffic::{self, OriginateRequest};
+
+/// Runs the action when it is a call action; false otherwise.
+pub(super) fn handle(e: &mut Engine, id: u64, name: &str, msg: &AmiMessage) -> bool {
+    match name {
+        "originate" => originate(e, id, msg),
+        "hangup" => hangup(e, id, msg),
+        "redirect" => redirect(e, id, msg),
+        "coreshowchannels" => core_show_channels(e, id, msg),
+        "status" => status(e, id, msg),
+        _ => return false,
+    }
+    true
+}
+
+/// Splits `"Name" <num>` / `Name <num>` / `num` into (number, name).
+pub(crate) fn parse_caller_id(s: &str) -> (Option<String>, Option<String>) {
+    let s = s.trim();
+    if let (Some(lt), Some(gt)) = (s.rfind('<'), s.rfind('>')) {
+        if lt < gt {
+            let num = s[lt + 1..gt].trim().to_owned();
+            let name = s[..lt].trim().trim_matches('"').trim().to_owned();
+            return (
+                Some(num).filter(|n| !n.is_empty()),
+                Some(name).filter(|n| !n.is_empty()),
+            );
+        }
+    }
+    (Some(s.to_owned()).filter(|n| !n.is_empty()), None)
+}
+
+/// Whether `Exten` exists in the simulated dialplan: the agents' extensions, the queues, and
+/// outside numbers (at least five digits, `+` allowed first).
+fn exten_exists(e: &Engine, s: &str) -> bool {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    (digits.len() >= 5 && digits.chars().all(|c| c.is_ascii_digit()))
+        || e.config.agents.iter().any(|a| a == s)
+        || e.state.queue(s).is_some()
+}
+
+/// The agent a channel string dials: `PJSIP/<agent>`, the agent's interface, or
+/// `Local/<agent>@...`.
+fn agent_for_channel(e: &Engine, channel: &str) -> Option<String> {
+    e.config
+        .agents
+        .iter()
+        .find(|a| {
+            channel == format!("PJSIP/{a}")
+                || channel == e.config.interface_of(a)
+                || channel == e.config.interface_of(a).trim_end_matches("/n")
+                || channel
+                    .strip_prefix("Local/")
+                    .and_then(|r| r.split('@').next())
+                    == Some(a.as_str())
+                    && channel.split('@').nth(1).is_some_and(|c| {
+                        c.trim_end_matches("/n") == "agents"
+                            || c.trim_end_matches("/n") == e.config.hint_context
+                    })
+        })
+        .cloned()
+}
+
+/// `Local/<queue>@callers[/n]`: the queue a rig-style caller enters.
+fn queue_for_channel(e: &Engine, channel: &str) -> Option<String> {
+    let rest = channel.strip_prefix("Local/")?;
+    let (q, ctx) = rest.split_once('@')?;
+    (ctx.trim_end_matches("/n") == "callers" && e.state.queue(q).is_some()).then(|| q.to_owned())
+}
+
+fn originate(e: &mut Engine, id: u64, msg: &AmiMessage) {
+    let Some(channel) = msg.get("Channel").map(str::trim).filter(|c| !c.is_empty()) else {
+        e.reply(id, error(msg, "Channel not specified"));
+        return;
+    };
+    let exten = msg.get("Exten").map(str::trim).unwrap_or("");
+    let application = msg
+        .get("Application")
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    if application.is_none() && !exten_exists(e, exten) {
+        e.reply(id, error(msg, "Extension does not exist."));
+        return;
+    }
+    if traffic::call_count(e) >= e.config.max_calls {
+        e.reply(id, error(msg, "Originate failed"));
+        return;
+    }
+    let sync = !msg.get("Async").is_some_and(is_true);
+    let (cid_num, cid_name) = msg.get("CallerID").map_or((None, None), parse_caller_id);
+    let data = msg.get("Data").unwrap_or("").to_owned();
+    let timeout = msg
+        .get("Timeout")
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .map_or(Duration::from_secs(30), Duration::from_millis);
+    if let Some(queue) = queue_for_channel(e, channel) {
+        e.reply(id, success(msg, "Originate successfully queued"));
+        local_caller(e, msg, channel, &queue, (cid_num, cid_name), &data);
+        return;
+    }
+    let Some(agent) = agent_for_channel(e, channel) else {
+        if sync {
+            e.reply(id, error(msg, "Originate failed"));
+            return;
+        }
+        e.reply(id, success(msg, "Originate successfully queued"));
+        let target = match application {
+            Some(app) => [("Application", app), ("Data", data.as_str())],
+            None => [
+                ("Context", msg.get("Context").unwrap_or("")),
+                ("Exten", exten),
+            ],
+        };
+        let num = cid_num.as_deref().unwrap_or("<unknown>");
+        let name = cid_name.as_deref().unwrap_or("<unknown>");
+        traffic::originate_fail(e, msg.action_id(), channel, target, (num, name));
+        return;
+    };
+    if !sync {
+        e.reply(id, success(msg, "Originate successfully queued"));
+    }
+    let request = OriginateRequest {
+        session: id,
+        action: msg.clone(),
+        agent,
+        requested: channel.to_owned(),
+        context: msg.get("Context").unwrap_or("default").to_owned(),
+        exten: exten.to_owned(),
+        application: application.map(|a| (a.to_owned(), data)),
+        cid_num,
+        cid_name,
+        timeout,
+        sync,
+        talk: variable(msg, "TALKTIME").and_then(seconds),
+    };
+    traffic::originate(e, request);
+}
+
+fn local_caller(
+    e: &mut Engine,
+    msg: &AmiMessage,
+    channel: &str,
+    queue: &str,
+    (num, name): (Option<String>, Option<String>),
+    data: &str,
+) {
+    let now = e.unix_secs();
+    let (u1, u2) = (e.state.uniqueid(now), e.state.uniqueid(now));
+    let suffix = e.state.channel_suffix();
+    let base = channel.trim_end_matches("/n");
+    let num = num.unwrap_or_else(|| "<unknown>".to_owned());
+    let name = name.unwrap_or_else(|| "<unknown>".to_owned());
+    let mk = |half: &str, uid: &str, state: u8, prio: u32| Channel {
+        name: format!("{base}-{suffix};{half}"),
+        uniqueid: uid.to_owned(),
+        linkedid: u1.clone(),
+        state,
+        cid_num: num.clone(),
+        cid_name: name.clone(),
+        conn_num: num.clone(),
+        conn_name: name.clone(),
+        context: "callers".to_owned(),
+        exten: queue.to_owned(),
+        priority: prio,
+        app: if half == "1" { "Wait" } else { "Queue" }.to_owned(),
+        app_data: if half == "1" {
+            data.to_owned()
+        } else {
+            queue.to_owned()
+        },
+        created: 0.0,
+        bridge: String::new(),
+        vars: variables(msg),
+    };
+    let mut one = mk("1", &u1, 0, 1);
+    let mut two = mk("2", &u2, 4, 1);
+    one.created = e.now();
+    two.created = e.now();
+    e.emit(channel_event("Newchannel", &one));
+    e.emit(channel_event("Newchannel", &two));
+    let dial_string = base.trim_start_matches("Local/").to_owned();
+    e.emit(dial("DialBegin", None, &one, ("DialString", &dial_string)));
+    two.state = 6;
+    e.emit(channel_event("Newstate", &two));
+    one.state = 6;
+    e.emit(channel_event("Newstate", &one));
+    e.emit(dial("DialEnd", None, &one, ("DialStatus", "ANSWER")));
+    let outcome = crate::sim::events::OriginateOutcome {
+        action_id: msg.action_id(),
+        success: true,
+        channel: &one.name,
+        target: [
+            ("Application", msg.get("Application").unwrap_or("Wait")),
+            ("Data", data),
+        ],
+        reason: 4,
+        uniqueid: &one.uniqueid,
+        cid_num: &num,
+        cid_name: &name,
+    };
+    e.emit(crate::sim::events::originate_response(&outcome));
+    let timing = traffic::CallerTiming {
+        patience: seconds(data).unwrap_or(e.config.patience.1),
+        max_wait: variable(msg, "MAXWAIT").and_then(seconds),
+        talk: variable(msg, "TALKTIME").and_then(seconds),
+    };
+    tracing::info!(%queue, caller = %num, "caller originated into queue");
+    traffic::join_local_caller(e, one, two, queue, timing);
+}
+
+/// A positive number of seconds (at most a day).
+fn seconds(s: &str) -> Option<Duration> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|p| p.is_finite() && *p > 0.0)
+        .map(|p| Duration::from_secs_f64(p.min(86_400.0)))
+}
+
+/// The value of channel variable `name` set by the action (`Variable: NAME=value`, several
+/// per line separated by commas; `_`/`__` inheritance prefixes ignored).
+fn variable<'a>(msg: &'a AmiMessage, name: &str) -> Option<&'a str> {
+    msg.get_all("Variable")
+        .flat_map(|v| v.split(','))
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| k.trim().trim_start_matches('_').eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// At most this many variables are kept per channel.
+const MAX_VARS: usize = 32;
+
+/// Every `NAME=value` of the action's `Variable` fields (inheritance prefixes dropped).
+fn variables(msg: &AmiMessage) -> Vec<(String, String)> {
+    msg.get_all("Variable")
+        .flat_map(|v| v.split(','))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.trim().trim_start_matches('_').to_owned(), v.to_owned()))
+        .take(MAX_VARS)
+        .collect()
+}
+
+/// The value of a channel variable or function, `(null)` when unset (as `Status` shows it).
+pub(crate) fn channel_var(c: &Channel, name: &str) -> String {
+    match name {
+        "CALLERID(num)" => return c.cid_num.clone(),
+        "CALLERID(name)" => return c.cid_name.clone(),
+        _ => {}
+    }
+    c.vars
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or_else(|| "(null)".to_owned(), |(_, v)| v.clone())
+}
+
+fn find_channel(e: &Engine, name: &str) -> Option<Channel> {
+    e.state
+        .channels()
+        .into_iter()
+        .find(|c| c.name == name)
+        .cloned()
+}
+
+fn hangup(e: &mut Engine, id: u64, msg: &AmiMessage) {
+    let name = msg.get("Channel").map(str::trim).unwrap_or("");
+    if name.is_empty() {
+        e.reply(id, error(msg, "No channel specified"));
+        return;
+    }
+    let Some(chan) = find_channel(e, name) else {
+        e.reply(id, error(msg, "No such channel"));
+        return;
+    };
+    e.reply(id, success(msg, "Channel Hungup"));
+    traffic::hangup_uniqueid(e, &chan.uniqueid);
+}
+
+fn redirect(e: &mut Engine, id: u64, msg: &AmiMessage) {
+    let name = msg.get("Channel").map(str::trim).unwrap_or("");
+    let exten = msg.get("Exten").map(str::trim).unwrap_or("");
+    if name.is_empty() {
+        e.reply(id, error(msg, "Channel not specified"));
+        return;
+    }
+    let Some(chan) = find_channel(e, name) else {
+        e.reply(id, error(msg, &format!("Channel does not exist: {name}")));
+        return;
+    };
+    if exten.is_empty() {
+        e.reply(id, error(msg, "Exten not specified"));
+        return;
+    }
+    e.reply(id, success(msg, "Redirect successful"));
+    // The channel leaves for another part of the dialplan: from here it is gone.
+    traffic::hangup_uniqueid(e, &chan.uniqueid);
+}
+
+fn duration(secs: f64) -> String {
+    let s = secs.max(0.0) as u64;
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+fn core_show_channels(e: &mut Engine, id: u64, msg: &AmiMessage) {
+    e.reply(id, list_start(msg, "Channels will follow"));
+    let now = e.now();
+    let items: Vec<AmiMessage> = e
+        .state
+        .channels()
+        .into_iter()
+        .map(|c| {
+            let mut m = AmiMessage::event("CoreShowChannel");
+            if let Some(a) = msg.action_id() {
+                m.push("ActionID", a);
+            }
+            push_channel(&mut m, "", c);
+            m.with("Application", &c.app)
+                .with("ApplicationData", &c.app_data)
+                .with("Duration", duration(now - c.created))
+                .with("BridgeId", &c.bridge)
+        })
+        .collect();
+    let n = items.len();
+    for m in items {
+        e.reply(id, m);
+    }
+    e.reply(id, list_complete(msg, "CoreShowChannelsComplete", n));
+}
+
+fn status(e: &mut Engine, id: u64, msg: &AmiMessage) {
+    let wanted = msg.get("Channel").map(str::trim).filter(|c| !c.is_empty());
+    let now = e.now();
+    let chans: Vec<Channel> = e
+        .state
+        .channels()
+        .into_iter()
+        .filter(|c| wanted.is_none_or(|w| w == c.name))
+        .cloned()
+        .collect();
+    if wanted.is_some() && chans.is_empty() {
+        e.reply(id, error(msg, "No such channel"));
+        return;
+    }
+    e.reply(id, list_start(msg, "Channel status will follow"));
+    let n = chans.len();
+    for c in &chans {
+        let mut m = AmiMessage::event("Status").with("Privilege", "Call");
+        push_channel(&mut m, "", c);
+        let tech = c.name.split('/').next().unwrap_or("");
+        let m = m
+            .with("Type", tech)
+            .with("DNID", "")
+            .with("EffectiveConnectedLineNum", &c.conn_num)
+            .with("EffectiveConnectedLineName", &c.conn_name)
+            .with("TimeToHangup", "0")
+            .with("BridgeID", &c.bridge)
+            .with("Application", &c.app)
+            .with("Data", &c.app_data)
+            .with("Nativeformats", "(ulaw)")
+            .with("Readformat", "ulaw")
+            .with("Readtrans", "")
+            .with("Writeformat", "ulaw")
+            .with("Writetrans", "")
+            .with("Callgroup", "0")
+            .with("Pickupgroup", "0")
+            .with("Seconds", ((now - c.created).max(0.0) as u64).to_string());
+        let mut m = m;
+        for name in msg.get("Variables").unwrap_or("").split(',').map(str::trim) {
+            if !name.is_empty() {
+                m.push("Variable", &format!("{name}={}", channel_var(c, name)));
+            }
+        }
+        e.reply(id, with_action_id(m, msg));
+    }
+    let done = list_complete(msg, "StatusComplete", n).with("Items", n.to_string());
+    e.reply(id, done);
+}

@@ -1,0 +1,213 @@
+//! One handler per AMI action, answered as Asterisk 22 answers (fields, order, list framing,
+//! errors). This file dispatches and runs the session's own actions: `Login` (plain and MD5
+//! challenge), `Challenge`, `Logoff`, `Ping`, `Events`.
+
+mod calls;
+mod misc;
+mod queue;
+
+use std::time::Duration;
+
+use md5::{Digest, Md5};
+use rand::Rng;
+
+use super::engine::{Auth, Engine, Job};
+use super::events;
+use super::session::{Mask, Out};
+use crate::ami::message::AmiMessage;
+
+/// A response: `Response: <status>`, the action's `ActionID` when it had one, then `fields`.
+pub(crate) fn response(action: &AmiMessage, status: &str, fields: &[(&str, &str)]) -> AmiMessage {
+    let mut m = AmiMessage::response(status);
+    if let Some(id) = action.action_id() {
+        m.push("ActionID", id);
+    }
+    for (k, v) in fields {
+        m.push(k, v);
+    }
+    m
+}
+
+/// `Response: Error` with a message.
+pub(crate) fn error(action: &AmiMessage, message: &str) -> AmiMessage {
+    response(action, "Error", &[("Message", message)])
+}
+
+/// `Response: Success` with a message.
+pub(crate) fn success(action: &AmiMessage, message: &str) -> AmiMessage {
+    response(action, "Success", &[("Message", message)])
+}
+
+/// The start of a list response.
+pub(crate) fn list_start(action: &AmiMessage, message: &str) -> AmiMessage {
+    response(
+        action,
+        "Success",
+        &[("EventList", "start"), ("Message", message)],
+    )
+}
+
+/// The `...Complete` event ending a list.
+pub(crate) fn list_complete(action: &AmiMessage, name: &str, items: usize) -> AmiMessage {
+    let mut m = AmiMessage::event(name);
+    if let Some(id) = action.action_id() {
+        m.push("ActionID", id);
+    }
+    m.with("EventList", "Complete")
+        .with("ListItems", items.to_string())
+}
+
+/// Appends the action's ActionID (list items carry it last, as recorded).
+pub(crate) fn with_action_id(mut m: AmiMessage, action: &AmiMessage) -> AmiMessage {
+    if let Some(id) = action.action_id() {
+        m.push("ActionID", id);
+    }
+    m
+}
+
+/// Runs one action from session `id`.
+pub(crate) fn dispatch(e: &mut Engine, id: u64, msg: AmiMessage) {
+    let Some(auth) = e.sessions.get(&id).map(|s| s.auth.clone()) else {
+        return;
+    };
+    if auth == Auth::Failing {
+        return;
+    }
+    let name = msg.action_name().unwrap_or("").to_ascii_lowercase();
+    let logged_in = auth == Auth::LoggedIn;
+    match name.as_str() {
+        "login" => login(e, id, &msg, &auth),
+        "challenge" => challenge(e, id, &msg),
+        "logoff" => {
+            let bye = response(&msg, "Goodbye", &[("Message", "Thanks for all the fish.")]);
+            e.reply(id, bye);
+            e.send(id, Out::Close);
+            e.sessions.remove(&id);
+        }
+        _ if !logged_in => e.reply(id, error(&msg, "Permission denied")),
+        "ping" => {
+            let ts = format!("{:.6}", e.unix());
+            e.reply(
+                id,
+                response(&msg, "Success", &[("Ping", "Pong"), ("Timestamp", &ts)]),
+            );
+        }
+        "events" => events_action(e, id, &msg),
+        _ => {
+            if !queue::handle(e, id, &name, &msg)
+                && !calls::handle(e, id, &name, &msg)
+                && !misc::handle(e, id, &name, &msg)
+            {
+                let text = format!(
+                    "Invalid/unknown command: {}. Use Action: ListCommands to show available commands.",
+                    msg.action_name().unwrap_or("")
+                );
+                e.reply(id, error(&msg, &text));
+            }
+        }
+    }
+}
+
+fn challenge(e: &mut Engine, id: u64, msg: &AmiMessage) {
+    if !msg
+        .get("AuthType")
+        .is_some_and(|t| t.eq_ignore_ascii_case("md5"))
+    {
+        e.reply(id, error(msg, "Must specify AuthType"));
+        return;
+    }
+    let challenge = e.rng.gen_range(100_000_000u32..1_000_000_000).to_string();
+    if let Some(s) = e.sessions.get_mut(&id) {
+        s.auth = Auth::Challenged(challenge.clone());
+    }
+    e.reply(id, response(msg, "Success", &[("Challenge", &challenge)]));
+}
+
+fn login(e: &mut Engine, id: u64, msg: &AmiMessage, auth: &Auth) {
+    if *auth == Auth::LoggedIn {
+        e.reply(id, success(msg, "Already authenticated"));
+        return;
+    }
+    let user_ok = msg.get("Username") == Some(e.config.username.as_str());
+    let md5 = msg
+        .get("AuthType")
+        .is_some_and(|t| t.eq_ignore_ascii_case("md5"));
+    let secret_ok = match (md5, auth) {
+        (true, Auth::Challenged(ch)) => {
+            let expected = hex::encode(Md5::digest(format!("{ch}{}", e.config.secret)));
+            msg.get("Key")
+                .is_some_and(|k| k.eq_ignore_ascii_case(&expected))
+        }
+        (true, _) => false,
+        (false, _) => msg.get("Secret") == Some(e.config.secret.as_str()),
+    };
+    if !(user_ok && secret_ok) {
+        tracing::info!(session = id, "AMI login failed");
+        if let Some(s) = e.sessions.get_mut(&id) {
+            s.auth = Auth::Failing;
+        }
+        let event = if user_ok {
+            "InvalidPassword"
+        } else {
+            "InvalidAccountID"
+        };
+        let sec = events::event(event, "security,all")
+            .with("Severity", "Error")
+            .with("Service", "AMI")
+            .with("AccountID", msg.get("Username").unwrap_or(""));
+        e.emit(sec);
+        let job = Job::LoginFailed {
+            session: id,
+            action_id: msg.action_id().map(str::to_owned),
+        };
+        e.after(Duration::from_secs(1), job);
+        return;
+    }
+    let mask = msg.get("Events").map_or(Mask::All, Mask::parse);
+    if let Some(s) = e.sessions.get_mut(&id) {
+        s.auth = Auth::LoggedIn;
+        s.mask = mask.clone();
+    }
+    tracing::info!(session = id, "AMI login");
+    e.reply(id, success(msg, "Authentication accepted"));
+    if mask != Mask::Off {
+        let uptime = (e.now() as u64).max(1).to_string();
+        let booted = events::event("FullyBooted", "system,all")
+            .with("Uptime", &uptime)
+            .with("LastReload", &uptime)
+            .with("Status", "Fully Booted");
+        if mask.allows("system") {
+            e.reply(id, booted);
+        }
+        let sec = events::event("SuccessfulAuth", "security,all")
+            .with("Severity", "Informational")
+            .with("Service", "AMI")
+            .with("AccountID", &e.config.username)
+            .with("UsingPassword", "0");
+        e.emit(sec);
+    }
+}
+
+/// The delayed answer to a failed login: the error, then the connection closes.
+pub(crate) fn login_failed(e: &mut Engine, id: u64, action_id: Option<String>) {
+    let mut m = AmiMessage::response("Error");
+    if let Some(a) = action_id {
+        m.push("ActionID", &a);
+    }
+    m.push("Message", "Authentication failed");
+    e.reply(id, m);
+    e.send(id, Out::Close);
+    e.sessions.remove(&id);
+}
+
+fn events_action(e: &mut Engine, id: u64, msg: &AmiMessage) {
+    let mask = Mask::parse(msg.get("EventMask").unwrap_or("off"));
+    let on = mask != Mask::Off;
+    if let Some(s) = e.sessions.get_mut(&id) {
+        s.mask = mask;
+    }
+    e.reply(
+        id,
+        response(msg, "Success", &[("Events", if on { "On" } else { "Off" })]),
+    );
+}

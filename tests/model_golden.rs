@@ -1,0 +1,137 @@
+//! Golden tests of the model's digest: every recorded transcript's `main` connection replayed
+//! through `State::apply`, compared with the checked-in expected events in
+//! `tests/golden/<name>.jsonl` (one JSON event per line). Regenerate with `UPDATE_GOLDEN=1`
+//! and review the diff by hand against the recording.
+//!
+//! What the client would not hand to the model is skipped the way the AMI client does it:
+//! responses, and list items (events carrying the ActionID of one of our actions, except
+//! `OriginateResponse`). Our own `Originate` actions are remembered the way the service does, so
+//! that their failures become `originateFailed` for the originating agent.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use bytes::BytesMut;
+use pbxis_ws::ami::transcript::{self, Direction};
+use pbxis_ws::ami::{AmiCodec, AmiFrame, AmiMessage, MessageKind};
+use pbxis_ws::pbx::{Event, Location, State};
+use tokio_util::codec::Decoder;
+
+/// The recorded rig: members `Local/14X@agents/n`, hints `14X@hints`.
+fn rig_state() -> State {
+    State::new(Location::parse("Local/{agent}@agents/n").unwrap(), "hints")
+}
+
+fn decode_all(codec: &mut AmiCodec, buf: &mut BytesMut) -> Vec<AmiMessage> {
+    let mut out = Vec::new();
+    while let Ok(Some(frame)) = codec.decode(buf) {
+        if let AmiFrame::Message(m) = frame {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// Replays one transcript through a model; returns every published event in order.
+fn replay(name: &str) -> Vec<Event> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let data = std::fs::read(&path).unwrap();
+    let chunks = transcript::parse(&data).unwrap();
+    let mut state = rig_state();
+    let (mut srv, mut cli) = (AmiCodec::server(), AmiCodec::client());
+    let (mut sbuf, mut cbuf) = (BytesMut::new(), BytesMut::new());
+    let mut ours = HashSet::new();
+    let mut events = Vec::new();
+    for chunk in chunks.iter().filter(|c| c.conn == "main") {
+        if chunk.direction == Direction::ClientToServer {
+            sbuf.extend_from_slice(&chunk.bytes);
+            for action in decode_all(&mut srv, &mut sbuf) {
+                let Some(id) = action.action_id() else {
+                    continue;
+                };
+                ours.insert(id.to_owned());
+                let originate = action.action_name() == Some("Originate");
+                let agent = action
+                    .get("Channel")
+                    .and_then(|c| state.location().agent_of_interface(c));
+                if let (true, Some(agent)) = (originate, agent) {
+                    state.expect_originate(id, agent);
+                }
+            }
+            continue;
+        }
+        cbuf.extend_from_slice(&chunk.bytes);
+        for msg in decode_all(&mut cli, &mut cbuf) {
+            if msg.kind() != MessageKind::Event {
+                continue;
+            }
+            let list_item = msg.action_id().is_some_and(|id| ours.contains(id));
+            if list_item && !msg.is_event("OriginateResponse") {
+                continue;
+            }
+            events.extend(state.apply(&msg));
+        }
+    }
+    events
+}
+
+fn check(name: &str) {
+    let got: Vec<String> = replay(&format!("{name}.txt"))
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.jsonl"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let mut text = got.join("\n");
+        text.push('\n');
+        std::fs::write(&golden, text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&golden).unwrap();
+    let want: Vec<&str> = want.lines().filter(|l| !l.is_empty()).collect();
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g, w, "{name}: event {} differs", i + 1);
+    }
+    assert_eq!(got.len(), want.len(), "{name}: number of events");
+}
+
+#[test]
+fn golden_01_login() {
+    check("01-login");
+}
+#[test]
+fn golden_02_queue_status() {
+    check("02-queue-status");
+}
+#[test]
+fn golden_03_queue_member_actions() {
+    check("03-queue-member-actions");
+}
+#[test]
+fn golden_04_originate() {
+    check("04-originate");
+}
+#[test]
+fn golden_05_inbound_agent_hangup() {
+    check("05-inbound-agent-hangup");
+}
+#[test]
+fn golden_05b_inbound_caller_hangup() {
+    check("05b-inbound-caller-hangup");
+}
+#[test]
+fn golden_06_abandon_ringnoanswer() {
+    check("06-abandon-ringnoanswer");
+}
+#[test]
+fn golden_07_misc_actions() {
+    check("07-misc-actions");
+}
+#[test]
+fn golden_08_busy_load() {
+    check("08-busy-load");
+}

@@ -8,10 +8,15 @@
 //! `*Complete` event, pings Asterisk to detect a dead link, and reconnects with exponential
 //! backoff and jitter after any loss. Actions sent while the link is down fail at once.
 //!
+//! The login's `FullyBooted` (Asterisk sends it right after the login when it is booted) is
+//! folded into `Connected` and not delivered. If none comes within 2 s (a user without the
+//! `system` read class, or Asterisk still booting), `Connected` is sent anyway, and a later
+//! `FullyBooted` arrives as an ordinary event, so the consumer resyncs then.
+//!
 //! Pieces: [`actor`] (the session loop), [`login`] (connect, banner, login), [`lifecycle`]
-//! (loss, logoff, shutdown), [`pending`]
-//! (ActionID correlation and list collection), [`outbox`] (ordered, bounded delivery with an
-//! explicit overflow), [`backoff`] (reconnect delays), [`handle`] ([`AmiHandle`]).
+//! (loss, logoff, shutdown), [`pending`] (ActionID correlation and list collection), [`outbox`]
+//! (ordered, bounded delivery with an explicit overflow), [`backoff`] (reconnect delays),
+//! [`handle`] ([`AmiHandle`]).
 //!
 //! # Bounds and their policy
 //! - Events wait for the consumer on a channel of [`AmiConfig::event_buffer`] places. The

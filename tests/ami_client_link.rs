@@ -229,3 +229,22 @@ async fn an_oversized_event_is_reported_as_lost_and_the_stream_goes_on() {
     }
     expect_event(&mut rx, "Newchannel").await;
 }
+
+#[tokio::test]
+async fn a_server_without_banner_times_out_and_is_tried_again() {
+    let server = ScriptedAmi::start().await;
+    let (_handle, mut rx) = client::connect(server.config());
+    let _silent = server.accept_silent().await;
+    tokio::time::pause();
+    let start = Instant::now();
+    let reason = expect_disconnected(&mut rx).await;
+    assert!(reason.contains("no banner in time"), "{reason}");
+    assert!(
+        start.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+    tokio::time::resume();
+    server.accept_logged_in().await;
+    expect_connected(&mut rx).await;
+}

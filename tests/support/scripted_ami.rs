@@ -50,15 +50,20 @@ impl ScriptedAmi {
 
     /// Accepts the next connection and sends the banner.
     pub async fn accept(&self) -> Peer {
+        let mut peer = self.accept_silent().await;
+        peer.raw(format!("{BANNER}\r\n").as_bytes()).await;
+        peer
+    }
+
+    /// Accepts the next connection and says nothing.
+    pub async fn accept_silent(&self) -> Peer {
         let (stream, _) = tokio::time::timeout(WAIT, self.listener.accept())
             .await
             .expect("the client did not connect in time")
             .unwrap();
-        let mut peer = Peer {
+        Peer {
             framed: Framed::new(stream, AmiCodec::server()),
-        };
-        peer.raw(format!("{BANNER}\r\n").as_bytes()).await;
-        peer
+        }
     }
 
     /// Accepts the next connection and answers a plain login with success and `FullyBooted`.

@@ -23,6 +23,8 @@ use crate::ami::message::{AmiMessage, MessageKind};
 /// How long to wait for the `FullyBooted` that Asterisk sends right after a login when it is
 /// booted and the user may read `system` events. Without it, `Connected` is sent after this.
 const BOOT_GRACE: Duration = Duration::from_secs(2);
+/// The shortest keep-alive interval (a zero in the configuration must not flood Asterisk).
+const MIN_PING_INTERVAL: Duration = Duration::from_millis(100);
 /// The longest wait for Asterisk's `Goodbye` on shutdown.
 pub(super) const LOGOFF_WAIT: Duration = Duration::from_secs(2);
 
@@ -40,7 +42,9 @@ pub(super) struct Session {
     pub(super) banner: String,
     /// Until when to wait for the login's `FullyBooted`; `None` once `Connected` was sent.
     pub(super) booting: Option<Instant>,
-    /// Events read before `Connected` was sent (bounded by the event buffer).
+    /// Events read before `Connected` was sent (bounded by the event buffer). If the session is
+    /// lost before `Connected`, they go with it: the consumer never saw that session, and
+    /// rebuilds its state at the `Connected` of the next one.
     pub(super) early: Vec<AmiMessage>,
     pub(super) early_lost: u64,
     pub(super) ping: tokio::time::Interval,
@@ -139,7 +143,7 @@ impl Actor {
     async fn serve(&mut self, conn: Conn, banner: String) -> End {
         self.backoff.reset();
         let now = Instant::now();
-        let period = self.config.ping_interval.max(Duration::from_millis(1));
+        let period = self.config.ping_interval.max(MIN_PING_INTERVAL);
         let mut ping = tokio::time::interval_at(now + period, period);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut s = Session {

@@ -148,7 +148,8 @@ pub enum ClientEvent {
         /// The banner, e.g. `Asterisk Call Manager/11.0.0`.
         banner: String,
     },
-    /// The link was lost; reconnecting.
+    /// The link was lost, or an attempt to open it failed (reported once per distinct reason);
+    /// the client goes on trying. Also the last event before the stream ends on shutdown.
     Disconnected {
         /// Why, in words.
         reason: String,

@@ -40,7 +40,9 @@ impl Application {
     /// `insecure_no_auth` is set.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
-        let auth = Auth::new(settings.auth.clone())?.with_trusted_origins(&settings.cors_origins);
+        let auth = Auth::new(settings.auth.clone())
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .with_trusted_origins(&settings.cors_origins);
         if !settings.listen.ip().is_loopback() && auth.is_open() && !settings.insecure_no_auth {
             anyhow::bail!(
                 "refusing to listen on {} without an API key: anyone who can reach it could place \

@@ -5,7 +5,7 @@ import { api } from './lib/api.mjs';
 import { inboundCall, hangup } from './lib/truth.mjs';
 import {
   TRANSPORTS, AGENTS, QUEUES, fixture, converges, waitInPage, restartAndRecover, screenshots,
-  noProblems, clickAndAnswer, callerNumber, stealTicket, TIMEOUT,
+  noProblems, clickAndAnswer, callerNumber, stealTicket, TIMEOUT, snap,
 } from './lib/steps.mjs';
 
 /** Every member cell of the panel: {agent: {queue: {status, reason}}}. */
@@ -101,6 +101,7 @@ for (const transport of TRANSPORTS) {
       const number = callerNumber();
       const call = await inboundCall(fx.ami, 'q1', number);
       await waitInPage(fx, (n) => !!document.querySelector(`td.caller-cell[data-number="${n}"]`), number);
+      await snap(fx, 'call');
       const row = await fx.page.locator(`td.caller-cell[data-number="${number}"]`).first()
         .evaluate((td) => td.closest('tr').dataset.agent);
       assert.ok(AGENTS.includes(row));

@@ -23,7 +23,12 @@
 
   /** The one-line state of an agent that "time in state" measures. */
   function overall(a) {
-    if (a.call) return { key: 'call', label: 'In call' };
+    if (a.call) {
+      // The caller is known from the first ring: ringing, talking and holding are different states.
+      if (a.ext === 'ringing' || a.ext === 'ringinuse') return { key: 'call-ring', label: 'Ringing' };
+      if (a.ext === 'onhold') return { key: 'call-hold', label: 'On hold' };
+      return { key: 'call', label: 'In call' };
+    }
     const states = Array.from(a.members.values()).map((m) => m.status);
     if (a.ext !== 'not_inuse') return { key: a.ext, label: statusInfo(a.ext).label };
     if (states.includes('pending')) return { key: 'pending', label: statusInfo('pending').label };

@@ -53,6 +53,7 @@
     const tile = el('article', { class: 'tile', 'data-queue': q, 'aria-label': 'Queue ' + q },
       el('h3', { class: 'tile-name', text: q }),
       el('div', { class: 'tile-figure' }, count, el('span', { class: 'tile-unit', text: 'waiting' })),
+      el('div', { class: 'tile-agents' }),
       el('button', { type: 'button', class: 'btn btn-small', text: 'Reset stats',
         'aria-label': 'Reset statistics of queue ' + q, onclick: () => resetQueue(q) }));
     queues.set(q, { count: null, node: tile, countNode: count });
@@ -91,6 +92,7 @@
 
   function drawAgent(a) {
     touch(a);
+    drawCounts();
     fill(a.nameNode, el('span', { class: 'agent-name', text: a.name || 'Agent ' + a.id }),
       el('span', { class: 'agent-ext', text: a.id }));
     fill(a.devNode, badge(a.ext));
@@ -152,6 +154,32 @@
     t.countNode.textContent = t.count === null ? '–' : String(t.count);
     t.node.dataset.count = t.count === null ? '' : String(t.count);
     t.node.classList.toggle('tile-busy', (t.count || 0) > 0);
+    drawQueueAgents(q);
+  }
+
+  /** Of the agents on this page: how many are logged on to queue q, and how many are free. */
+  function drawQueueAgents(q) {
+    let on = 0;
+    let free = 0;
+    for (const a of agents.values()) {
+      const status = a.members.get(q).status;
+      if (status === 'pending' || status === 'loggedoff') continue;
+      on += 1;
+      if (status === 'not_inuse') free += 1;
+    }
+    queues.get(q).node.querySelector('.tile-agents').textContent =
+      on + ' logged on · ' + free + ' available';
+  }
+
+  /** Counts of the agents by state, beside the "Agents" title. */
+  function drawCounts() {
+    const counts = new Map();
+    for (const a of agents.values()) {
+      if (a.stateKey === 'pending') return;
+      counts.set(a.stateLabel, (counts.get(a.stateLabel) || 0) + 1);
+    }
+    document.getElementById('agent-counts').textContent = Array.from(counts)
+      .map(([label, n]) => n + ' ' + label.toLowerCase()).join(' · ');
   }
 
   // ---- controls (REST) ----
@@ -220,6 +248,7 @@
           a.members.set(e.queue, { status: e.status, reason: e.reason || null });
           drawMember(a, e.queue);
           drawAgent(a);
+          drawQueueAgents(e.queue);
         }
         break;
       case 'phoneNumber':

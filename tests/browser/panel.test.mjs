@@ -59,6 +59,11 @@ for (const transport of TRANSPORTS) {
         const label = await fx.page.locator(`tr[data-agent="${a}"] .dev-cell .badge-label`).textContent();
         assert.ok(label && label !== 'Loading…', `device status of ${a} drawn: ${label}`);
       }
+      const tiles = await fx.page.locator('.tile .tile-agents').allTextContents();
+      assert.deepEqual(tiles, QUEUES.map(() => '3 logged on · 3 available'));
+      // The time in the current state runs.
+      await waitInPage(fx, () => Array.from(document.querySelectorAll('.time-value'))
+        .every((t) => /^\d+:\d\d$/.test(t.textContent) && t.textContent !== '0:00'));
     });
 
     // 149 never answers: a call placed from its phone fails after the originate timeout (30 s in

@@ -167,8 +167,8 @@
       on += 1;
       if (status === 'not_inuse') free += 1;
     }
-    queues.get(q).node.querySelector('.tile-agents').textContent =
-      on + ' logged on · ' + free + ' available';
+    queues.get(q).node.querySelector('.tile-agents').replaceChildren(
+      el('span', { text: on + ' logged on' }), el('span', { text: free + ' available' }));
   }
 
   /** Counts of the agents by state, beside the "Agents" title. */

@@ -1,12 +1,15 @@
 //! Property tests of input validation against AMI injection: random strings (CR, LF, NUL, tab,
 //! C0/C1 controls, Unicode line separators, bidi and zero-width format characters, `:` and `,`
 //! mixed with ordinary text) go through every validator and then through the AMI encoder in the
-//! actions the service sends. Each value is either refused, or the bytes on the wire decode (as
+//! actions the service sends (built by the model's own `pbx::actions`, under several location
+//! templates). Each value is either refused, or the bytes on the wire decode (as
 //! Asterisk's side reads them) to exactly the intended headers, no more, no fewer.
 
 use bytes::BytesMut;
 use pbxis_ws::ami::codec::{AmiCodec, AmiFrame};
 use pbxis_ws::ami::AmiMessage;
+use pbxis_ws::pbx::service::QueueAction;
+use pbxis_ws::pbx::{actions, Location};
 use pbxis_ws::pbx::{AgentId, CallerId, Context, Destination, MemberName, PauseReason, QueueName};
 use proptest::prelude::*;
 use tokio_util::codec::{Decoder, Encoder};
@@ -81,47 +84,89 @@ fn check_accepted(value: &str, actions: &[AmiMessage]) {
     }
 }
 
-fn originate(agent: &str, dest: &str, context: &str, caller_id: Option<&str>) -> AmiMessage {
-    let mut m = AmiMessage::action("Originate")
-        .with("ActionID", "pbxis-17")
-        .with("Channel", format!("PJSIP/{agent}"))
-        .with("Exten", dest)
-        .with("Context", context)
-        .with("Priority", "1")
-        .with("Async", "true");
-    if let Some(cid) = caller_id {
-        m.push("CallerID", cid);
-    }
-    m
+fn locations() -> Vec<Location> {
+    ["PJSIP/{agent}", "Local/{agent}@agents/n", "SIP/{agent}"]
+        .into_iter()
+        .map(|t| Location::parse(t).unwrap())
+        .collect()
 }
 
-fn agent_actions(a: &str) -> Vec<AmiMessage> {
-    vec![
-        AmiMessage::action("QueueAdd")
-            .with("ActionID", "1")
-            .with("Queue", "q1")
-            .with("Interface", format!("PJSIP/{a}"))
-            .with("Paused", "false"),
-        AmiMessage::action("QueueRemove")
-            .with("Queue", "q1")
-            .with("Interface", format!("Local/{a}@agents/n")),
+fn agent(s: &str) -> AgentId {
+    AgentId::parse(s).unwrap()
+}
+
+fn queue(s: &str) -> QueueName {
+    QueueName::parse(s).unwrap()
+}
+
+/// The model's own `Originate` (the only form it sends).
+fn originate(
+    src: &AgentId,
+    dest: &Destination,
+    cid: Option<&CallerId>,
+    ctx: &Context,
+) -> Vec<AmiMessage> {
+    locations()
+        .iter()
+        .map(|l| actions::originate("pbxis-17", src, dest, cid, ctx, l))
+        .collect()
+}
+
+/// The model's own queue actions, under every location template.
+fn queue_actions(action: QueueAction) -> Vec<AmiMessage> {
+    locations()
+        .iter()
+        .map(|l| actions::queue_action(&action, l))
+        .collect()
+}
+
+fn default_context() -> Context {
+    Context::parse("default").unwrap()
+}
+
+fn dest() -> Destination {
+    Destination::parse("1562830").unwrap()
+}
+
+fn agent_actions(a: &AgentId) -> Vec<AmiMessage> {
+    let mut all = queue_actions(QueueAction::Add {
+        queue: queue("q1"),
+        agent: a.clone(),
+        member_name: None,
+        paused: Some(false),
+    });
+    all.extend(queue_actions(QueueAction::Remove {
+        queue: queue("q1"),
+        agent: a.clone(),
+    }));
+    all.extend(queue_actions(QueueAction::Pause {
+        queue: queue("q1"),
+        agent: a.clone(),
+        paused: true,
+        reason: None,
+    }));
+    all.extend(originate(a, &dest(), None, &default_context()));
+    all.push(
         AmiMessage::action("ExtensionState")
-            .with("Exten", a)
+            .with("Exten", a.as_str())
             .with("Context", "default"),
-        originate(a, "1562830", "default", None),
-    ]
+    );
+    all
 }
 
-fn queue_actions(q: &str) -> Vec<AmiMessage> {
-    vec![
-        AmiMessage::action("QueueStatus").with("Queue", q),
-        AmiMessage::action("QueueSummary").with("Queue", q),
-        AmiMessage::action("QueueReset").with("Queue", q),
-        AmiMessage::action("QueuePause")
-            .with("Interface", "PJSIP/147")
-            .with("Paused", "true")
-            .with("Queue", q),
-    ]
+fn queue_name_actions(q: &QueueName) -> Vec<AmiMessage> {
+    let mut all = queue_actions(QueueAction::Reset {
+        queue: Some(q.clone()),
+    });
+    all.extend(queue_actions(QueueAction::Pause {
+        queue: q.clone(),
+        agent: agent("147"),
+        paused: false,
+        reason: None,
+    }));
+    all.push(AmiMessage::action("QueueStatus").with("Queue", q.as_str()));
+    all.push(AmiMessage::action("QueueSummary").with("Queue", q.as_str()));
+    all
 }
 
 proptest! {
@@ -132,7 +177,7 @@ proptest! {
         if let Ok(a) = AgentId::parse(&s) {
             prop_assert_eq!(a.as_str(), s.as_str());
             prop_assert!(!s.contains([':', ',', '/', '@', ' ']));
-            check_accepted(a.as_str(), &agent_actions(a.as_str()));
+            check_accepted(a.as_str(), &agent_actions(&a));
         }
     }
 
@@ -140,29 +185,25 @@ proptest! {
     fn queue_names(s in hostile_string()) {
         if let Ok(q) = QueueName::parse(&s) {
             prop_assert!(!s.contains([':', ',', '/', '@', ' ']));
-            check_accepted(q.as_str(), &queue_actions(q.as_str()));
+            check_accepted(q.as_str(), &queue_name_actions(&q));
         }
     }
 
     #[test]
     fn member_names(s in hostile_string()) {
         if let Ok(v) = MemberName::parse(&s) {
-            check_accepted(v.as_str(), &[AmiMessage::action("QueueAdd")
-                .with("Queue", "q1")
-                .with("Interface", "PJSIP/147")
-                .with("MemberName", v.as_str())
-                .with("Paused", "true")]);
+            check_accepted(v.as_str(), &queue_actions(QueueAction::Add {
+                queue: queue("q1"), agent: agent("147"), member_name: Some(v.clone()), paused: Some(true),
+            }));
         }
     }
 
     #[test]
     fn pause_reasons(s in hostile_string()) {
         if let Ok(v) = PauseReason::parse(&s) {
-            check_accepted(v.as_str(), &[AmiMessage::action("QueuePause")
-                .with("Interface", "PJSIP/147")
-                .with("Paused", "true")
-                .with("Queue", "q1")
-                .with("Reason", v.as_str())]);
+            check_accepted(v.as_str(), &queue_actions(QueueAction::Pause {
+                queue: queue("q1"), agent: agent("147"), paused: true, reason: Some(v.clone()),
+            }));
         }
     }
 
@@ -171,14 +212,14 @@ proptest! {
         if let Ok(v) = Destination::parse(&s) {
             prop_assert!(!s.starts_with('_'));
             prop_assert!(!s.contains(['/', '@', '&', ',', '(', '|']));
-            check_accepted(v.as_str(), &[originate("148", v.as_str(), "default", None)]);
+            check_accepted(v.as_str(), &originate(&agent("148"), &v, None, &default_context()));
         }
     }
 
     #[test]
     fn caller_ids(s in hostile_string()) {
         if let Ok(v) = CallerId::parse(&s) {
-            check_accepted(v.as_str(), &[originate("148", "1562830", "default", Some(v.as_str()))]);
+            check_accepted(v.as_str(), &originate(&agent("148"), &dest(), Some(&v), &default_context()));
         }
     }
 
@@ -186,10 +227,9 @@ proptest! {
     fn contexts(s in hostile_string()) {
         if let Ok(v) = Context::parse(&s) {
             prop_assert!(!s.contains([',', '(', ')', '$', '{', '}', '/', '@']), "{:?}", s);
-            check_accepted(v.as_str(), &[
-                originate("148", "1562830", v.as_str(), None),
-                AmiMessage::action("ExtensionState").with("Exten", "147").with("Context", v.as_str()),
-            ]);
+            let mut all = originate(&agent("148"), &dest(), None, &v);
+            all.push(AmiMessage::action("ExtensionState").with("Exten", "147").with("Context", v.as_str()));
+            check_accepted(v.as_str(), &all);
         }
     }
 

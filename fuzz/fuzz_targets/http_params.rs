@@ -15,8 +15,7 @@ use libfuzzer_sys::fuzz_target;
 use pbxis_ws::ami::codec::{AmiCodec, AmiFrame};
 use pbxis_ws::ami::AmiMessage;
 use pbxis_ws::http::params::Params;
-use pbxis_ws::pbx::service::QueueAction;
-use pbxis_ws::pbx::{AgentId, CallerId, Destination, QueueName};
+use pbxis_ws::pbx::{actions, AgentId, CallerId, Context, Destination, Location, QueueName};
 use tokio_util::codec::{Decoder, Encoder};
 
 const CONTENT_TYPES: [Option<&str>; 5] = [
@@ -46,6 +45,10 @@ fuzz_target!(|data: &[u8]| {
         assert_exact_on_wire(&action);
     }
 });
+
+fn location() -> Location {
+    Location::parse("Local/{agent}@agents/n").expect("a valid template")
+}
 
 /// Parses the parameters as the extractor does; `None` (after rendering the error) on refusal.
 fn params(query: &str, content_type: Option<&str>, body: &[u8]) -> Option<Params> {
@@ -79,60 +82,10 @@ fn queue_action(which: u8, query: &str, ct: Option<&str>, body: &[u8]) -> Vec<Am
         return Vec::new();
     };
     match pbxis_ws::http::api::parse_queue_action(name, p) {
-        Ok(action) => vec![queue_ami(&action)],
+        Ok(action) => vec![actions::queue_action(&action, &location())],
         Err(e) => {
             refuse(e);
             Vec::new()
-        }
-    }
-}
-
-/// The AMI action a queue action becomes (AMI reference, section 2).
-fn queue_ami(action: &QueueAction) -> AmiMessage {
-    let iface = |a: &AgentId| format!("PJSIP/{a}");
-    match action {
-        QueueAction::Add {
-            queue,
-            agent,
-            member_name,
-            paused,
-        } => {
-            let mut m = AmiMessage::action("QueueAdd")
-                .with("ActionID", "1")
-                .with("Queue", queue)
-                .with("Interface", iface(agent));
-            if let Some(n) = member_name {
-                m.push("MemberName", n.as_str());
-            }
-            if let Some(p) = paused {
-                m.push("Paused", if *p { "true" } else { "false" });
-            }
-            m
-        }
-        QueueAction::Remove { queue, agent } => AmiMessage::action("QueueRemove")
-            .with("Queue", queue)
-            .with("Interface", iface(agent)),
-        QueueAction::Pause {
-            queue,
-            agent,
-            paused,
-            reason,
-        } => {
-            let mut m = AmiMessage::action("QueuePause")
-                .with("Queue", queue)
-                .with("Interface", iface(agent))
-                .with("Paused", if *paused { "true" } else { "false" });
-            if let Some(r) = reason {
-                m.push("Reason", r.as_str());
-            }
-            m
-        }
-        QueueAction::Reset { queue } => {
-            let mut m = AmiMessage::action("QueueReset");
-            if let Some(q) = queue {
-                m.push("Queue", q.as_str());
-            }
-            m
         }
     }
 }
@@ -154,17 +107,15 @@ fn originate(head: &str, ct: Option<&str>, body: &[u8]) -> Vec<AmiMessage> {
     })();
     match parsed {
         Ok((src, dest, caller_id)) => {
-            let mut m = AmiMessage::action("Originate")
-                .with("ActionID", "pbxis-1")
-                .with("Channel", format!("PJSIP/{src}"))
-                .with("Exten", dest.as_str())
-                .with("Context", "default")
-                .with("Priority", "1")
-                .with("Async", "true");
-            if let Some(c) = caller_id {
-                m.push("CallerID", c.as_str());
-            }
-            vec![m]
+            let context = Context::parse("default").expect("a valid constant");
+            vec![actions::originate(
+                "pbxis-1",
+                &src,
+                &dest,
+                caller_id.as_ref(),
+                &context,
+                &location(),
+            )]
         }
         Err(e) => {
             refuse(e);

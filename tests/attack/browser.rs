@@ -11,7 +11,10 @@ async fn preflight(app: &TestApp, path: &str, origin: &str) -> reqwest::Response
     app.request(Method::OPTIONS, path)
         .header("origin", origin)
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "authorization, content-type")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
         .send()
         .await
         .unwrap()
@@ -28,18 +31,37 @@ fn allow_origin(response: &reqwest::Response) -> Option<String> {
 async fn cors_preflight_is_allowed_for_listed_origins_only() {
     let app = spawn_app(|_| {}).await;
     app.assert_reaches_nothing(async {
-        for path in ["/ticket", "/queue/pause", "/originate/147/1562830", "/queue/status"] {
+        for path in [
+            "/ticket",
+            "/queue/pause",
+            "/originate/147/1562830",
+            "/queue/status",
+        ] {
             let ok = preflight(&app, path, ALLOWED_ORIGIN).await;
             assert!(ok.status().is_success(), "{path}: {}", ok.status());
             assert_eq!(allow_origin(&ok).as_deref(), Some(ALLOWED_ORIGIN), "{path}");
-            let methods = ok.headers()["access-control-allow-methods"].to_str().unwrap().to_owned();
+            let methods = ok.headers()["access-control-allow-methods"]
+                .to_str()
+                .unwrap()
+                .to_owned();
             assert!(methods.contains("POST"), "{methods}");
-            let headers = ok.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+            let headers = ok.headers()["access-control-allow-headers"]
+                .to_str()
+                .unwrap()
+                .to_ascii_lowercase();
             assert!(headers.contains("authorization"), "{headers}");
-            for origin in [FOREIGN_ORIGIN, "null", "https://app.example.com.evil.net", "http://app.example.com"] {
+            for origin in [
+                FOREIGN_ORIGIN,
+                "null",
+                "https://app.example.com.evil.net",
+                "http://app.example.com",
+            ] {
                 let refused = preflight(&app, path, origin).await;
                 assert_eq!(allow_origin(&refused), None, "{path} from {origin}");
-                assert!(refused.headers().get("access-control-allow-credentials").is_none());
+                assert!(refused
+                    .headers()
+                    .get("access-control-allow-credentials")
+                    .is_none());
             }
         }
     })
@@ -49,7 +71,10 @@ async fn cors_preflight_is_allowed_for_listed_origins_only() {
 #[tokio::test]
 async fn cross_origin_responses_are_readable_only_by_listed_origins() {
     let app = spawn_app(|_| {}).await;
-    for (origin, expected) in [(ALLOWED_ORIGIN, Some(ALLOWED_ORIGIN)), (FOREIGN_ORIGIN, None)] {
+    for (origin, expected) in [
+        (ALLOWED_ORIGIN, Some(ALLOWED_ORIGIN)),
+        (FOREIGN_ORIGIN, None),
+    ] {
         let response = app
             .request(Method::POST, "/ticket")
             .header("origin", origin)

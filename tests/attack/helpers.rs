@@ -177,7 +177,8 @@ impl TestApp {
         attack.await;
         let after = self.foreign_actions();
         assert_eq!(
-            before, after,
+            before,
+            after,
             "the attack reached Asterisk: {:?}",
             &after[before.len().min(after.len())..]
         );

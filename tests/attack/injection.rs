@@ -37,12 +37,32 @@ fn targets() -> Vec<Target> {
     };
     vec![
         t(Method::GET, "/queue/status", json!({"queue": "q1"})),
-        t(Method::POST, "/queue/add", json!({"queue": "q1", "agent": "147", "memberName": "Agent 147", "paused": false})),
-        t(Method::POST, "/queue/remove", json!({"queue": "q1", "agent": "147"})),
-        t(Method::POST, "/queue/pause", json!({"queue": "q1", "agent": "147", "paused": true, "reason": "lunch"})),
+        t(
+            Method::POST,
+            "/queue/add",
+            json!({"queue": "q1", "agent": "147", "memberName": "Agent 147", "paused": false}),
+        ),
+        t(
+            Method::POST,
+            "/queue/remove",
+            json!({"queue": "q1", "agent": "147"}),
+        ),
+        t(
+            Method::POST,
+            "/queue/pause",
+            json!({"queue": "q1", "agent": "147", "paused": true, "reason": "lunch"}),
+        ),
         t(Method::POST, "/queue/reset", json!({"queue": "q1"})),
-        t(Method::POST, "/originate/147/1562830", json!({"callerId": "7012888"})),
-        t(Method::POST, "/ticket", json!({"agents": ["147", "148"], "queues": ["q1"], "summaryEvents": false})),
+        t(
+            Method::POST,
+            "/originate/147/1562830",
+            json!({"callerId": "7012888"}),
+        ),
+        t(
+            Method::POST,
+            "/ticket",
+            json!({"agents": ["147", "148"], "queues": ["q1"], "summaryEvents": false}),
+        ),
     ]
 }
 
@@ -81,7 +101,10 @@ fn as_query(map: &Map<String, Value>) -> Vec<(String, String)> {
 
 async fn refused(response: reqwest::Response, name: &str, what: &str) {
     let message = expect_error(response, StatusCode::BAD_REQUEST, what).await;
-    assert!(message.contains(name), "{what}: the error does not name `{name}`: {message}");
+    assert!(
+        message.contains(name),
+        "{what}: the error does not name `{name}`: {message}"
+    );
     assert!(
         !message.contains(['\r', '\n', '\0', '\u{1b}']),
         "{what}: the error echoes control characters: {message:?}"
@@ -143,7 +166,7 @@ async fn control_characters_in_the_originate_path_are_refused() {
                     .send()
                     .await
                     .unwrap();
-                refused(response, name, &format!("{path}")).await;
+                refused(response, name, &path).await;
             }
         }
         // Not control characters, but still not a plain number: another channel, a pattern,
@@ -166,11 +189,26 @@ async fn hostile_parameter_names_and_shapes_are_refused() {
     let app = spawn_app(|_| {}).await;
     app.assert_reaches_nothing(async {
         let cases = [
-            ("/queue/pause", json!({"queue": "q1", "agent": "147", "paused": true, "rea\r\nson": "x"})),
-            ("/queue/pause", json!({"queue": "q1", "agent": ["147", "148"], "paused": true})),
-            ("/queue/pause", json!({"queue": "q1", "agent": {"a": "147"}, "paused": true})),
-            ("/queue/pause", json!({"queue": "q1", "agent": "147", "paused": "yes\r\n"})),
-            ("/queue/add", json!({"queue": "q1", "agent": "147", "Action": "Originate"})),
+            (
+                "/queue/pause",
+                json!({"queue": "q1", "agent": "147", "paused": true, "rea\r\nson": "x"}),
+            ),
+            (
+                "/queue/pause",
+                json!({"queue": "q1", "agent": ["147", "148"], "paused": true}),
+            ),
+            (
+                "/queue/pause",
+                json!({"queue": "q1", "agent": {"a": "147"}, "paused": true}),
+            ),
+            (
+                "/queue/pause",
+                json!({"queue": "q1", "agent": "147", "paused": "yes\r\n"}),
+            ),
+            (
+                "/queue/add",
+                json!({"queue": "q1", "agent": "147", "Action": "Originate"}),
+            ),
             ("/ticket", json!({"agents": [["147"]], "queues": []})),
         ];
         for (path, body) in cases {

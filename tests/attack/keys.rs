@@ -36,15 +36,63 @@ fn endpoint(
 /// Every endpoint that needs a key.
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        endpoint(Method::GET, "/queue/status?queue=q1", None, CONTROL_KEY, true),
-        endpoint(Method::POST, "/queue/add", Some(json!({"queue": "q1", "agent": "147", "memberName": "Agent 147"})), EVENTS_KEY, true),
-        endpoint(Method::POST, "/queue/remove", Some(json!({"queue": "q1", "agent": "147"})), EVENTS_KEY, true),
-        endpoint(Method::POST, "/queue/pause", Some(json!({"queue": "q1", "agent": "147", "paused": true, "reason": "lunch"})), EVENTS_KEY, true),
-        endpoint(Method::POST, "/queue/reset", Some(json!({"queue": "q1"})), EVENTS_KEY, true),
+        endpoint(
+            Method::GET,
+            "/queue/status?queue=q1",
+            None,
+            CONTROL_KEY,
+            true,
+        ),
+        endpoint(
+            Method::POST,
+            "/queue/add",
+            Some(json!({"queue": "q1", "agent": "147", "memberName": "Agent 147"})),
+            EVENTS_KEY,
+            true,
+        ),
+        endpoint(
+            Method::POST,
+            "/queue/remove",
+            Some(json!({"queue": "q1", "agent": "147"})),
+            EVENTS_KEY,
+            true,
+        ),
+        endpoint(
+            Method::POST,
+            "/queue/pause",
+            Some(json!({"queue": "q1", "agent": "147", "paused": true, "reason": "lunch"})),
+            EVENTS_KEY,
+            true,
+        ),
+        endpoint(
+            Method::POST,
+            "/queue/reset",
+            Some(json!({"queue": "q1"})),
+            EVENTS_KEY,
+            true,
+        ),
         endpoint(Method::POST, "/queue/reset", None, ADMIN_KEY, true),
-        endpoint(Method::POST, "/originate/147/1562830", Some(json!({"callerId": "7012888"})), EVENTS_KEY, true),
-        endpoint(Method::POST, "/ticket", Some(json!({"agents": ["147"], "queues": ["q2"]})), CONTROL_KEY, true),
-        endpoint(Method::POST, "/ticket", Some(json!({"agents": ["149"], "queues": ["q1"]})), ADMIN_KEY, true),
+        endpoint(
+            Method::POST,
+            "/originate/147/1562830",
+            Some(json!({"callerId": "7012888"})),
+            EVENTS_KEY,
+            true,
+        ),
+        endpoint(
+            Method::POST,
+            "/ticket",
+            Some(json!({"agents": ["147"], "queues": ["q2"]})),
+            CONTROL_KEY,
+            true,
+        ),
+        endpoint(
+            Method::POST,
+            "/ticket",
+            Some(json!({"agents": ["149"], "queues": ["q1"]})),
+            ADMIN_KEY,
+            true,
+        ),
         endpoint(Method::POST, "/stop", None, CONTROL_KEY, false),
         endpoint(Method::GET, "/health", None, EVENTS_KEY, false),
         endpoint(Method::GET, "/ready", None, RESTRICTED_KEY, false),
@@ -68,11 +116,22 @@ async fn every_endpoint_refuses_a_missing_or_wrong_key() {
     app.assert_reaches_nothing(async {
         for e in endpoints() {
             let what = format!("{} {}", e.method, e.path);
-            let msg = expect_error(call(&app, &e, None).await, StatusCode::UNAUTHORIZED, &what).await;
+            let msg =
+                expect_error(call(&app, &e, None).await, StatusCode::UNAUTHORIZED, &what).await;
             assert!(msg.contains("Bearer"), "{what}: {msg}");
-            for wrong in [WRONG_KEY, "", &EVENTS_KEY[1..], &format!("{EVENTS_KEY}{EVENTS_KEY}")] {
+            for wrong in [
+                WRONG_KEY,
+                "",
+                &EVENTS_KEY[1..],
+                &format!("{EVENTS_KEY}{EVENTS_KEY}"),
+            ] {
                 let response = call(&app, &e, Some(wrong)).await;
-                expect_error(response, StatusCode::UNAUTHORIZED, &format!("{what} key {wrong:?}")).await;
+                expect_error(
+                    response,
+                    StatusCode::UNAUTHORIZED,
+                    &format!("{what} key {wrong:?}"),
+                )
+                .await;
             }
             let basic = app
                 .request(e.method.clone(), e.path)
@@ -93,7 +152,12 @@ async fn every_endpoint_refuses_a_key_of_the_wrong_scope() {
     app.assert_reaches_nothing(async {
         for e in endpoints() {
             let what = format!("{} {} with {}", e.method, e.path, e.wrong_scope_key);
-            let msg = expect_error(call(&app, &e, Some(e.wrong_scope_key)).await, StatusCode::FORBIDDEN, &what).await;
+            let msg = expect_error(
+                call(&app, &e, Some(e.wrong_scope_key)).await,
+                StatusCode::FORBIDDEN,
+                &what,
+            )
+            .await;
             assert!(msg.contains("scope"), "{what}: {msg}");
         }
     })
@@ -108,8 +172,16 @@ async fn a_restricted_key_cannot_reach_other_agents_or_queues() {
     app.assert_reaches_nothing(async {
         for e in endpoints().into_iter().filter(|e| e.names_others) {
             let what = format!("{} {} {:?}", e.method, e.path, e.body);
-            let msg = expect_error(call(&app, &e, Some(RESTRICTED_KEY)).await, StatusCode::FORBIDDEN, &what).await;
-            assert!(msg.contains("may not use") || msg.contains("restricted"), "{what}: {msg}");
+            let msg = expect_error(
+                call(&app, &e, Some(RESTRICTED_KEY)).await,
+                StatusCode::FORBIDDEN,
+                &what,
+            )
+            .await;
+            assert!(
+                msg.contains("may not use") || msg.contains("restricted"),
+                "{what}: {msg}"
+            );
         }
     })
     .await;
@@ -140,6 +212,37 @@ async fn a_restricted_key_cannot_reach_other_agents_or_queues() {
     assert_eq!(queues, ["q2"], "a restricted key sees only its queues");
 }
 
+/// The control experiment: with the right key the same calls do reach Asterisk, so the
+/// "reaches nothing" checks above can fail.
+#[tokio::test]
+async fn the_right_key_reaches_asterisk() {
+    let app = spawn_app(|_| {}).await;
+    let before = app.foreign_actions().len();
+    let pause = app
+        .request(Method::POST, "/queue/pause")
+        .bearer_auth(CONTROL_KEY)
+        .json(&json!({"queue": "q1", "agent": "147", "paused": true, "reason": "lunch"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pause.status(), StatusCode::OK);
+    let originate = app
+        .request(Method::POST, "/originate/149/1562830")
+        .bearer_auth(RESTRICTED_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(originate.status(), StatusCode::OK);
+    let sent = app.foreign_actions();
+    let names: Vec<_> = sent[before..]
+        .iter()
+        .filter_map(|a| a.action_name())
+        .collect();
+    assert_eq!(names, ["QueuePause", "Originate"]);
+    assert_eq!(sent[before].get("Reason"), Some("lunch"));
+    assert_eq!(sent[before + 1].get("Channel"), Some("PJSIP/149"));
+}
+
 #[tokio::test]
 async fn the_right_key_is_accepted_and_stop_can_be_disabled() {
     let app = spawn_app(|s| s.allow_stop = false).await;
@@ -158,4 +261,7 @@ async fn the_right_key_is_accepted_and_stop_can_be_disabled() {
         .await
         .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
+    // A wrong method is a JSON 405, not a way around the checks.
+    let wrong = app.request(Method::GET, "/ticket").send().await.unwrap();
+    expect_error(wrong, StatusCode::METHOD_NOT_ALLOWED, "GET /ticket").await;
 }

@@ -17,7 +17,10 @@ async fn oversized_bodies_are_refused_with_413() {
         let big = "1".repeat(MAX_BODY * 4);
         for (path, body) in [
             ("/ticket", json!({"agents": ["147"], "queues": [big]})),
-            ("/queue/add", json!({"queue": "q1", "agent": "147", "memberName": big})),
+            (
+                "/queue/add",
+                json!({"queue": "q1", "agent": "147", "memberName": big}),
+            ),
             ("/originate/147/1562830", json!({"callerId": big})),
         ] {
             let response = app
@@ -30,9 +33,8 @@ async fn oversized_bodies_are_refused_with_413() {
             expect_error(response, StatusCode::PAYLOAD_TOO_LARGE, path).await;
         }
         // Streamed without a Content-Length, too.
-        let chunks = futures_util::stream::iter(
-            (0..64).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024])),
-        );
+        let chunks =
+            futures_util::stream::iter((0..64).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024])));
         let response = app
             .request(Method::POST, "/ticket")
             .bearer_auth(FULL_KEY)
@@ -114,7 +116,11 @@ async fn concurrent_streams_per_address_are_bounded() {
     let mut open = Vec::new();
     for _ in 0..2 {
         let t = ticket(&app).await;
-        let response = app.request(Method::GET, &format!("/{t}/sse")).send().await.unwrap();
+        let response = app
+            .request(Method::GET, &format!("/{t}/sse"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         let mut body = response.bytes_stream();
         // The stream is live once its first event (the snapshot) arrives.
@@ -123,23 +129,37 @@ async fn concurrent_streams_per_address_are_bounded() {
         open.push(body);
     }
     let t = ticket(&app).await;
-    let third = app.request(Method::GET, &format!("/{t}/long-poll")).send().await.unwrap();
+    let third = app
+        .request(Method::GET, &format!("/{t}/long-poll"))
+        .send()
+        .await
+        .unwrap();
     expect_error(third, StatusCode::TOO_MANY_REQUESTS, "third stream").await;
     drop(open);
 }
 
 /// The three answers to a ticket: long-poll (status, body), SSE body, WebSocket close code.
 async fn answers(app: &TestApp, ticket: &str) -> (StatusCode, String, String, Option<u16>) {
-    let poll = app.request(Method::GET, &format!("/{ticket}/long-poll")).send().await.unwrap();
+    let poll = app
+        .request(Method::GET, &format!("/{ticket}/long-poll"))
+        .send()
+        .await
+        .unwrap();
     let status = poll.status();
     let poll_body = poll.text().await.unwrap();
-    let sse = app.request(Method::GET, &format!("/{ticket}/sse")).send().await.unwrap();
+    let sse = app
+        .request(Method::GET, &format!("/{ticket}/sse"))
+        .send()
+        .await
+        .unwrap();
     let sse_body = tokio::time::timeout(Duration::from_secs(10), sse.text())
         .await
         .expect("the SSE answer to a dead ticket ends")
         .unwrap();
     let url = format!("ws://{}/{ticket}/websocket", app.addr);
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("upgrade");
     let mut code = None;
     while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
         if let tokio_tungstenite::tungstenite::Message::Close(frame) = msg {
@@ -154,7 +174,10 @@ async fn answers(app: &TestApp, ticket: &str) -> (StatusCode, String, String, Op
 async fn guessed_tickets_get_the_same_answer_as_expired_ones() {
     let app = spawn_app(|s| s.unsub_delay_seconds = 1).await;
     let expired = ticket(&app).await;
-    assert!(expired.len() >= 22, "a ticket carries at least 128 bits: {expired}");
+    assert!(
+        expired.len() >= 22,
+        "a ticket carries at least 128 bits: {expired}"
+    );
     // Wait for the real expiry (nothing attached): the hub's count drops to zero.
     let gone = async {
         loop {
@@ -192,7 +215,11 @@ async fn guessed_tickets_get_the_same_answer_as_expired_ones() {
     let mut near = live[..live.len() - 1].to_owned();
     near.push(if live.ends_with('A') { 'B' } else { 'A' });
     assert_eq!(answers(&app, &near).await, reference);
-    for path in ["/%0D%0A/long-poll", "/..%2F..%2Fetc/long-poll", "/%00/long-poll"] {
+    for path in [
+        "/%0D%0A/long-poll",
+        "/..%2F..%2Fetc/long-poll",
+        "/%00/long-poll",
+    ] {
         let response = app.request(Method::GET, path).send().await.unwrap();
         expect_error(response, StatusCode::NOT_FOUND, path).await;
     }

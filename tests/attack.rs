@@ -10,6 +10,8 @@
 //!   in the query string, the JSON body and the path.
 //! - [`limits`]: oversized bodies, too many agents, ticket guessing and expiry.
 //! - [`browser`]: CORS preflights and WebSocket upgrades from allowed and foreign origins.
+//! - [`leaks`]: no key, ticket or AMI secret in logs, `Debug` output or responses; oversized
+//!   headers.
 
 #[path = "attack/browser.rs"]
 mod browser;
@@ -19,5 +21,7 @@ mod helpers;
 mod injection;
 #[path = "attack/keys.rs"]
 mod keys;
+#[path = "attack/leaks.rs"]
+mod leaks;
 #[path = "attack/limits.rs"]
 mod limits;

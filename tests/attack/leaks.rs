@@ -126,6 +126,8 @@ async fn keys_tickets_and_the_ami_secret_never_reach_logs_or_responses() {
         "the logs were captured: {} bytes",
         logs.len()
     );
+    assert!(logs.contains("DEBUG"), "every level is on");
+    assert!(logs.contains("/ticket"), "the requests were logged");
     assert_hides(&logs, &secrets, "the log");
     assert_hides(&bodies, &secrets, "a response");
     let mut settings = Settings::default();

@@ -240,7 +240,15 @@ async fn the_right_key_reaches_asterisk() {
         .collect();
     assert_eq!(names, ["QueuePause", "Originate"]);
     assert_eq!(sent[before].get("Reason"), Some("lunch"));
-    assert_eq!(sent[before + 1].get("Channel"), Some("PJSIP/149"));
+    // The only Originate form the service sends: no Application, Data or Variable.
+    let originate = &sent[before + 1];
+    let keys: Vec<_> = originate.fields().map(|(k, _)| k).collect();
+    assert_eq!(
+        keys,
+        ["Action", "ActionID", "Channel", "Exten", "Context", "Priority", "Async"]
+    );
+    assert_eq!(originate.get("Channel"), Some("PJSIP/149"));
+    assert_eq!(originate.get("Context"), Some("default"));
 }
 
 #[tokio::test]

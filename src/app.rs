@@ -15,13 +15,11 @@ use crate::ami;
 use crate::config::{DemoArgs, ServeArgs, Settings};
 use crate::http::auth::Auth;
 use crate::http::cors::Origins;
-use crate::http::hub::{Hub, HubConfig};
 use crate::http::state::{StateParts, StreamTiming};
 use crate::http::{router, AppState};
+use crate::hub::{Hub, HubConfig};
 use crate::pbx::service::{self, PbxHandle};
-
-mod sim_placeholder;
-use sim_placeholder as sim;
+use crate::sim;
 
 /// How long the server may take to drain its connections after the closing events.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -111,6 +109,7 @@ impl Application {
             stop,
             ..
         } = self;
+        let sockets = state.sockets().clone();
         let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
         let signal = {
             let (stop, hub) = (stop.clone(), hub.clone());
@@ -131,6 +130,13 @@ impl Application {
             Ok(Ok(Err(e))) => tracing::warn!(error = %e, "server error"),
             Ok(Err(e)) => tracing::warn!(error = %e, "server task failed"),
             Err(_) => tracing::warn!("connections still open after the drain timeout; stopping"),
+        }
+        sockets.close();
+        if tokio::time::timeout(DRAIN_TIMEOUT, sockets.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("WebSockets still open after the drain timeout; stopping");
         }
         pbx.shutdown().await;
         tracing::info!("stopped");

@@ -10,6 +10,9 @@ use tracing_subscriber::EnvFilter;
 #[derive(Parser)]
 #[command(name = "pbxis-ws", version, about, long_about = None)]
 struct Cli {
+    /// Log as JSON lines instead of text (levels from RUST_LOG, `info` by default).
+    #[arg(long, global = true, env = "PBXIS_LOG_JSON")]
+    log_json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -26,13 +29,17 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    match Cli::parse().command {
+        .with_env_filter(filter);
+    if cli.log_json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+    match cli.command {
         Command::Serve(args) => app::serve(*args).await,
         Command::Simulate(args) => sim::run(args).await,
         Command::Demo(args) => app::demo(args).await,

@@ -1,12 +1,13 @@
 //! The REST endpoints over real HTTP against the simulated Asterisk: success and failure paths,
 //! parameters from the query, a JSON body and form data alike; nothing invalid reaches AMI.
 
+#[path = "support/app.rs"]
 mod support;
 
 use serde_json::{json, Value};
 use support::{spawn_app, spawn_app_with};
 
-async fn member<'a>(
+async fn member(
     app: &support::TestApp,
     queue: &str,
     agent: &str,
@@ -35,6 +36,18 @@ async fn health_ready_and_unknown_routes() {
     assert_eq!(body["error"], "method not allowed");
     let (status, _) = app.post_query("/queue/status", &[]).await;
     assert_eq!(status, 405);
+    // The pages are merged into the same router.
+    let page = app
+        .http
+        .get(app.url("/client/sse/147,148/q1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     app.stop_and_join().await;
 }
 
@@ -236,6 +249,21 @@ async fn invalid_queue_actions_never_reach_asterisk() {
         .await
         .unwrap();
     assert_eq!(r.status(), 415);
+    let r = app
+        .http
+        .post(app.url("/queue/remove?queue=q1&agent=147"))
+        .header("x-padding", "p".repeat(20_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 431);
+    let long_query = format!(
+        "/queue/remove?queue=q1&agent=147&memberName={}",
+        "m".repeat(20_000)
+    );
+    let (status, answer) = app.post_query(&long_query, &[]).await;
+    assert_eq!(status, 431, "{answer}");
+    assert!(answer["error"].is_string());
     let big = json!({"queue":"q1","agent":"147","memberName":"x".repeat(20_000)});
     let (status, answer) = app.post_json("/queue/add", big).await;
     assert_eq!(status, 413, "{answer}");
@@ -372,95 +400,4 @@ async fn ticket_from_json_query_and_form() {
     }
     assert_eq!(app.ticket_count().await, 3);
     app.stop_and_join().await;
-}
-
-#[tokio::test]
-async fn stop_can_be_disabled() {
-    let app = spawn_app_with(|s| s.allow_stop = false).await;
-    let (status, body) = app.post_query("/stop", &[]).await;
-    assert_eq!(status, 404);
-    assert!(body["error"].is_string());
-    app.stop_and_join().await;
-}
-
-#[tokio::test]
-async fn post_stop_stops_gracefully() {
-    let app = spawn_app().await;
-    let (status, body) = app.post_query("/stop", &[]).await;
-    assert_eq!(status, 202, "{body}");
-    let result = tokio::time::timeout(support::PATIENCE, app.task)
-        .await
-        .expect("stops");
-    result.unwrap().unwrap();
-    let logoffs = app
-        .sim
-        .actions_received()
-        .iter()
-        .filter(|m| {
-            m.get("Action")
-                .is_some_and(|a| a.eq_ignore_ascii_case("logoff"))
-        })
-        .count();
-    assert_eq!(logoffs, 1, "AMI logged off");
-    assert!(
-        reqwest::get(format!("{}/health", app.base)).await.is_err(),
-        "no longer listening"
-    );
-    app.sim.shutdown().await;
-}
-
-#[tokio::test]
-async fn cors_preflight_allowed_and_refused() {
-    let app = spawn_app_with(|s| s.cors_origins = vec!["https://app.example.com".into()]).await;
-    let preflight = |origin: &'static str| {
-        app.http
-            .request(reqwest::Method::OPTIONS, app.url("/ticket"))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header(
-                "access-control-request-headers",
-                "authorization,content-type",
-            )
-            .send()
-    };
-    let ok = preflight("https://app.example.com").await.unwrap();
-    assert_eq!(
-        ok.headers()["access-control-allow-origin"],
-        "https://app.example.com"
-    );
-    let refused = preflight("https://evil.example").await.unwrap();
-    assert!(refused
-        .headers()
-        .get("access-control-allow-origin")
-        .is_none());
-    let r = app
-        .http
-        .get(app.url("/health"))
-        .header("origin", "https://app.example.com")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.headers()["access-control-allow-origin"],
-        "https://app.example.com"
-    );
-    app.stop_and_join().await;
-}
-
-#[tokio::test]
-async fn open_service_refuses_a_public_address() {
-    let mut settings = pbxis_ws::config::Settings {
-        listen: "0.0.0.0:0".parse().unwrap(),
-        ..Default::default()
-    };
-    let err = pbxis_ws::app::Application::build(settings.clone())
-        .await
-        .err()
-        .expect("refused");
-    assert!(err.to_string().contains("--insecure-no-auth"), "{err}");
-    settings.insecure_no_auth = true;
-    let app = pbxis_ws::app::Application::build(settings)
-        .await
-        .expect("allowed when insisted");
-    assert!(app.addr().ip().is_unspecified());
 }

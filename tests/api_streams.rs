@@ -3,6 +3,7 @@
 //! the closing events on `/stop`; plus unknown tickets, replacement, expiry and memory release,
 //! the per-address stream limit, the WebSocket Origin check, and filtering.
 
+#[path = "support/app.rs"]
 mod support;
 
 use futures_util::{SinkExt, StreamExt};
@@ -250,7 +251,7 @@ async fn websocket_unknown_ticket_replacement_and_origin() {
         "{frame:?}"
     );
 
-    let ticket = app.ticket(&["147"], &[]).await;
+    let ticket = app.ticket(&["147"], &["q1"]).await;
     let mut first = ws_connect(&app, &ticket).await;
     ws_next_json(&mut first).await;
     let mut second = ws_connect(&app, &ticket).await;
@@ -259,7 +260,9 @@ async fn websocket_unknown_ticket_replacement_and_origin() {
         last = ws_next_json(&mut first).await;
     }
     assert_eq!(last["reason"], "replaced");
-    assert!(ws_next_json(&mut second).await.is_object());
+    // The replacement receives what happens next.
+    pause_147(&app).await;
+    while !paused_147(&ws_next_json(&mut second).await) {}
 
     let url = format!("ws://{}/{ticket}/websocket", app.addr);
     let mut request = url.clone().into_client_request().unwrap();
@@ -302,6 +305,10 @@ async fn ticket_expires_and_is_freed() {
         sse.next().await.unwrap().data,
         json!({"reason":"unknownTicket"})
     );
+    let mut ws = ws_connect(&app, &ticket).await;
+    assert_eq!(ws_next_json(&mut ws).await["reason"], "unknownTicket");
+    let frame = ws.next().await.unwrap().unwrap();
+    assert!(matches!(frame, Message::Close(Some(ref f)) if u16::from(f.code) == 4404));
     app.stop_and_join().await;
 }
 

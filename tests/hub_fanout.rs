@@ -233,3 +233,79 @@ async fn the_hub_is_the_models_event_sink() {
         [r#"{"type":"extensionStatus","agent":"149","status":"inuse"}"#]
     );
 }
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_filter() -> impl Strategy<Value = Filter> {
+        (
+            proptest::collection::btree_set(0usize..4, 0..4),
+            proptest::collection::btree_set(0usize..3, 0..3),
+            any::<bool>(),
+        )
+            .prop_map(|(agents, queues, summary)| {
+                let mut f = Filter::new(
+                    agents.into_iter().map(|a| agent(&format!("{}", 147 + a))),
+                    queues.into_iter().map(|q| queue(&format!("q{}", q + 1))),
+                );
+                f.summary = summary;
+                f
+            })
+    }
+
+    fn any_event() -> impl Strategy<Value = Event> {
+        (0usize..6, 0usize..4, 0usize..3, 0u32..100).prop_map(|(kind, a, q, n)| {
+            let a = format!("{}", 147 + a);
+            let q = format!("q{}", q + 1);
+            match kind {
+                0 => phone(&a, &n.to_string(), Some(&q)),
+                1 => member(&a, &q),
+                2 => count(&q, n),
+                3 => ext(&a),
+                4 => summary(&q),
+                _ => Event::PbxStatus {
+                    connected: n % 2 == 0,
+                },
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Whatever the filters and events, each ticket receives exactly the events its filter
+        /// matches, in publishing order, however they are grouped into publish calls.
+        #[test]
+        fn fan_out_equals_the_filter(
+            filters in proptest::collection::vec(any_filter(), 1..12),
+            events in proptest::collection::vec(any_event(), 0..60),
+            chunk in 1usize..8,
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let hub = hub();
+                let tickets: Vec<_> = filters
+                    .iter()
+                    .map(|f| hub.create_ticket(f.clone(), vec![], None).unwrap())
+                    .collect();
+                for group in events.chunks(chunk) {
+                    hub.publish(group);
+                }
+                for (f, t) in filters.iter().zip(&tickets) {
+                    let got = pending(&hub, t.as_str()).await;
+                    let expected: Vec<String> = events
+                        .iter()
+                        .filter(|e| f.matches(e))
+                        .map(|e| serde_json::to_string(e).unwrap())
+                        .collect();
+                    let got: Vec<String> = got.iter().map(|d| d.json().to_owned()).collect();
+                    assert_eq!(got, expected);
+                }
+            });
+        }
+    }
+}

@@ -90,7 +90,8 @@ async fn expiry_is_exact_for_attach_even_before_the_sweep() {
     sleep(secs(14.9)).await;
     drop(hub.attach(t.as_str()).unwrap());
     sleep(secs(15.0)).await;
-    // Not swept yet, but gone for a client: the same error as a ticket never issued.
+    // 29.9 s. The sweeper runs every 3.75 s (unsub_delay / 4): last at 26.25 s, when the ticket
+    // was 11.35 s old. Not swept yet, but gone for a client: the same error as a ticket never issued.
     assert_eq!(hub.ticket_count(), 1);
     assert_eq!(hub.attach(t.as_str()).unwrap_err(), HubError::UnknownTicket);
     // At the limit, expired tickets are swept before a new one is refused.
@@ -246,6 +247,20 @@ async fn tickets_are_unguessable_url_safe_and_redacted() {
     assert!(freq.iter().all(|&n| (1700..=2300).contains(&n)), "{freq:?}");
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_short_unsub_delay_is_swept_promptly() {
+    // The default sweep interval (1 s) is longer than the delay: the sweeper runs every 50 ms.
+    let hub = Hub::new(HubConfig {
+        unsub_delay: Duration::from_millis(200),
+        ..HubConfig::default()
+    });
+    hub.create_ticket(q1(), vec![], None).unwrap();
+    sleep(Duration::from_millis(190)).await;
+    assert_eq!(hub.ticket_count(), 1);
+    sleep(Duration::from_millis(70)).await; // 260 ms: swept at 200 or 250 ms
+    assert_eq!(hub.ticket_count(), 0);
+}
+
 #[test]
 fn a_hub_outside_a_runtime_does_not_panic() {
     let hub = Hub::new(config());
@@ -253,4 +268,27 @@ fn a_hub_outside_a_runtime_does_not_panic() {
     hub.publish(&[count(2)]);
     assert_eq!(hub.ticket_count(), 1);
     assert!(hub.attach(t.as_str()).is_ok());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_snapshot_larger_than_max_pending_is_kept_whole() {
+    let hub = Hub::new(HubConfig {
+        max_pending: 2,
+        ..config()
+    });
+    let snapshot: Vec<Event> = (0..5).map(count).collect();
+    let t = hub.create_ticket(q1(), snapshot, None).unwrap();
+    hub.publish(&[count(5), count(6)]);
+    let mut sub = hub.attach(t.as_str()).unwrap();
+    let got = sub.poll(TIMEOUT, GATHER).await;
+    assert_eq!(got.len(), 7);
+    assert!(got.iter().all(|d| !d.is_closed()));
+    // Drained: room for max_pending again, and no more.
+    drop(sub);
+    hub.publish(&[count(7), count(8)]);
+    hub.publish(&[count(9)]);
+    let mut sub = hub.attach(t.as_str()).unwrap();
+    let got = sub.poll(TIMEOUT, GATHER).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].data_json(), r#"{"reason":"overflow"}"#);
 }

@@ -163,7 +163,10 @@ async fn a_replaced_long_poll_ends_with_replaced() {
     let poller = tokio::spawn(async move { first.poll(TIMEOUT, GATHER).await });
     sleep(Duration::from_secs(1)).await;
     let _second = hub.attach(t.as_str()).unwrap();
+    let start = Instant::now();
     let got = poller.await.unwrap();
+    // No gather window: nothing can follow the closing event.
+    assert_eq!(start.elapsed(), Duration::ZERO);
     assert_eq!(got.len(), 1);
     assert!(got[0].is_closed());
     assert_eq!(got[0].data_json(), r#"{"reason":"replaced"}"#);

@@ -18,7 +18,9 @@
   function drawMe() {
     document.getElementById('me-name').textContent = me.name || 'Agent ' + me.id;
     document.getElementById('me-ext').textContent = 'Extension ' + me.id;
-    document.getElementById('title').textContent = (me.name || 'Agent ' + me.id) + ' · ' + me.id;
+    const name = me.name || 'Agent ' + me.id;
+    document.getElementById('title').textContent = name === 'Agent ' + me.id ? name : name + ' · ' + me.id;
+    document.title = name + ' · pbxis';
     const status = document.getElementById('me-status');
     status.replaceChildren(badge(me.ext));
     status.dataset.status = me.ext;
@@ -132,6 +134,14 @@
     }
   }
 
+  /** A call has ended: an outcome shown for it ("calling ...") is no longer news. */
+  function clearDialResult() {
+    const result = document.getElementById('dial-result');
+    if (result.classList.contains('call-failed')) return;
+    result.textContent = '';
+    delete result.dataset.actionId;
+  }
+
   // ---- events ----
 
   function onEvent(e) {
@@ -150,6 +160,7 @@
         }
         break;
       case 'phoneNumber':
+        if ((e.number === null || e.number === undefined) && me.call) clearDialResult();
         me.call = e.number === null || e.number === undefined ? null
           : { number: String(e.number), name: e.name || null, queue: e.queue || null,
             since: me.call && me.call.number === String(e.number) ? me.call.since : Date.now() };

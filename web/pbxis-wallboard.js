@@ -41,7 +41,7 @@
         el('span', { class: 'board-waiting-label', text: 'waiting' })),
       el('dl', { class: 'figures' }, FIGURES.map(([key, label]) =>
         el('div', { class: 'figure' }, el('dt', { text: label }), b.figureNodes.get(key)))),
-      el('div', {}, b.chart, el('div', { class: 'chart-caption' },
+      el('div', { class: 'chart-box' }, b.chart, el('div', { class: 'chart-caption' },
         el('span', { text: 'Waiting, last 10 minutes' }), b.chartMax)),
       el('div', { class: 'board-foot' }, agentIds.length ? b.strip : el('span'),
         el('button', { type: 'button', class: 'btn btn-quiet', text: 'Reset stats',
@@ -63,7 +63,8 @@
     if (!s) return;
     setFigure(b, 'answered', String(s.completed));
     setFigure(b, 'abandoned', String(s.abandoned));
-    setFigure(b, 'sl', Math.round(s.serviceLevelPerf) + '%');
+    // No call answered or abandoned yet: no service level to speak of.
+    setFigure(b, 'sl', s.completed + s.abandoned > 0 ? Math.round(s.serviceLevelPerf) + '%' : '–');
     b.figureNodes.get('sl').title = 'answered within ' + s.serviceLevel + ' s';
     setFigure(b, 'loggedIn', String(s.loggedIn));
     setFigure(b, 'available', String(s.available));
@@ -85,7 +86,7 @@
     while (b.samples.length > 1 && b.samples[1].t <= from) b.samples.shift();
     const max = Math.max(4, ...b.samples.map((p) => p.v));
     const x = (t) => ((Math.max(t, from) - from) / CHART_MS) * 600;
-    const y = (v) => 100 - (v / max) * 96;
+    const y = (v) => 97 - (v / max) * 92;
     let d = '';
     let last = null;
     for (const p of b.samples) {
@@ -93,12 +94,12 @@
       d += last === null ? 'M' + px + ' ' + y(p.v).toFixed(1) : ' H' + px + ' V' + y(p.v).toFixed(1);
       last = p;
     }
-    const grid = [0.25, 0.5, 0.75].map((f) => svg('line', { class: 'chart-grid', x1: 0, x2: 600,
-      y1: 100 - f * 96, y2: 100 - f * 96 }));
+    const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => svg('line', { class: 'chart-grid', x1: 0, x2: 600,
+      y1: y(f * max), y2: y(f * max) }));
     const parts = [...grid];
     if (last) {
       d += ' H600';
-      parts.push(svg('path', { class: 'chart-area', d: d + ' V100 H' + x(b.samples[0].t).toFixed(1) + ' Z' }));
+      parts.push(svg('path', { class: 'chart-area', d: d + ' V' + y(0) + ' H' + x(b.samples[0].t).toFixed(1) + ' Z' }));
       parts.push(svg('path', { class: 'chart-line', d }));
     }
     b.chart.replaceChildren(...parts);
@@ -150,6 +151,7 @@
         draw(b);
         break;
       case 'queueSummary':
+        if (b.node.querySelector('.board-hint')) b.node.querySelector('.board-hint').remove();
         b.summary = e;
         b.summaryAt = Date.now();
         b.waiting = e.waiting;
@@ -175,10 +177,21 @@
     }
   }
 
+  /** Without summary events (summary_refresh_seconds = 0) the figures cannot be drawn: say so. */
+  function checkSummaries() {
+    for (const b of boards.values()) {
+      if (b.summary || b.node.querySelector('.board-hint')) continue;
+      b.node.querySelector('.figures').after(el('p', { class: 'board-hint',
+        text: 'No figures yet: the service sends them only when summary_refresh_seconds is set.' }));
+    }
+  }
+
   function tick() {
     document.getElementById('clock').textContent = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
     boards.forEach(drawLongest);
   }
+
+  let summaryTimer = null;
 
   function start() {
     const container = document.getElementById('boards');
@@ -192,7 +205,10 @@
     api.connect({ agents: agentIds, queues: params.queues, transport: params.transport,
       summaryEvents: true, baseUrl: serviceBase(), onEvent,
       onReset: () => { calls.clear(); boards.forEach((b) => b.members.forEach((_, a) => drawMember(b, a))); },
-      onState: (s) => showConnection(conn, s) });
+      onState: (s) => {
+        showConnection(conn, s);
+        if (s.connection === 'connected' && !summaryTimer) summaryTimer = setTimeout(checkSummaries, 20000);
+      } });
     tick();
     setInterval(tick, 1000);
     setInterval(() => boards.forEach(drawChart), 5000);

@@ -22,14 +22,15 @@ pub enum MessageKind {
     Other,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 struct Field {
     key: (u32, u32),
     value: (u32, u32),
 }
 
-/// An AMI message: an ordered multimap of fields.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// An AMI message: an ordered multimap of fields. Two messages are equal when their fields are
+/// (same keys, same values, same order), however they were built.
+#[derive(Clone, Default)]
 pub struct AmiMessage {
     text: String,
     fields: Vec<Field>,
@@ -220,6 +221,14 @@ fn to_u32(n: usize) -> u32 {
     // Messages are capped far below 4 GiB by the codec; saturate rather than wrap.
     u32::try_from(n).unwrap_or(u32::MAX)
 }
+
+impl PartialEq for AmiMessage {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.fields().eq(other.fields())
+    }
+}
+
+impl Eq for AmiMessage {}
 
 impl fmt::Debug for AmiMessage {
     /// Shows the fields; values of `Secret` and `Key` are redacted so that a login action can be

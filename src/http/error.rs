@@ -11,6 +11,7 @@
 //! | 409 | Asterisk refused a valid action (its message is passed on: "Already there") |
 //! | 413 | body too large |
 //! | 415 | a body that is neither JSON nor form data |
+//! | 431 | URI and headers larger than `limits.max_header_bytes` |
 //! | 429 | too many tickets, or too many concurrent streams from one address |
 //! | 503 | not connected to Asterisk, or shutting down |
 //! | 504 | Asterisk did not answer in time |
@@ -21,8 +22,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::auth::AuthError;
-use super::hub::HubError;
 use crate::ami::AmiError;
+use crate::hub::HubError;
 use crate::pbx::service::PbxError;
 
 /// An error answered to an HTTP client.

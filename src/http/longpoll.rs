@@ -7,9 +7,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use super::hub::Delivery;
 use super::state::AppState;
 use super::streams::{attach, ClientAddr};
+use crate::hub::Delivery;
 
 /// The long-poll handler.
 pub async fn long_poll(
@@ -48,3 +48,6 @@ pub fn json_array(deliveries: &[Delivery]) -> String {
     out.push(']');
     out
 }
+
+#[cfg(test)]
+mod tests;

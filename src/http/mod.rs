@@ -12,12 +12,9 @@
 //! - [`pages`]: the HTML pages and `pbxis.js`, embedded in the binary.
 
 pub mod api;
-
 pub mod auth;
 pub mod cors;
 pub mod error;
-
-pub(crate) use crate::hub;
 pub mod longpoll;
 pub mod pages;
 pub mod params;

@@ -77,3 +77,6 @@ fn events(first: Step) -> impl Stream<Item = Result<SseEvent, Infallible>> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::auth::Auth;
 use super::cors::Origins;
-use super::hub::Hub;
 use super::streams::StreamLimiter;
 use crate::config::Limits;
+use crate::hub::Hub;
 use crate::pbx::service::PbxHandle;
 
 /// Timing of the streams.
@@ -49,6 +50,7 @@ struct Inner {
     allow_stop: bool,
     stop: CancellationToken,
     streams: StreamLimiter,
+    sockets: TaskTracker,
 }
 
 /// Everything [`AppState::new`] needs.
@@ -86,6 +88,7 @@ impl AppState {
                 allow_stop: parts.allow_stop,
                 stop: parts.stop,
                 streams,
+                sockets: TaskTracker::new(),
             }),
         }
     }
@@ -122,8 +125,33 @@ impl AppState {
     pub fn stop_token(&self) -> &CancellationToken {
         &self.inner.stop
     }
+    /// The WebSocket tasks (they outlive their HTTP connection; shutdown waits for them).
+    pub fn sockets(&self) -> &TaskTracker {
+        &self.inner.sockets
+    }
     /// The per-address stream counter.
     pub fn streams(&self) -> &StreamLimiter {
         &self.inner.streams
+    }
+}
+
+#[cfg(test)]
+impl AppState {
+    /// A state on `hub` whose model talks to no Asterisk (for tests of the transports).
+    pub(crate) fn for_tests(hub: Hub, timing: StreamTiming) -> AppState {
+        use crate::ami::{client, AmiConfig};
+        use crate::pbx::service::{self, PbxConfig};
+        let (ami, events) = client::connect(AmiConfig::new("127.0.0.1", 1, "test", "test"));
+        let pbx = service::spawn(ami, events, Arc::new(hub.clone()), PbxConfig::default());
+        AppState::new(StateParts {
+            pbx,
+            hub,
+            auth: Auth::open(),
+            limits: Limits::default(),
+            timing,
+            origins: Origins::default(),
+            allow_stop: true,
+            stop: CancellationToken::new(),
+        })
     }
 }

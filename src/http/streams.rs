@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::error::ApiError;
-use super::hub::Subscription;
 use super::state::AppState;
+use crate::hub::Subscription;
 
 /// The client's IP address, when the server knows it (it does when serving over TCP).
 #[derive(Clone, Copy, Debug)]

@@ -61,7 +61,8 @@ pub async fn websocket(
     let upgrade = upgrade
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE);
-    Ok(upgrade.on_upgrade(move |socket| serve(socket, attached, keep_alive)))
+    let sockets = state.sockets().clone();
+    Ok(upgrade.on_upgrade(move |socket| sockets.track_future(serve(socket, attached, keep_alive))))
 }
 
 async fn serve(socket: WebSocket, attached: Option<Attached>, keep_alive: Duration) {
@@ -103,10 +104,18 @@ fn close_frame(code: u16, reason: &'static str) -> Message {
     }))
 }
 
+/// Sends one message; a client that does not take it within `limit` counts as gone.
+async fn send<Tx: Sink<Message> + Unpin>(tx: &mut Tx, message: Message, limit: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(limit, tx.send(message)).await,
+        Ok(Ok(()))
+    )
+}
+
 /// Runs one socket: sends every event as a text message until the closing one (then a close
-/// frame), answers pings, sends a ping every `keep_alive`, and stops when the client leaves.
-/// If the event stream ends without a closing event, `{"type":"closed","reason":"ended"}` is
-/// sent.
+/// frame), answers pings, sends a ping every `keep_alive`, and stops when the client leaves or
+/// does not take a message within two `keep_alive`s. If the event stream ends without a
+/// closing event, `{"type":"closed","reason":"ended"}` is sent.
 pub async fn pump<Tx, Rx, E, Ev>(
     mut tx: Tx,
     mut rx: Rx,
@@ -118,6 +127,7 @@ where
     Rx: Stream<Item = Result<Message, E>> + Unpin,
     Ev: Stream<Item = Outgoing> + Unpin,
 {
+    let limit = keep_alive * 2;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
     loop {
         tokio::select! {
@@ -126,17 +136,17 @@ where
                     json: r#"{"type":"closed","reason":"ended"}"#.into(),
                     closed: true,
                 });
-                if tx.send(Message::Text(event.json.into())).await.is_err() {
+                if !send(&mut tx, Message::Text(event.json.into()), limit).await {
                     return PumpEnd::ClientGone;
                 }
                 if event.closed {
-                    let _ = tx.send(close_frame(CLOSE_NORMAL, "closed")).await;
+                    send(&mut tx, close_frame(CLOSE_NORMAL, "closed"), limit).await;
                     return PumpEnd::Closed;
                 }
             }
             incoming = rx.next() => match incoming {
                 Some(Ok(Message::Ping(payload))) => {
-                    if tx.send(Message::Pong(payload)).await.is_err() {
+                    if !send(&mut tx, Message::Pong(payload), limit).await {
                         return PumpEnd::ClientGone;
                     }
                 }
@@ -144,7 +154,7 @@ where
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
-                if tx.send(Message::Ping(Default::default())).await.is_err() {
+                if !send(&mut tx, Message::Ping(Default::default()), limit).await {
                     return PumpEnd::ClientGone;
                 }
             }

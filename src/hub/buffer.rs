@@ -3,7 +3,8 @@
 //! client that reconnects can be given exactly what it missed ([`TicketBuffer::rewind`]), or be
 //! told that the gap cannot be filled.
 //!
-//! Bound policy: at most `capacity` undelivered entries. A push beyond it is refused with
+//! Bound policy: at most `capacity` undelivered entries besides the snapshot (which is queued
+//! whole, however large: its size is bounded by the ticket's filter). A push beyond it is refused with
 //! [`Overflow`]; the hub then closes the ticket ([`TicketBuffer::overflow`]: pending entries are
 //! dropped and the closing event is queued), and the client must take a new ticket, whose
 //! snapshot brings it back in step. The closing event itself is always accepted, so a closed
@@ -41,6 +42,9 @@ pub struct TicketBuffer {
     capacity: usize,
     history: usize,
     closed: bool,
+    /// Snapshot entries not handed out yet (they are first in line and do not count against
+    /// `capacity`).
+    snapshot_pending: usize,
 }
 
 impl TicketBuffer {
@@ -54,6 +58,15 @@ impl TicketBuffer {
             capacity,
             history,
             closed: false,
+            snapshot_pending: 0,
+        }
+    }
+
+    /// Queues a snapshot entry, outside the bound. Only before any [`TicketBuffer::push`].
+    pub fn push_snapshot(&mut self, delivery: Delivery) {
+        if !self.closed {
+            self.append(delivery);
+            self.snapshot_pending += 1;
         }
     }
 
@@ -62,7 +75,7 @@ impl TicketBuffer {
         if self.closed {
             return Ok(());
         }
-        if self.pending() >= self.capacity {
+        if self.pending() - self.snapshot_pending >= self.capacity {
             return Err(Overflow);
         }
         self.append(delivery);
@@ -82,6 +95,7 @@ impl TicketBuffer {
     pub fn overflow(&mut self, closing: Delivery) {
         self.entries.clear();
         self.delivered = 0;
+        self.snapshot_pending = 0;
         self.close(closing);
     }
 
@@ -89,6 +103,7 @@ impl TicketBuffer {
     pub fn pop(&mut self) -> Option<Entry> {
         let entry = self.entries.get(self.delivered)?.clone();
         self.delivered += 1;
+        self.snapshot_pending = self.snapshot_pending.saturating_sub(1);
         while self.delivered > self.history {
             self.entries.pop_front();
             self.delivered -= 1;
@@ -196,6 +211,23 @@ mod tests {
         assert_eq!(seqs, [3, 4, 5]);
         b.rewind(5).unwrap();
         assert_eq!(b.pending(), 0);
+    }
+
+    #[test]
+    fn the_snapshot_is_outside_the_bound() {
+        let mut b = TicketBuffer::new(2, 0);
+        for n in 0..5 {
+            b.push_snapshot(d(n));
+        }
+        b.push(d(5)).unwrap();
+        b.push(d(6)).unwrap();
+        assert_eq!(b.push(d(7)), Err(Overflow));
+        for _ in 0..7 {
+            b.pop().unwrap();
+        }
+        b.push(d(7)).unwrap();
+        b.push(d(8)).unwrap();
+        assert_eq!(b.push(d(9)), Err(Overflow));
     }
 
     #[test]

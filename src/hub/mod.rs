@@ -46,9 +46,9 @@ pub struct HubConfig {
     /// Undelivered events per ticket, besides its snapshot; beyond it the ticket is closed
     /// (`overflow`).
     pub max_pending: usize,
-    /// How often the sweeper looks for expired tickets. A ticket is dropped between
-    /// `unsub_delay` and `unsub_delay + sweep_interval` after its stream went away; attaching to
-    /// it fails from `unsub_delay` on exactly.
+    /// How often the sweeper looks for expired tickets (at most every `unsub_delay / 4`). A
+    /// ticket is dropped between `unsub_delay` and `unsub_delay + sweep_interval` after its
+    /// stream went away; attaching to it fails from `unsub_delay` on exactly.
     pub sweep_interval: Duration,
 }
 

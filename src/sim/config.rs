@@ -17,8 +17,15 @@ pub struct SimConfig {
     pub queues: Vec<String>,
     /// Member interface template, `{agent}` replaced by the agent number.
     pub location: String,
+    /// Device (state interface and hint) template, `{agent}` replaced by the agent number.
+    pub device: String,
     /// Context of the agents' hints.
     pub hint_context: String,
+    /// Whether every agent starts as a dynamic member of every queue.
+    pub initial_members: bool,
+    /// Static members `(queue, agent)` (named `Agent <agent> (static)`), which `QueueRemove`
+    /// refuses to remove.
+    pub static_members: Vec<(String, String)>,
     /// Inbound calls per minute of simulated time, spread over the queues; 0 = none.
     pub call_rate: f64,
     /// Seed of the random generator: the same seed and inputs give the same run.
@@ -68,7 +75,10 @@ impl SimConfig {
             agents,
             queues: vec!["q1".to_owned(), "q2".to_owned()],
             location: "PJSIP/{agent}".to_owned(),
+            device: "PJSIP/{agent}".to_owned(),
             hint_context: "default".to_owned(),
+            initial_members: true,
+            static_members: Vec::new(),
             call_rate: 0.0,
             seed: 0,
             time_scale: 1.0,
@@ -90,6 +100,11 @@ impl SimConfig {
     /// The member interface of `agent` (the `location` template applied).
     pub fn interface_of(&self, agent: &str) -> String {
         self.location.replace("{agent}", agent)
+    }
+
+    /// The device (state interface, hint) of `agent`.
+    pub fn device_of(&self, agent: &str) -> String {
+        self.device.replace("{agent}", agent)
     }
 
     /// The answer delay of `agent` (`None` = never answers).

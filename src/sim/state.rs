@@ -30,6 +30,8 @@ pub(crate) struct Channel {
     /// Simulated second it was created.
     pub created: f64,
     pub bridge: String,
+    /// Channel variables set by the Originate (bounded).
+    pub vars: Vec<(String, String)>,
 }
 
 /// Text of a channel state code.
@@ -164,6 +166,9 @@ pub(crate) struct Call {
     pub phase: Phase,
     /// Talk time once answered, when the caller fixed it (else random).
     pub talk_time: Option<std::time::Duration>,
+    /// The patience is the caller's whole lifetime (a rig-style `Wait` caller hangs up then,
+    /// even while talking); otherwise it only bounds the wait in the queue.
+    pub lifetime: bool,
 }
 
 /// An originated call: an agent's phone rings, answers, then dials out.
@@ -180,6 +185,7 @@ pub(crate) struct Orig {
     pub application: Option<(String, String)>,
     pub remote: Option<Channel>,
     pub answered: bool,
+    pub talk: Option<std::time::Duration>,
 }
 
 /// Everything the simulator knows.
@@ -201,18 +207,27 @@ impl State {
         let mut state = Self::default();
         for (i, q) in config.queues.iter().enumerate() {
             let strategy = if i % 2 == 0 { "ringall" } else { "rrmemory" };
-            let members = config
-                .agents
+            let member = |a: &String, dynamic: bool| Member {
+                interface: config.interface_of(a),
+                name: if dynamic {
+                    format!("Agent {a}")
+                } else {
+                    format!("Agent {a} (static)")
+                },
+                state_interface: config.device_of(a),
+                dynamic,
+                login_time: now,
+                ..Member::default()
+            };
+            let mut members: Vec<Member> = config
+                .static_members
                 .iter()
-                .map(|a| Member {
-                    interface: config.interface_of(a),
-                    name: format!("Agent {a}"),
-                    state_interface: agent_device(a),
-                    dynamic: true,
-                    login_time: now,
-                    ..Member::default()
-                })
+                .filter(|(sq, _)| sq == q)
+                .map(|(_, a)| member(a, false))
                 .collect();
+            if config.initial_members {
+                members.extend(config.agents.iter().map(|a| member(a, true)));
+            }
             state.queues.push(Queue {
                 name: q.clone(),
                 strategy: strategy.to_owned(),
@@ -234,11 +249,13 @@ impl State {
             }
         }
         for a in &config.agents {
-            state.devices.insert(agent_device(a), NOT_INUSE.to_owned());
+            state
+                .devices
+                .insert(config.device_of(a), NOT_INUSE.to_owned());
             state.hints.push(Hint {
                 exten: a.clone(),
                 context: config.hint_context.clone(),
-                device: agent_device(a),
+                device: config.device_of(a),
             });
         }
         state
@@ -322,11 +339,6 @@ impl State {
 /// app_queue's pseudo device telling whether a member is paused in a queue.
 pub(crate) fn pause_device(queue: &str, interface: &str) -> String {
     format!("Queue:{queue}_pause_{interface}")
-}
-
-/// The device of agent `a` (its hint and default state interface).
-pub(crate) fn agent_device(a: &str) -> String {
-    format!("PJSIP/{a}")
 }
 
 /// Queue member status code of a device state.

@@ -5,7 +5,7 @@ import { api } from './lib/api.mjs';
 import { inboundCall, hangup } from './lib/truth.mjs';
 import {
   TRANSPORTS, AGENTS, QUEUES, fixture, converges, waitInPage, restartAndRecover, screenshots,
-  noProblems, clickAndAnswer, callerNumber,
+  noProblems, clickAndAnswer, callerNumber, stealTicket, TIMEOUT,
 } from './lib/steps.mjs';
 
 /** Every member cell of the panel: {agent: {queue: {status, reason}}}. */
@@ -44,7 +44,7 @@ for (const transport of TRANSPORTS) {
   describe(`panel over ${transport}`, () => {
     let fx;
     before(async () => {
-      fx = await fixture(`client/${transport}/${AGENTS.join(',')}/${QUEUES.join(',')}`);
+      fx = await fixture(`client/${transport}/${AGENTS.join(',')}/${QUEUES.join(',')}`, `panel-${transport}`);
     });
     after(async () => { if (fx) await fx.teardown(); });
 
@@ -59,6 +59,17 @@ for (const transport of TRANSPORTS) {
         const label = await fx.page.locator(`tr[data-agent="${a}"] .dev-cell .badge-label`).textContent();
         assert.ok(label && label !== 'Loading…', `device status of ${a} drawn: ${label}`);
       }
+    });
+
+    // 149 never answers: a call placed from its phone fails after the originate timeout (30 s in
+    // the simulator). It is placed here and its failure checked after the other steps.
+    let failingCall = null;
+    it('places a call from an agent\'s phone with its own controls', async () => {
+      const placed = fx.page.waitForResponse((r) => /\/originate\/149\/1562830$/.test(new URL(r.url()).pathname));
+      await clickAndAnswer(fx.page, 'Call a number from 149', { dest: '1562830' });
+      const response = await placed;
+      assert.equal(response.status(), 200);
+      failingCall = { actionId: await response.json(), at: Date.now() };
     });
 
     it('shows a pause made with its own controls and an unpause made through the REST API', async () => {
@@ -95,6 +106,23 @@ for (const transport of TRANSPORTS) {
       assert.ok(AGENTS.includes(row));
       await hangup(fx.ami, call.Channel).catch(() => false);
       await waitInPage(fx, (n) => !document.querySelector(`td.caller-cell[data-number="${n}"]`), number);
+    });
+
+    it('shows originateFailed when the call from the agent\'s phone fails', async () => {
+      assert.ok(failingCall, 'the call was placed');
+      await fx.page.waitForFunction((id) => !!document.querySelector(`tr[data-agent="149"] [data-failed="${id}"]`),
+        failingCall.actionId, { timeout: 40000 + TIMEOUT });
+      const text = await fx.page.locator('tr[data-agent="149"] .call-failed').textContent();
+      assert.match(text, /originateFailed \(1562830\)/);
+    });
+
+    it('takes a new ticket when its ticket is taken over, and stays current', async () => {
+      const first = fx.view.tickets[0];
+      const second = await stealTicket(fx);
+      assert.notEqual(second, first);
+      await api(fx.demo.http, 'POST', 'queue/pause', { queue: 'q2', agent: '147', paused: true, reason: 'after' });
+      await waitInPage(fx, (sel) => document.querySelector(sel).dataset.status === 'paused', member('147', 'q2'));
+      await converges(fx, readMembers, membersOf, 'after the new ticket');
     });
 
     it('shows the PBX link going down and coming back, then converges to the PBX', async () => {

@@ -72,6 +72,9 @@ for (const transport of TRANSPORTS) {
       const number = callerNumber();
       const call = await inboundCall(fx.ami, 'q1', number);
       await waitInPage(fx, (n) => !!document.querySelector(`.agent-chip[data-number="${n}"]`), number);
+      // Hang up once an agent has answered, so that the call counts as answered.
+      await waitInPage(fx, (n) => Array.from(document.querySelectorAll(`.agent-chip[data-number="${n}"]`))
+        .some((c) => c.querySelector('[data-status="inuse"]')), number);
       await hangup(fx.ami, call.Channel).catch(() => false);
       await waitInPage(fx, (n) => !document.querySelector(`.agent-chip[data-number="${n}"]`), number);
       await boardsConverge(fx, 'the figures after the call');
@@ -79,6 +82,7 @@ for (const transport of TRANSPORTS) {
     });
 
     it('shows a reset made with its own controls', async () => {
+      assert.ok((await readBoards(fx.page)).q1.answered > 0, 'something to reset');
       await clickAndAnswer(fx.page, 'Reset statistics of queue q1', {});
       await waitInPage(fx, () => document.querySelector('.board[data-queue="q1"] [data-figure="answered"]')
         .textContent === '0');
@@ -98,7 +102,8 @@ for (const transport of TRANSPORTS) {
     });
 
     it('writes screenshots at 1080p and 360 px', async () => {
-      await screenshots(fx, `wallboard-${transport}`);
+      await screenshots(fx, `wallboard-${transport}`, () => Array.from(document.querySelectorAll('[data-figure="loggedIn"]'))
+        .every((f) => f.textContent !== '–'));
     });
 
     it('logged no console errors', () => noProblems(fx));

@@ -1,9 +1,11 @@
 //! The [`Hub`]: the map of live tickets under one std `Mutex` (never held across an `.await`),
-//! fan-out of published events by filter, attach/replace of streams, the expiry sweeper, and
+//! fan-out of published events by filter (through a scope index, so an event visits only the
+//! tickets that hold its agent or queue), attach/replace of streams, the expiry sweeper, and
 //! shutdown. Lookups go through a `HashMap` keyed by the ticket's random bytes, so an unknown
 //! ticket and an expired one cost the same work and give the same error: no timing oracle on
 //! validity.
 
+mod index;
 mod state;
 mod subscription;
 
@@ -36,6 +38,30 @@ impl Shared {
 }
 
 /// The tickets and their fan-out. Cheap to clone; every clone is the same hub.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use pbxis_ws::hub::{Hub, HubConfig};
+/// # use pbxis_ws::pbx::{Event, Filter, QueueName};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let hub = Hub::new(HubConfig::default());
+/// let q1 = QueueName::parse("q1").unwrap();
+/// let filter = Filter::new([], [q1.clone()]);
+/// let snapshot = vec![Event::QueueCount { queue: q1.clone(), count: 0 }];
+/// let ticket = hub.create_ticket(filter, snapshot, Some("wallboard")).unwrap();
+/// hub.publish(&[Event::QueueCount { queue: q1, count: 1 }]);
+///
+/// // One long-poll request: attach, poll, drop (the expiry countdown starts).
+/// let mut stream = hub.attach(ticket.as_str()).unwrap();
+/// let events = stream.poll(Duration::from_secs(30), Duration::from_millis(100)).await;
+/// let json: Vec<&str> = events.iter().map(|d| d.json()).collect();
+/// assert_eq!(json, [
+///     r#"{"type":"queueCount","queue":"q1","count":0}"#,
+///     r#"{"type":"queueCount","queue":"q1","count":1}"#,
+/// ]);
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Hub {
     shared: Arc<Shared>,
@@ -73,10 +99,9 @@ impl Hub {
         let config = &self.shared.config;
         let snapshot: Vec<Delivery> = snapshot.iter().filter_map(Delivery::new).collect();
         let (id, key) = TicketId::generate().ok_or(HubError::Entropy)?;
-        let mut buffer = TicketBuffer::new(snapshot.len().saturating_add(config.max_pending), 0);
+        let mut buffer = TicketBuffer::new(config.max_pending, 0);
         for delivery in snapshot {
-            // Within capacity by construction.
-            let _ = buffer.push(delivery);
+            buffer.push_snapshot(delivery);
         }
         let mut state = self.shared.lock();
         if state.shutting_down {
@@ -148,11 +173,7 @@ impl Hub {
         if deliveries.is_empty() {
             return;
         }
-        let mut overflow: Option<Delivery> = None;
-        let mut state = self.shared.lock();
-        for ticket in state.tickets.values_mut() {
-            ticket.offer(&deliveries, &mut overflow);
-        }
+        self.shared.lock().publish(&deliveries);
     }
 
     /// Shutdown: every attached stream gets `closed` with `reason` after what is pending, then
@@ -181,16 +202,18 @@ impl EventSink for Hub {
     }
 }
 
-/// Drops expired tickets every `sweep_interval`; ends when the hub is gone.
+/// Drops expired tickets every `sweep_interval` (or `unsub_delay / 4` if shorter, so that a short
+/// delay frees memory as promptly); ends when the hub is gone.
 fn spawn_sweeper(shared: &Arc<Shared>) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         tracing::warn!("hub created outside a tokio runtime: no expiry sweeper");
         return;
     };
     let weak: Weak<Shared> = Arc::downgrade(shared);
-    let every = shared
-        .config
+    let config = &shared.config;
+    let every = config
         .sweep_interval
+        .min(config.unsub_delay / 4)
         .max(std::time::Duration::from_millis(1));
     runtime.spawn(async move {
         loop {

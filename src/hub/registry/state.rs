@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::index::{Candidates, ScopeIndex};
 use crate::hub::buffer::TicketBuffer;
 use crate::hub::delivery::Delivery;
 use crate::hub::ticket::TicketKey;
@@ -39,29 +40,19 @@ impl Ticket {
         self.stream.is_none() && now.saturating_duration_since(self.detached_since) >= unsub_delay
     }
 
-    /// Queues the matching deliveries; on overflow the ticket is closed (`overflow`, built once
-    /// per publish and shared) and the rest is not queued.
-    pub fn offer(&mut self, deliveries: &[(&Event, Delivery)], overflow: &mut Option<Delivery>) {
-        if self.buffer.is_closed() {
+    /// Queues one delivery if the filter matches; on overflow the ticket is closed
+    /// (`overflow`, built once per publish and shared). Wakes the attached stream.
+    fn offer(&mut self, event: &Event, delivery: &Delivery, overflow: &mut Option<Delivery>) {
+        if self.buffer.is_closed() || !self.filter.matches(event) {
             return;
         }
-        let mut queued = false;
-        for (event, delivery) in deliveries {
-            if !self.filter.matches(event) {
-                continue;
-            }
-            queued = true;
-            if self.buffer.push(delivery.clone()).is_err() {
-                let closing = overflow.get_or_insert_with(|| Delivery::closed("overflow"));
-                self.buffer.overflow(closing.clone());
-                tracing::warn!(ticket = %self.label, "ticket closed: too many undelivered events");
-                break;
-            }
+        if self.buffer.push(delivery.clone()).is_err() {
+            let closing = overflow.get_or_insert_with(|| Delivery::closed("overflow"));
+            self.buffer.overflow(closing.clone());
+            tracing::warn!(ticket = %self.label, "ticket closed: too many undelivered events");
         }
-        if queued {
-            if let Some(stream) = &self.stream {
-                stream.notify.notify_one();
-            }
+        if let Some(stream) = &self.stream {
+            stream.notify.notify_one();
         }
     }
 }
@@ -70,6 +61,7 @@ impl Ticket {
 #[derive(Default)]
 pub(super) struct State {
     pub tickets: HashMap<TicketKey, Ticket>,
+    index: ScopeIndex,
     owners: HashMap<Arc<str>, usize>,
     gen: u64,
     pub shutting_down: bool,
@@ -94,12 +86,14 @@ impl State {
         if let Some(owner) = &ticket.owner {
             *self.owners.entry(Arc::clone(owner)).or_insert(0) += 1;
         }
+        self.index.insert(key, &ticket.filter);
         self.tickets.insert(key, ticket);
     }
 
     /// Removes a ticket and its share of its owner's count.
     pub fn remove(&mut self, key: &TicketKey) -> Option<Ticket> {
         let ticket = self.tickets.remove(key)?;
+        self.index.remove(key, &ticket.filter);
         if let Some(owner) = &ticket.owner {
             if let Some(n) = self.owners.get_mut(owner) {
                 *n -= 1;
@@ -109,6 +103,27 @@ impl State {
             }
         }
         Some(ticket)
+    }
+
+    /// Queues each delivery, in order, on every ticket whose filter matches its event.
+    pub fn publish(&mut self, deliveries: &[(&Event, Delivery)]) {
+        let mut overflow = None;
+        for (event, delivery) in deliveries {
+            match self.index.candidates(event) {
+                Candidates::All => {
+                    for ticket in self.tickets.values_mut() {
+                        ticket.offer(event, delivery, &mut overflow);
+                    }
+                }
+                Candidates::Some(keys) => {
+                    for key in keys.into_iter().flatten() {
+                        if let Some(ticket) = self.tickets.get_mut(key) {
+                            ticket.offer(event, delivery, &mut overflow);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Drops every expired ticket; returns how many.
@@ -151,6 +166,7 @@ impl State {
         if self.tickets.capacity() > 64 && self.tickets.len() < self.tickets.capacity() / 4 {
             self.tickets.shrink_to_fit();
             self.owners.shrink_to_fit();
+            self.index.shrink();
         }
     }
 }

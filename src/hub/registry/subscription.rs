@@ -13,6 +13,16 @@ use super::Shared;
 use crate::hub::delivery::Delivery;
 use crate::hub::ticket::TicketKey;
 
+/// What a stream has to return now.
+enum Readiness {
+    /// Nothing yet.
+    Nothing,
+    /// Events, and more may follow.
+    Events,
+    /// The closing event (after whatever is pending): nothing more will follow.
+    Ending,
+}
+
 /// A stream attached to a ticket.
 pub struct Subscription {
     shared: Arc<Shared>,
@@ -55,8 +65,9 @@ impl Subscription {
     }
 
     /// Long-poll: everything pending at once if there is anything; else waits up to `timeout`
-    /// for the first event, then `gather` longer for a burst to accumulate, and returns all of
-    /// it; else `[]` after `timeout`. After the closing event it returns `[]` at once.
+    /// for the first event, then `gather` longer for a burst to accumulate (not when the stream
+    /// is ending: nothing more can come), and returns all of it; else `[]` after `timeout`.
+    /// After the closing event it returns `[]` at once.
     pub async fn poll(&mut self, timeout: Duration, gather: Duration) -> Vec<Delivery> {
         let ready = self.drain();
         if !ready.is_empty() || self.ended {
@@ -66,15 +77,22 @@ impl Subscription {
         let deadline = Instant::now()
             .checked_add(timeout)
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
-        while !self.is_ready() {
+        let ending = loop {
+            match self.readiness() {
+                Readiness::Nothing => {}
+                Readiness::Events => break false,
+                Readiness::Ending => break true,
+            }
             if tokio::time::timeout_at(deadline, self.notify.notified())
                 .await
                 .is_err()
             {
                 return self.drain();
             }
+        };
+        if !ending {
+            tokio::time::sleep(gather).await;
         }
-        tokio::time::sleep(gather).await;
         self.drain()
     }
 
@@ -88,14 +106,21 @@ impl Subscription {
         std::iter::from_fn(|| self.take()).collect()
     }
 
-    /// Something to return now: an event, or the closing event of a replaced stream.
-    fn is_ready(&self) -> bool {
+    /// What there is to return now, decided under the hub's lock.
+    fn readiness(&self) -> Readiness {
         let state = self.shared.lock();
         match state.tickets.get(&self.key) {
             Some(t) if t.stream.as_ref().is_some_and(|s| s.gen == self.gen) => {
-                t.buffer.pending() > 0
+                if t.buffer.is_closed() {
+                    Readiness::Ending
+                } else if t.buffer.pending() > 0 {
+                    Readiness::Events
+                } else {
+                    Readiness::Nothing
+                }
             }
-            _ => true,
+            // Replaced by another stream: the closing event is ready.
+            _ => Readiness::Ending,
         }
     }
 

@@ -8,7 +8,7 @@ use super::queue::is_true;
 use super::{error, list_complete, list_start, success, with_action_id};
 use crate::ami::message::AmiMessage;
 use crate::sim::engine::Engine;
-use crate::sim::events::{channel_event, push_channel};
+use crate::sim::events::{channel_event, dial, push_channel};
 use crate::sim::state::Channel;
 use crate::sim::traffic::{self, OriginateRequest};
 
@@ -41,10 +41,13 @@ pub(crate) fn parse_caller_id(s: &str) -> (Option<String>, Option<String>) {
     (Some(s.to_owned()).filter(|n| !n.is_empty()), None)
 }
 
-fn valid_exten(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | '+'))
+/// Whether `Exten` exists in the simulated dialplan: the agents' extensions, the queues, and
+/// outside numbers (at least five digits, `+` allowed first).
+fn exten_exists(e: &Engine, s: &str) -> bool {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    (digits.len() >= 5 && digits.chars().all(|c| c.is_ascii_digit()))
+        || e.config.agents.iter().any(|a| a == s)
+        || e.state.queue(s).is_some()
 }
 
 /// The agent a channel string dials: `PJSIP/<agent>`, the agent's interface, or
@@ -86,7 +89,7 @@ fn originate(e: &mut Engine, id: u64, msg: &AmiMessage) {
         .get("Application")
         .map(str::trim)
         .filter(|a| !a.is_empty());
-    if application.is_none() && !valid_exten(exten) {
+    if application.is_none() && !exten_exists(e, exten) {
         e.reply(id, error(msg, "Extension does not exist."));
         return;
     }
@@ -139,6 +142,7 @@ fn originate(e: &mut Engine, id: u64, msg: &AmiMessage) {
         cid_name,
         timeout,
         sync,
+        talk: variable(msg, "TALKTIME").and_then(seconds),
     };
     traffic::originate(e, request);
 }
@@ -177,6 +181,7 @@ fn local_caller(
         },
         created: 0.0,
         bridge: String::new(),
+        vars: variables(msg),
     };
     let mut one = mk("1", &u1, 0, 1);
     let mut two = mk("2", &u2, 4, 1);
@@ -184,10 +189,13 @@ fn local_caller(
     two.created = e.now();
     e.emit(channel_event("Newchannel", &one));
     e.emit(channel_event("Newchannel", &two));
+    let dial_string = base.trim_start_matches("Local/").to_owned();
+    e.emit(dial("DialBegin", None, &one, ("DialString", &dial_string)));
     two.state = 6;
     e.emit(channel_event("Newstate", &two));
     one.state = 6;
     e.emit(channel_event("Newstate", &one));
+    e.emit(dial("DialEnd", None, &one, ("DialStatus", "ANSWER")));
     let outcome = crate::sim::events::OriginateOutcome {
         action_id: msg.action_id(),
         success: true,
@@ -228,6 +236,32 @@ fn variable<'a>(msg: &'a AmiMessage, name: &str) -> Option<&'a str> {
         .filter_map(|kv| kv.split_once('='))
         .find(|(k, _)| k.trim().trim_start_matches('_').eq_ignore_ascii_case(name))
         .map(|(_, v)| v)
+}
+
+/// At most this many variables are kept per channel.
+const MAX_VARS: usize = 32;
+
+/// Every `NAME=value` of the action's `Variable` fields (inheritance prefixes dropped).
+fn variables(msg: &AmiMessage) -> Vec<(String, String)> {
+    msg.get_all("Variable")
+        .flat_map(|v| v.split(','))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.trim().trim_start_matches('_').to_owned(), v.to_owned()))
+        .take(MAX_VARS)
+        .collect()
+}
+
+/// The value of a channel variable or function, `(null)` when unset (as `Status` shows it).
+pub(crate) fn channel_var(c: &Channel, name: &str) -> String {
+    match name {
+        "CALLERID(num)" => return c.cid_num.clone(),
+        "CALLERID(name)" => return c.cid_name.clone(),
+        _ => {}
+    }
+    c.vars
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or_else(|| "(null)".to_owned(), |(_, v)| v.clone())
 }
 
 fn find_channel(e: &Engine, name: &str) -> Option<Channel> {
@@ -340,6 +374,12 @@ fn status(e: &mut Engine, id: u64, msg: &AmiMessage) {
             .with("Callgroup", "0")
             .with("Pickupgroup", "0")
             .with("Seconds", ((now - c.created).max(0.0) as u64).to_string());
+        let mut m = m;
+        for name in msg.get("Variables").unwrap_or("").split(',').map(str::trim) {
+            if !name.is_empty() {
+                m.push("Variable", &format!("{name}={}", channel_var(c, name)));
+            }
+        }
         e.reply(id, with_action_id(m, msg));
     }
     let done = list_complete(msg, "StatusComplete", n).with("Items", n.to_string());

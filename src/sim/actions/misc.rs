@@ -104,8 +104,23 @@ fn device_arg(var: &str) -> Option<&str> {
 }
 
 fn getvar(e: &mut Engine, id: u64, msg: &AmiMessage) {
-    let var = msg.get("Variable").unwrap_or("");
-    let value = device_arg(var).map_or(String::new(), |d| e.state.device(d).to_owned());
+    let var = msg.get("Variable").unwrap_or("").trim();
+    let value = match msg.get("Channel").map(str::trim).filter(|c| !c.is_empty()) {
+        Some(name) => {
+            let chan = e
+                .state
+                .channels()
+                .into_iter()
+                .find(|c| c.name == name)
+                .cloned();
+            let Some(chan) = chan else {
+                e.reply(id, error(msg, "No such channel"));
+                return;
+            };
+            super::calls::channel_var(&chan, var)
+        }
+        None => device_arg(var).map_or(String::new(), |d| e.state.device(d).to_owned()),
+    };
     e.reply(
         id,
         response(msg, "Success", &[("Variable", var), ("Value", &value)]),

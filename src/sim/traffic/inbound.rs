@@ -47,6 +47,7 @@ pub(crate) fn inbound_call(
         app_data: queue.to_owned(),
         created: e.now(),
         bridge: String::new(),
+        vars: Vec::new(),
     };
     e.emit(channel_event("Newchannel", &caller));
     let patience = random_between(e, e.config.patience);
@@ -66,6 +67,7 @@ pub(crate) fn join_local_caller(
     if let Some(id) = join(e, caller, Some(partner), queue, timing.patience) {
         if let Some(c) = e.state.calls.get_mut(&id) {
             c.talk_time = timing.talk;
+            c.lifetime = true;
         }
         if let Some(wait) = timing.max_wait {
             e.after(wait, Job::QueueTimeout { call: id });
@@ -116,6 +118,7 @@ fn join(
             gen: 0,
             phase: Phase::Waiting,
             talk_time: None,
+            lifetime: false,
         },
     );
     refresh_queue(e, queue);
@@ -154,6 +157,21 @@ pub(super) fn leave_queue(e: &mut Engine, call: &Call) -> usize {
         count,
     ));
     pos
+}
+
+/// The caller's patience is over: it abandons if still waiting, and a rig-style caller hangs
+/// up even while talking.
+pub(crate) fn patience_over(e: &mut Engine, id: u64) {
+    let talking_lifetime = e
+        .state
+        .calls
+        .get(&id)
+        .is_some_and(|c| c.lifetime && matches!(c.phase, Phase::Talking { .. }));
+    if talking_lifetime {
+        talk_end(e, id, false);
+    } else {
+        abandon(e, id);
+    }
 }
 
 /// The caller gives up (patience over, or hung up while waiting).

@@ -23,7 +23,7 @@ pub(crate) fn run_job(e: &mut Engine, job: Job) {
         Job::LoginFailed { session, action_id } => {
             super::actions::login_failed(e, session, action_id);
         }
-        Job::Patience { call } => inbound::abandon(e, call),
+        Job::Patience { call } => inbound::patience_over(e, call),
         Job::QueueTimeout { call } => {
             ring::cancel_rings(e, call, "NOANSWER");
             inbound::abandon(e, call);

@@ -25,6 +25,8 @@ pub(crate) struct OriginateRequest {
     pub cid_name: Option<String>,
     pub timeout: Duration,
     pub sync: bool,
+    /// Talk time once connected (`TALKTIME` variable), else random.
+    pub talk: Option<Duration>,
 }
 
 /// Starts ringing the agent's phone.
@@ -32,7 +34,7 @@ pub(crate) fn originate(e: &mut Engine, r: OriginateRequest) {
     let now = e.unix_secs();
     let uid = e.state.uniqueid(now);
     let suffix = e.state.channel_suffix();
-    let device = crate::sim::state::agent_device(&r.agent);
+    let device = e.config.device_of(&r.agent);
     let mut chan = Channel {
         name: format!("{device}-{suffix}"),
         uniqueid: uid.clone(),
@@ -49,6 +51,7 @@ pub(crate) fn originate(e: &mut Engine, r: OriginateRequest) {
         app_data: "(Outgoing Line)".to_owned(),
         created: e.now(),
         bridge: String::new(),
+        vars: Vec::new(),
     };
     e.emit(channel_event("Newchannel", &chan));
     if let Some(num) = &r.cid_num {
@@ -81,6 +84,7 @@ pub(crate) fn originate(e: &mut Engine, r: OriginateRequest) {
             application: r.application,
             remote: None,
             answered: false,
+            talk: r.talk,
         },
     );
     if r.sync {
@@ -126,13 +130,14 @@ pub(crate) fn answered(e: &mut Engine, id: u64) {
         cid_num: &o.agent.cid_num,
         cid_name: &o.agent.cid_name,
     };
-    e.emit(events::originate_response(&outcome));
-    if let Some(action) = e.sync_originates.remove(&id) {
-        e.reply(o.session, success(&action, "Originate successfully queued"));
+    // A synchronous Originate answers in its response; only an async one gets the event.
+    match e.sync_originates.remove(&id) {
+        Some(action) => e.reply(o.session, success(&action, "Originate successfully queued")),
+        None => e.emit(events::originate_response(&outcome)),
     }
     set_device(e, &o.device, INUSE);
     if o.application.is_some() {
-        let talk = random_between(e, e.config.talk_time);
+        let talk = talk_time(e, id);
         e.after(talk, Job::OrigEnd { orig: id });
         return;
     }
@@ -155,6 +160,7 @@ pub(crate) fn answered(e: &mut Engine, id: u64) {
         app_data: "(Outgoing Line)".to_owned(),
         created: e.now(),
         bridge: String::new(),
+        vars: Vec::new(),
     };
     e.emit(channel_event("Newchannel", &remote));
     let dial_string = format!("trunk/{}", o.exten);
@@ -201,8 +207,15 @@ pub(crate) fn remote_answered(e: &mut Engine, id: u64) {
     e.emit(events::bridge("BridgeCreate", &bridge, 0, None));
     e.emit(events::bridge("BridgeEnter", &bridge, 1, Some(&remote)));
     e.emit(events::bridge("BridgeEnter", &bridge, 2, Some(&agent)));
-    let talk = random_between(e, e.config.talk_time);
+    let talk = talk_time(e, id);
     e.after(talk, Job::OrigEnd { orig: id });
+}
+
+fn talk_time(e: &mut Engine, id: u64) -> Duration {
+    match e.state.origs.get(&id).and_then(|o| o.talk) {
+        Some(t) => t,
+        None => random_between(e, e.config.talk_time),
+    }
 }
 
 /// The agent hangs up: both legs end.
@@ -249,16 +262,13 @@ pub(crate) fn timed_out(e: &mut Engine, id: u64) {
     e.emit(dial("DialEnd", None, &o.agent, ("DialStatus", "NOANSWER")));
     e.emit(hangup(&o.agent, 19));
     set_device(e, &o.device, NOT_INUSE);
-    fail(
-        e,
-        o.action_id.as_deref(),
-        &o.requested,
-        outcome_target(&o),
-        3,
-        (&o.agent.cid_num, &o.agent.cid_name),
-    );
+    // A synchronous Originate answers in its response; only an async one gets the event.
     if let Some(action) = e.sync_originates.remove(&id) {
         e.reply(o.session, error(&action, "Originate failed"));
+    } else {
+        let cid = (o.agent.cid_num.as_str(), o.agent.cid_name.as_str());
+        let target = outcome_target(&o);
+        fail(e, o.action_id.as_deref(), &o.requested, target, 3, cid);
     }
     tracing::info!(agent_channel = %o.agent.name, "originate: no answer");
     super::offer_all(e);

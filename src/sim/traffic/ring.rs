@@ -80,8 +80,7 @@ fn agent_of(e: &Engine, m: &Member) -> Option<String> {
         .agents
         .iter()
         .find(|a| {
-            e.config.interface_of(a) == m.interface
-                || crate::sim::state::agent_device(a) == m.state_interface
+            e.config.interface_of(a) == m.interface || e.config.device_of(a) == m.state_interface
         })
         .cloned()
 }
@@ -112,6 +111,7 @@ fn ring_member(e: &mut Engine, id: u64, m: &Member) {
         app_data: "(Outgoing Line)".to_owned(),
         created: e.now(),
         bridge: String::new(),
+        vars: Vec::new(),
     };
     e.emit(channel_event("Newchannel", &chan));
     e.emit(agent_event(
@@ -199,7 +199,9 @@ pub(crate) fn cancel_rings(e: &mut Engine, id: u64, status: &str) {
             &r.chan,
             ("DialStatus", status),
         ));
-        e.emit(hangup(&r.chan, if status == "CANCEL" { 26 } else { 19 }));
+        let cause = if status == "CANCEL" { 26 } else { 19 };
+        e.emit(events::hangup_request("HangupRequest", &r.chan, cause));
+        e.emit(hangup(&r.chan, cause));
         set_device(e, &r.device, NOT_INUSE);
     }
 }

@@ -19,8 +19,9 @@ export function launch() {
 }
 
 /**
- * Opens `url` in a new context of the given size; returns {page, problems, close()}.
- * `problems` collects console errors, page errors and failed requests.
+ * Opens `url` in a new context of the given size; returns {page, problems, tickets, close()}.
+ * `problems` collects console errors, page errors and failed requests; `tickets` every ticket
+ * the page was given (POST /ticket answers), in order.
  */
 export async function open(browser, url, viewport = { width: 1920, height: 1080 }) {
   const context = await browser.newContext({ viewport });
@@ -34,11 +35,15 @@ export async function open(browser, url, viewport = { width: 1920, height: 1080 
       problems.push('request failed: ' + r.url() + ' ' + r.failure()?.errorText);
     }
   });
-  page.on('response', (r) => {
+  const tickets = [];
+  page.on('response', async (r) => {
     if (r.status() >= 400) problems.push('HTTP ' + r.status() + ': ' + r.url());
+    if (r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/ticket') && r.ok()) {
+      tickets.push(await r.json());
+    }
   });
   await page.goto(url);
-  return { page, problems, close: () => context.close() };
+  return { page, problems, tickets, close: () => context.close() };
 }
 
 /** Writes a screenshot to test-output/<name>.png. */

@@ -12,12 +12,12 @@ export const QUEUES = ['q1', 'q2'];
 export const TIMEOUT = 30000;
 
 /** Starts a demo, a browser and the page at `path` (relative to the service). */
-export async function fixture(path) {
+export async function fixture(path, name) {
   const demo = await startDemo(['--call-rate', '0']);
   const browser = await launch();
   const view = await open(browser, demo.http + path);
   const ami = await amiLogin(demo.ami);
-  const fx = { demo, browser, view, page: view.page, ami, path };
+  const fx = { demo, browser, view, page: view.page, ami, path, name };
   fx.teardown = async () => {
     await view.close().catch(() => {});
     await browser.close().catch(() => {});
@@ -58,19 +58,26 @@ export async function restartAndRecover(fx) {
   await restartPbx(fx.ami);
   fx.ami = null;
   await waitInPage(fx, () => window.__values['data-pbx'].includes('down'));
+  if (fx.name && await fx.page.evaluate(() => document.body.dataset.pbx === 'down')) {
+    await screenshot(fx.page, fx.name + '-pbx-down').catch(() => null);
+  }
   await waitInPage(fx, () => document.body.dataset.pbx === 'up' && document.body.dataset.connection === 'connected');
   const values = await recorded(fx.page, 'data-pbx');
   assert.ok(values.indexOf('down') < values.lastIndexOf('up'), 'down, then up: ' + values);
   fx.ami = await amiLogin(fx.demo.ami);
 }
 
-/** Screenshots of the page as it is (1080p) and in a new 360 px wide window. */
-export async function screenshots(fx, name) {
+/**
+ * Screenshots of the page as it is (1080p) and in a new 360 px wide window, taken there once the
+ * snapshot is drawn and `drawn()` (evaluated in the page) holds.
+ */
+export async function screenshots(fx, name, drawn = () => true) {
   await screenshot(fx.page, name + '-1080p');
   const narrow = await open(fx.browser, fx.demo.http + fx.path, { width: 360, height: 780 });
   try {
     await narrow.page.waitForFunction(() => document.body.dataset.connection === 'connected'
       && !document.querySelector('[data-status="pending"]'), null, { timeout: TIMEOUT });
+    await narrow.page.waitForFunction(drawn, null, { timeout: TIMEOUT });
     const overflow = await narrow.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(overflow <= 360, 'no horizontal scrolling at 360 px, page is ' + overflow + ' px wide');
     await screenshot(narrow.page, name + '-360px');
@@ -98,6 +105,25 @@ export async function clickAndAnswer(page, buttonName, fields) {
   }
   await dialog.locator('button[type=submit]').click();
   await dialog.waitFor({ state: 'detached', timeout: TIMEOUT });
+}
+
+/**
+ * Takes the page's ticket away (a second stream on it replaces the page's, which gets `closed`)
+ * and waits until the page has a new ticket and is connected again.
+ */
+export async function stealTicket(fx) {
+  const before = fx.view.tickets.length;
+  const old = fx.view.tickets[before - 1];
+  const thief = new AbortController();
+  const poll = fetch(new URL(old + '/long-poll', fx.demo.http), { signal: thief.signal }).catch(() => null);
+  try {
+    await waitInPage(fx, () => document.body.dataset.connection !== 'connected');
+  } catch (_) { /* the page may have re-ticketed before we looked */ }
+  await eventually(() => fx.view.tickets.length > before, TIMEOUT, 'a new ticket');
+  await waitInPage(fx, () => document.body.dataset.connection === 'connected');
+  thief.abort();
+  await poll;
+  return fx.view.tickets[fx.view.tickets.length - 1];
 }
 
 /** A caller number unique to this run. */

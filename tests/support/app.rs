@@ -24,6 +24,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub stop: CancellationToken,
     pub task: JoinHandle<anyhow::Result<()>>,
+    /// The key used for `/ready` when keys are configured.
+    pub admin_key: Option<String>,
 }
 
 /// The service with default settings.
@@ -33,6 +35,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// The service with settings changed by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_keyed(adjust, None).await
+}
+
+/// The service with settings changed by `adjust`, with `admin_key` for `/ready`.
+pub async fn spawn_app_keyed(
+    adjust: impl FnOnce(&mut Settings),
+    admin_key: Option<&str>,
+) -> TestApp {
     let sim = sim::start(SimConfig::quiet(), "127.0.0.1:0".parse().unwrap())
         .await
         .expect("simulator starts");
@@ -56,6 +66,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         http: reqwest::Client::new(),
         stop,
         task,
+        admin_key: admin_key.map(str::to_owned),
     };
     test_app.wait_ready().await;
     test_app
@@ -67,11 +78,20 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// `GET /ready`, with the admin key if there is one.
+    fn ready_request(&self) -> reqwest::RequestBuilder {
+        let request = self.http.get(self.url("/ready"));
+        match &self.admin_key {
+            Some(key) => request.bearer_auth(key),
+            None => request,
+        }
+    }
+
     /// Waits until `GET /ready` answers 200.
     pub async fn wait_ready(&self) {
         tokio::time::timeout(PATIENCE, async {
             loop {
-                if let Ok(r) = self.http.get(self.url("/ready")).send().await {
+                if let Ok(r) = self.ready_request().send().await {
                     if r.status() == 200 {
                         return;
                     }
@@ -106,8 +126,7 @@ impl TestApp {
 
     async fn ready_figure(&self, key: &str) -> u64 {
         let body: Value = self
-            .http
-            .get(self.url("/ready"))
+            .ready_request()
             .send()
             .await
             .unwrap()

@@ -1,0 +1,210 @@
+//! Traffic and control: callers at a rate, reproducible from the seed; the time scale; the
+//! firehose; the handle's call injection, hangup, answer delays, truth and action log; bounds.
+//! All on tokio's paused clock.
+
+mod sim_support;
+
+use std::time::Duration;
+
+use pbxis_ws::ami::message::AmiMessage;
+use pbxis_ws::sim::SimConfig;
+use sim_support::{start, Client};
+use tokio::time::Instant;
+
+/// What a run looks like without the values that differ by nature (ids, times).
+async fn run_signature(seed: u64) -> Vec<String> {
+    let mut config = SimConfig::quiet();
+    config.call_rate = 6.0;
+    config.seed = seed;
+    let sim = start(config).await;
+    let mut c = Client::logged_in(sim.addr()).await;
+    c.drain_until(Instant::now() + Duration::from_secs(600))
+        .await;
+    sim.shutdown().await;
+    c.seen
+        .iter()
+        .filter(|m| {
+            m.event_name()
+                .is_some_and(|n| n.starts_with("Queue") || n.starts_with("Agent"))
+        })
+        .map(|m| {
+            let f = |k| m.get(k).unwrap_or("-");
+            format!(
+                "{} {} {} {} {} {}",
+                m.event_name().unwrap_or(""),
+                f("Queue"),
+                f("MemberName"),
+                f("CallerIDNum"),
+                f("Reason"),
+                f("Status")
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_same_seed_gives_the_same_run() {
+    let a = run_signature(42).await;
+    let b = run_signature(42).await;
+    let c = run_signature(43).await;
+    assert!(
+        a.iter()
+            .filter(|l| l.starts_with("QueueCallerJoin"))
+            .count()
+            > 20,
+        "{}",
+        a.len()
+    );
+    assert!(a.iter().any(|l| l.starts_with("AgentComplete")));
+    assert!(a.iter().any(|l| l.starts_with("AgentRingNoAnswer")));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[tokio::test(start_paused = true)]
+async fn time_scale_runs_simulated_seconds_faster() {
+    let mut config = SimConfig::quiet();
+    config.time_scale = 10.0;
+    let sim = start(config).await;
+    let mut c = Client::logged_in(sim.addr()).await;
+    let began = Instant::now();
+    let uid = sim.inbound_call("q1", "0911000001", Some("Customer")).await;
+    assert!(!uid.is_empty());
+    let connect = c.wait_event("AgentConnect").await;
+    let real = began.elapsed();
+    assert_eq!(
+        connect.get("HoldTime"),
+        Some("2"),
+        "147 answers after 2 simulated s"
+    );
+    assert_eq!(connect.get("MemberName"), Some("Agent 147"));
+    assert!(real < Duration::from_millis(300), "took {real:?}");
+    assert!(real >= Duration::from_millis(190), "took {real:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn truth_follows_a_call_injected_and_hung_up_through_the_handle() {
+    let sim = start(SimConfig::quiet()).await;
+    let mut c = Client::logged_in(sim.addr()).await;
+    let uid = sim.inbound_call("q1", "0911000002", None).await;
+    let truth = sim.truth().await;
+    let q1 = truth.queues.iter().find(|q| q.name == "q1").unwrap();
+    assert_eq!(q1.waiting, vec![uid.clone()]);
+    assert_eq!(truth.calls[0].state, "ringing");
+    assert_eq!(
+        truth
+            .devices
+            .iter()
+            .find(|(d, _)| d == "PJSIP/147")
+            .unwrap()
+            .1,
+        "RINGING"
+    );
+    c.wait_event("AgentConnect").await;
+    let truth = sim.truth().await;
+    assert_eq!(truth.calls[0].state, "talking");
+    let m147 = &truth.queues[0]
+        .members
+        .iter()
+        .find(|m| m.interface == "PJSIP/147")
+        .unwrap();
+    assert!(m147.in_call);
+    assert_eq!(m147.status, 2);
+    assert!(sim.hangup(&uid).await);
+    let done = c.wait_event("AgentComplete").await;
+    assert_eq!(done.get("Reason"), Some("caller"));
+    let truth = sim.truth().await;
+    assert!(truth.calls.is_empty());
+    assert_eq!(truth.queues[0].completed, 1);
+    assert_eq!(
+        truth.queues[0]
+            .members
+            .iter()
+            .find(|m| m.interface == "PJSIP/147")
+            .unwrap()
+            .calls_taken,
+        1
+    );
+    assert!(!sim.hangup(&uid).await, "already gone");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_agent_who_never_answers_gets_ring_no_answer_and_the_caller_abandons() {
+    let sim = start(SimConfig::quiet()).await;
+    for a in ["147", "148", "149"] {
+        sim.set_answer_delay(a, None);
+    }
+    let mut c = Client::logged_in(sim.addr()).await;
+    let uid = sim.inbound_call("q1", "0911000003", None).await;
+    let rna = c.wait_event("AgentRingNoAnswer").await;
+    assert_eq!(rna.get("RingTime"), Some("5000"));
+    assert!(sim.hangup(&uid).await);
+    let ab = c.wait_event("QueueCallerAbandon").await;
+    assert_eq!(ab.get("Queue"), Some("q1"));
+    c.wait_event("QueueCallerLeave").await;
+    assert_eq!(sim.truth().await.queues[0].abandoned, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn rrmemory_rings_one_member_at_a_time_in_turn() {
+    let sim = start(SimConfig::quiet()).await;
+    for a in ["147", "148", "149"] {
+        sim.set_answer_delay(a, None);
+    }
+    let mut c = Client::logged_in(sim.addr()).await;
+    sim.inbound_call("q2", "0911000004", None).await;
+    let mut rung = Vec::new();
+    for _ in 0..3 {
+        let called = c.wait_event("AgentCalled").await;
+        rung.push(called.get("MemberName").unwrap_or("").to_owned());
+        c.wait_event("AgentRingNoAnswer").await;
+    }
+    assert_eq!(rung, ["Agent 147", "Agent 148", "Agent 149"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn firehose_emits_the_configured_rate() {
+    let mut config = SimConfig::quiet();
+    config.firehose = 500;
+    let sim = start(config).await;
+    let mut c = Client::logged_in(sim.addr()).await;
+    c.seen.clear();
+    c.drain_until(Instant::now() + Duration::from_secs(2)).await;
+    let n = c
+        .seen
+        .iter()
+        .filter(|m| m.is_event("QueueMemberStatus"))
+        .count();
+    assert!((950..=1010).contains(&n), "{n} events in 2 s");
+}
+
+#[tokio::test(start_paused = true)]
+async fn action_log_is_bounded_and_clearable() {
+    let mut config = SimConfig::quiet();
+    config.max_logged_actions = 5;
+    let sim = start(config).await;
+    let mut c = Client::logged_in(sim.addr()).await;
+    for i in 0..10 {
+        c.action(AmiMessage::action("Ping").with("ActionID", format!("p{i}")))
+            .await;
+    }
+    let log = sim.actions_received();
+    assert_eq!(log.len(), 5);
+    assert_eq!(log.last().and_then(|m| m.action_id()), Some("p9"));
+    sim.clear_actions();
+    assert!(sim.actions_received().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn calls_are_bounded() {
+    let mut config = SimConfig::quiet();
+    config.max_calls = 2;
+    let sim = start(config).await;
+    assert!(!sim.inbound_call("q1", "0911000005", None).await.is_empty());
+    assert!(!sim.inbound_call("q1", "0911000006", None).await.is_empty());
+    assert!(sim.inbound_call("q1", "0911000007", None).await.is_empty());
+    assert!(sim
+        .inbound_call("nosuchqueue", "0911000008", None)
+        .await
+        .is_empty());
+}

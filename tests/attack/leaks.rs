@@ -167,6 +167,21 @@ async fn oversized_headers_are_refused_and_the_service_stays_up() {
             Ok(r) => assert_eq!(r.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE),
             Err(e) => assert!(e.is_request() || e.is_connect() || e.is_body(), "{e}"),
         }
+        // Over the configured bound but within what the HTTP server reads: a JSON 431.
+        let response = app
+            .request(Method::POST, "/ticket")
+            .bearer_auth(EVENTS_KEY)
+            .header("x-padding", "a".repeat(64 * 1024))
+            .json(&json!({"agents": ["147"]}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(
+            response,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "64 KiB header",
+        )
+        .await;
         let many = (0..200).fold(app.request(Method::POST, "/ticket"), |r, i| {
             r.header(format!("x-h{i}"), "v")
         });

@@ -10,6 +10,7 @@
 //!   in the query string, the JSON body and the path.
 //! - [`limits`]: oversized bodies, too many agents, ticket guessing and expiry.
 //! - [`browser`]: CORS preflights and WebSocket upgrades from allowed and foreign origins.
+//! - [`open`]: the service without keys: loopback only, no DNS rebinding, no cross-site requests.
 //! - [`leaks`]: no key, ticket or AMI secret in logs, `Debug` output or responses; oversized
 //!   headers.
 
@@ -25,3 +26,5 @@ mod keys;
 mod leaks;
 #[path = "attack/limits.rs"]
 mod limits;
+#[path = "attack/open.rs"]
+mod open;

@@ -352,3 +352,16 @@ async fn link_down_and_back_is_told_to_subscribers() {
     assert_eq!(statuses, [told(true), told(false), told(true)]);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_logs_off_and_stops_the_model() {
+    let (sim, pbx, _) = real(None).await;
+    pbx.shutdown().await;
+    until("the logoff reached Asterisk", async || {
+        !sent(&sim, "Logoff").is_empty()
+    })
+    .await;
+    let after = pbx.subscribe(Filter::default(), |s| s).await;
+    assert!(matches!(after, Err(PbxError::Closed)), "{after:?}");
+    sim.shutdown().await;
+}

@@ -154,14 +154,36 @@ fn hub_config(settings: &Settings) -> HubConfig {
     }
 }
 
-/// Stops `token` on Ctrl-C.
+/// Stops `token` on Ctrl-C (SIGINT) or, on Unix, SIGTERM (what service managers send).
 fn stop_on_ctrl_c(token: CancellationToken) {
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::info!("Ctrl-C");
-            token.cancel();
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => {
+                if result.is_err() {
+                    return;
+                }
+                tracing::info!("Ctrl-C");
+            }
+            () = terminate() => tracing::info!("SIGTERM"),
         }
+        token.cancel();
     });
+}
+
+#[cfg(unix)]
+async fn terminate() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            term.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending().await
 }
 
 /// Runs `pbxis-ws serve` until stopped.
@@ -189,6 +211,8 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     settings.ami.port = simulator.addr().port();
     settings.ami.username = "pbxis".into();
     settings.ami.secret = "pbxis".into();
+    // The wallboard's figures come from summary events.
+    settings.summary_refresh_seconds = 5;
     let app = Application::build(settings).await?;
     let addr = app.addr();
     println!("pbxis-ws listening on http://{addr}");
@@ -196,6 +220,8 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     for tech in ["websocket", "sse", "long-poll"] {
         println!("http://{addr}/client/{tech}/147,148,149/q1,q2");
     }
+    println!("http://{addr}/wallboard/sse/q1,q2?agents=147,148,149");
+    println!("http://{addr}/agent/sse/147/q1,q2");
     stop_on_ctrl_c(app.stop_token());
     let result = app.run_until_stopped().await;
     simulator.shutdown().await;

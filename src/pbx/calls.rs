@@ -32,8 +32,11 @@ pub struct Call {
 
 /// The remote party's name, unless it is only inherited from the agent's own channel: a dialled
 /// channel takes over the caller's name, so when the agent dialled out, the remote channel shows
-/// the agent's name under another number. (When the agent was dialled, both legs show the
-/// caller's number and name, and the name is the caller's.)
+/// the agent's name under another number (recorded: `Local/1562830@pstn` with `Agent 147`).
+/// When the agent was dialled, both legs show the caller's number *and* name (recorded: the
+/// agent's leg with `Customer 0911555123` under the caller's number), and the name is the
+/// caller's: so a name equal to the agent leg's is dropped only under a different number. The
+/// live events and a rebuild from the channel list both decide by this one rule.
 pub(super) fn remote_name(
     name: Option<String>,
     number: &str,

@@ -211,6 +211,8 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     settings.ami.port = simulator.addr().port();
     settings.ami.username = "pbxis".into();
     settings.ami.secret = "pbxis".into();
+    // The wallboard's figures come from summary events.
+    settings.summary_refresh_seconds = 5;
     let app = Application::build(settings).await?;
     let addr = app.addr();
     println!("pbxis-ws listening on http://{addr}");
@@ -218,6 +220,8 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     for tech in ["websocket", "sse", "long-poll"] {
         println!("http://{addr}/client/{tech}/147,148,149/q1,q2");
     }
+    println!("http://{addr}/wallboard/sse/q1,q2?agents=147,148,149");
+    println!("http://{addr}/agent/sse/147/q1,q2");
     stop_on_ctrl_c(app.stop_token());
     let result = app.run_until_stopped().await;
     simulator.shutdown().await;

@@ -23,7 +23,12 @@
 
   /** The one-line state of an agent that "time in state" measures. */
   function overall(a) {
-    if (a.call) return { key: 'call', label: 'In call' };
+    if (a.call) {
+      // The caller is known from the first ring: ringing, talking and holding are different states.
+      if (a.ext === 'ringing' || a.ext === 'ringinuse') return { key: 'call-ring', label: 'Ringing' };
+      if (a.ext === 'onhold') return { key: 'call-hold', label: 'On hold' };
+      return { key: 'call', label: 'In call' };
+    }
     const states = Array.from(a.members.values()).map((m) => m.status);
     if (a.ext !== 'not_inuse') return { key: a.ext, label: statusInfo(a.ext).label };
     if (states.includes('pending')) return { key: 'pending', label: statusInfo('pending').label };
@@ -48,6 +53,7 @@
     const tile = el('article', { class: 'tile', 'data-queue': q, 'aria-label': 'Queue ' + q },
       el('h3', { class: 'tile-name', text: q }),
       el('div', { class: 'tile-figure' }, count, el('span', { class: 'tile-unit', text: 'waiting' })),
+      el('div', { class: 'tile-agents' }),
       el('button', { type: 'button', class: 'btn btn-small', text: 'Reset stats',
         'aria-label': 'Reset statistics of queue ' + q, onclick: () => resetQueue(q) }));
     queues.set(q, { count: null, node: tile, countNode: count });
@@ -86,6 +92,7 @@
 
   function drawAgent(a) {
     touch(a);
+    drawCounts();
     fill(a.nameNode, el('span', { class: 'agent-name', text: a.name || 'Agent ' + a.id }),
       el('span', { class: 'agent-ext', text: a.id }));
     fill(a.devNode, badge(a.ext));
@@ -147,6 +154,32 @@
     t.countNode.textContent = t.count === null ? '–' : String(t.count);
     t.node.dataset.count = t.count === null ? '' : String(t.count);
     t.node.classList.toggle('tile-busy', (t.count || 0) > 0);
+    drawQueueAgents(q);
+  }
+
+  /** Of the agents on this page: how many are logged on to queue q, and how many are free. */
+  function drawQueueAgents(q) {
+    let on = 0;
+    let free = 0;
+    for (const a of agents.values()) {
+      const status = a.members.get(q).status;
+      if (status === 'pending' || status === 'loggedoff') continue;
+      on += 1;
+      if (status === 'not_inuse') free += 1;
+    }
+    queues.get(q).node.querySelector('.tile-agents').replaceChildren(
+      el('span', { text: on + ' logged on' }), el('span', { text: free + ' available' }));
+  }
+
+  /** Counts of the agents by state, beside the "Agents" title. */
+  function drawCounts() {
+    const counts = new Map();
+    for (const a of agents.values()) {
+      if (a.stateKey === 'pending') return;
+      counts.set(a.stateLabel, (counts.get(a.stateLabel) || 0) + 1);
+    }
+    document.getElementById('agent-counts').textContent = Array.from(counts)
+      .map(([label, n]) => n + ' ' + label.toLowerCase()).join(' · ');
   }
 
   // ---- controls (REST) ----
@@ -215,6 +248,7 @@
           a.members.set(e.queue, { status: e.status, reason: e.reason || null });
           drawMember(a, e.queue);
           drawAgent(a);
+          drawQueueAgents(e.queue);
         }
         break;
       case 'phoneNumber':

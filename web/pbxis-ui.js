@@ -149,6 +149,24 @@
     }
     document.body.dataset.connection = state.connection;
     document.body.dataset.pbx = state.pbx === null ? 'unknown' : state.pbx ? 'up' : 'down';
+    showAlert(state);
+  }
+
+  /** A bar under the header while what the page shows may be out of date. */
+  function showAlert(state) {
+    let bar = document.getElementById('alert');
+    if (!bar) {
+      bar = el('div', { id: 'alert', class: 'alert', role: 'alert', hidden: true });
+      document.querySelector('header').after(bar);
+    }
+    let text = null;
+    if (state.connection === 'reconnecting' || state.connection === 'closed') {
+      text = 'The connection to the service is lost; reconnecting. What you see may be out of date.';
+    } else if (state.connection === 'connected' && state.pbx === false) {
+      text = 'The service has lost its link to the phone system. What you see may be out of date.';
+    }
+    bar.hidden = text === null;
+    bar.textContent = text || '';
   }
 
   /** A short notice at the bottom of the page; kind 'ok' or 'error'. */

@@ -139,6 +139,10 @@
       this.wake = new Set();
       this.onOnline = () => this.wake.forEach((f) => f());
       if (global.addEventListener) global.addEventListener('online', this.onOnline);
+      // The first state, once the caller has the connection object in hand.
+      Promise.resolve().then(() => {
+        if (!this.closed && this.options.onState) this.call(this.options.onState, Object.assign({}, this.state));
+      });
       this.run();
     }
 

@@ -5,7 +5,7 @@ import { api } from './lib/api.mjs';
 import { inboundCall, hangup } from './lib/truth.mjs';
 import {
   TRANSPORTS, QUEUES, fixture, converges, waitInPage, restartAndRecover, screenshots,
-  noProblems, clickAndAnswer, callerNumber,
+  noProblems, clickAndAnswer, callerNumber, snap,
 } from './lib/steps.mjs';
 
 const AGENT = '147';
@@ -28,7 +28,7 @@ const row = (queue) => `#queue-list li[data-queue="${queue}"]`;
 for (const transport of TRANSPORTS) {
   describe(`agent page over ${transport}`, () => {
     let fx;
-    before(async () => { fx = await fixture(`agent/${transport}/${AGENT}/${QUEUES.join(',')}`); });
+    before(async () => { fx = await fixture(`agent/${transport}/${AGENT}/${QUEUES.join(',')}`, `agent-${transport}`); });
     after(async () => { if (fx) await fx.teardown(); });
 
     it('draws the snapshot: own status in each queue and the phone', async () => {
@@ -66,6 +66,7 @@ for (const transport of TRANSPORTS) {
       const number = callerNumber();
       const call = await inboundCall(fx.ami, 'q1', number);
       await waitInPage(fx, (n) => document.getElementById('current-call').dataset.number === n, number);
+      await snap(fx, 'call');
       await hangup(fx.ami, call.Channel).catch(() => false);
       await waitInPage(fx, () => document.getElementById('current-call').dataset.number === undefined);
     });

@@ -5,7 +5,7 @@ import { api } from './lib/api.mjs';
 import { inboundCall, hangup } from './lib/truth.mjs';
 import {
   TRANSPORTS, AGENTS, QUEUES, fixture, converges, waitInPage, restartAndRecover, screenshots,
-  noProblems, clickAndAnswer, callerNumber, stealTicket, TIMEOUT,
+  noProblems, clickAndAnswer, callerNumber, stealTicket, TIMEOUT, snap,
 } from './lib/steps.mjs';
 
 /** Every member cell of the panel: {agent: {queue: {status, reason}}}. */
@@ -59,6 +59,11 @@ for (const transport of TRANSPORTS) {
         const label = await fx.page.locator(`tr[data-agent="${a}"] .dev-cell .badge-label`).textContent();
         assert.ok(label && label !== 'Loading…', `device status of ${a} drawn: ${label}`);
       }
+      const tiles = await fx.page.locator('.tile .tile-agents').evaluateAll((ts) => ts.map((t) => t.innerText));
+      assert.deepEqual(tiles, QUEUES.map(() => '3 logged on\n3 available'));
+      // The time in the current state runs.
+      await waitInPage(fx, () => Array.from(document.querySelectorAll('.time-value'))
+        .every((t) => /^\d+:\d\d$/.test(t.textContent) && t.textContent !== '0:00'));
     });
 
     // 149 never answers: a call placed from its phone fails after the originate timeout (30 s in
@@ -101,6 +106,7 @@ for (const transport of TRANSPORTS) {
       const number = callerNumber();
       const call = await inboundCall(fx.ami, 'q1', number);
       await waitInPage(fx, (n) => !!document.querySelector(`td.caller-cell[data-number="${n}"]`), number);
+      await snap(fx, 'call');
       const row = await fx.page.locator(`td.caller-cell[data-number="${number}"]`).first()
         .evaluate((td) => td.closest('tr').dataset.agent);
       assert.ok(AGENTS.includes(row));

@@ -5,7 +5,7 @@ import { api, eventually } from './lib/api.mjs';
 import { inboundCall, hangup, list } from './lib/truth.mjs';
 import {
   TRANSPORTS, AGENTS, QUEUES, TIMEOUT, fixture, waitInPage, restartAndRecover, screenshots,
-  noProblems, clickAndAnswer, callerNumber,
+  noProblems, clickAndAnswer, callerNumber, snap,
 } from './lib/steps.mjs';
 
 /** The figures on each board, as numbers (null when not drawn yet). */
@@ -57,7 +57,7 @@ for (const transport of TRANSPORTS) {
   describe(`wallboard over ${transport}`, () => {
     let fx;
     before(async () => {
-      fx = await fixture(`wallboard/${transport}/${QUEUES.join(',')}?agents=${AGENTS.join(',')}`);
+      fx = await fixture(`wallboard/${transport}/${QUEUES.join(',')}?agents=${AGENTS.join(',')}`, `wallboard-${transport}`);
     });
     after(async () => { if (fx) await fx.teardown(); });
 
@@ -75,6 +75,7 @@ for (const transport of TRANSPORTS) {
       // Hang up once an agent has answered, so that the call counts as answered.
       await waitInPage(fx, (n) => Array.from(document.querySelectorAll(`.agent-chip[data-number="${n}"]`))
         .some((c) => c.querySelector('[data-status="inuse"]')), number);
+      await snap(fx, 'call');
       await hangup(fx.ami, call.Channel).catch(() => false);
       await waitInPage(fx, (n) => !document.querySelector(`.agent-chip[data-number="${n}"]`), number);
       await boardsConverge(fx, 'the figures after the call');

@@ -44,6 +44,11 @@ export async function converges(fx, read, expected, what) {
   }
 }
 
+/** A screenshot of the fixture's page as it is now, named after the fixture. */
+export function snap(fx, what) {
+  return screenshot(fx.page, fx.name + '-' + what);
+}
+
 /** Waits for a condition evaluated in the page. */
 export function waitInPage(fx, fn, arg) {
   return fx.page.waitForFunction(fn, arg, { timeout: TIMEOUT });

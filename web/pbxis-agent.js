@@ -32,7 +32,11 @@
     document.getElementById('me-since').textContent = me.ext === 'pending' ? ''
       : label + ' for ' + duration((Date.now() - me.extSince) / 1000);
     const timer = document.querySelector('#current-call .call-time');
-    if (timer && me.call) timer.textContent = duration((Date.now() - me.call.since) / 1000);
+    if (timer && me.call) {
+      const ringing = me.ext === 'ringing' || me.ext === 'ringinuse';
+      timer.textContent = (ringing ? 'Ringing ' : me.ext === 'onhold' ? 'On hold ' : 'In call ')
+        + duration((Date.now() - me.call.since) / 1000);
+    }
   }
 
   function drawCall() {

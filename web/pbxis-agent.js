@@ -154,6 +154,8 @@
       case 'agentName': me.name = e.name; drawMe(); break;
       case 'extensionStatus':
         if (e.status !== me.ext) me.extSince = Date.now();
+        // Answered: the call's time starts now, not at the first ring.
+        if (me.call && e.status === 'inuse' && (me.ext === 'ringing' || me.ext === 'ringinuse')) me.call.since = Date.now();
         me.ext = e.status;
         drawMe();
         break;

@@ -186,10 +186,11 @@
         let error = null;
         try {
           if (!this.ticket) {
-            this.ticket = this.options.getTicket
+            const fresh = this.options.getTicket
               ? await this.options.getTicket(this.filter)
               : await ticket(this.filter, this.options);
-            if (typeof this.ticket !== 'string') throw new PbxisError('bad ticket', 0, null);
+            if (typeof fresh !== 'string' || fresh === '') throw new PbxisError('bad ticket', 0, null);
+            this.ticket = fresh;
             if (this.closed) break;
             if (this.options.onReset) this.call(this.options.onReset);
           }

@@ -59,11 +59,7 @@ fn bench(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("decode busy transcript ({unit})"));
         group.throughput(throughput);
         group.bench_function("pbxis-ws", |b| {
-            b.iter_batched_ref(
-                || BytesMut::from(&stream[..]),
-                ours,
-                BatchSize::LargeInput,
-            )
+            b.iter_batched_ref(|| BytesMut::from(&stream[..]), ours, BatchSize::LargeInput)
         });
         group.bench_function("asterisk-rs-ami", |b| {
             b.iter_batched_ref(

@@ -154,14 +154,36 @@ fn hub_config(settings: &Settings) -> HubConfig {
     }
 }
 
-/// Stops `token` on Ctrl-C.
+/// Stops `token` on Ctrl-C (SIGINT) or, on Unix, SIGTERM (what service managers send).
 fn stop_on_ctrl_c(token: CancellationToken) {
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::info!("Ctrl-C");
-            token.cancel();
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => {
+                if result.is_err() {
+                    return;
+                }
+                tracing::info!("Ctrl-C");
+            }
+            () = terminate() => tracing::info!("SIGTERM"),
         }
+        token.cancel();
     });
+}
+
+#[cfg(unix)]
+async fn terminate() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            term.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending().await
 }
 
 /// Runs `pbxis-ws serve` until stopped.

@@ -221,7 +221,7 @@ impl std::fmt::Debug for Settings {
             .field("limits", &self.limits)
             .field(
                 "auth_keys",
-                &format_args!("<{} redacted>", self.auth.keys.len()),
+                &format_args!("<{} keys, redacted>", self.auth.keys.len()),
             )
             .finish()
     }

@@ -223,3 +223,20 @@ async fn post_stop_stops_gracefully() {
     );
     app.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn sigterm_stops_with_status_0() {
+    let (mut child, _base) = start_demo(&[]).await;
+    let pid = child.id().unwrap().to_string();
+    let kill = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::time::timeout(PATIENCE, child.wait())
+        .await
+        .expect("exits")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}

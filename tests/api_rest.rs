@@ -291,8 +291,12 @@ async fn originate_returns_the_action_id() {
         .await;
     assert_eq!(status, 200);
     assert_ne!(id2.as_str().unwrap(), id);
-    let (status, _) = app.post_query("/originate/147/*97", &[]).await;
-    assert_eq!(status, 200);
+    let (status, body) = app.post_query("/originate/147/+38512345", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    // A valid request Asterisk cannot carry out: its refusal, as 409.
+    let (status, body) = app.post_query("/originate/147/*97", &[]).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "Asterisk refused: Extension does not exist.");
     let originates: Vec<_> = app
         .sim
         .actions_received()
@@ -302,7 +306,7 @@ async fn originate_returns_the_action_id() {
                 .is_some_and(|a| a.eq_ignore_ascii_case("originate"))
         })
         .collect();
-    assert_eq!(originates.len(), 3);
+    assert_eq!(originates.len(), 4);
     assert!(originates[0]
         .get("CallerID")
         .unwrap_or_default()

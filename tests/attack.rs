@@ -10,6 +10,9 @@
 //!   in the query string, the JSON body and the path.
 //! - [`limits`]: oversized bodies, too many agents, ticket guessing and expiry.
 //! - [`browser`]: CORS preflights and WebSocket upgrades from allowed and foreign origins.
+//! - [`open`]: the service without keys: loopback only, no DNS rebinding, no cross-site requests.
+//! - [`leaks`]: no key, ticket or AMI secret in logs, `Debug` output or responses; oversized
+//!   headers.
 
 #[path = "attack/browser.rs"]
 mod browser;
@@ -19,5 +22,9 @@ mod helpers;
 mod injection;
 #[path = "attack/keys.rs"]
 mod keys;
+#[path = "attack/leaks.rs"]
+mod leaks;
 #[path = "attack/limits.rs"]
 mod limits;
+#[path = "attack/open.rs"]
+mod open;

@@ -1,5 +1,7 @@
 //! Property tests of the AMI codec: encode→decode round trip, any chunking of a byte stream gives
-//! the same messages, and arbitrary bytes never panic nor grow the buffer past the cap.
+//! the same messages, and arbitrary bytes never panic nor grow the buffer past the cap. Also the
+//! framing cases behind the verdict on the crate `asterisk-rs-ami` (see `ami::client`), checked
+//! on the same bytes with both codecs.
 
 use bytes::BytesMut;
 use proptest::prelude::*;
@@ -155,5 +157,87 @@ proptest! {
             pieces.extend(decode_all(&mut codec, &mut buf));
         }
         prop_assert_eq!(pieces, whole);
+    }
+}
+
+/// Decodes `bytes` (banner included) with `asterisk-rs-ami`: the messages, or the error.
+fn theirs(bytes: &[u8]) -> Result<usize, String> {
+    let mut codec = asterisk_rs_ami::AmiCodec::new();
+    let mut buf = BytesMut::from(bytes);
+    let mut n = 0;
+    loop {
+        match codec.decode(&mut buf) {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => return Ok(n),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+fn ours(bytes: &[u8]) -> Vec<AmiMessage> {
+    messages(decode_all(
+        &mut AmiCodec::client(),
+        &mut BytesMut::from(bytes),
+    ))
+}
+
+#[test]
+fn verdict_asterisk_13_command_output_ending_in_a_bare_lf() {
+    let wire = b"Asterisk Call Manager/2.10.6\r\nResponse: Follows\r\nPrivilege: Command\r\nActionID: 1\r\nline one\nline two\n--END COMMAND--\r\n\r\nEvent: After\r\n\r\n";
+    let decoded = ours(wire);
+    assert_eq!(decoded.len(), 2);
+    assert_eq!(
+        decoded[0].get_all("Output").collect::<Vec<_>>(),
+        ["line one", "line two"]
+    );
+    assert_eq!(
+        theirs(wire),
+        Ok(0),
+        "asterisk-rs-ami waits for a \\r\\n--END COMMAND--"
+    );
+}
+
+#[test]
+fn verdict_bare_lf_messages() {
+    let wire = b"Asterisk Call Manager/11.0.0\r\nEvent: X\nA: b\n\nEvent: Y\n\n";
+    assert_eq!(ours(wire).len(), 2);
+    assert_eq!(
+        theirs(wire),
+        Ok(0),
+        "asterisk-rs-ami ends messages only on CRLF CRLF"
+    );
+}
+
+#[test]
+fn verdict_a_message_over_64_kib() {
+    let mut wire = b"Asterisk Call Manager/11.0.0\r\nEvent: VarSet\r\nValue: ".to_vec();
+    wire.resize(wire.len() + 70 * 1024, b'x');
+    wire.extend_from_slice(b"\r\n\r\nEvent: Next\r\n\r\n");
+    assert_eq!(ours(&wire).len(), 2, "long lines are valid AMI");
+    assert!(
+        theirs(&wire).is_err(),
+        "asterisk-rs-ami fails the whole stream"
+    );
+}
+
+#[test]
+fn verdict_every_transcript_decodes_alike_with_both_codecs() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for file in files {
+        let chunks = transcript::parse(&std::fs::read(&file).unwrap()).unwrap();
+        let mut conns: Vec<_> = chunks.iter().map(|c| c.conn.clone()).collect();
+        conns.sort();
+        conns.dedup();
+        for conn in conns {
+            let wire = transcript::stream(&chunks, &conn, Direction::ServerToClient);
+            let n = ours(&wire).len();
+            assert!(n > 0, "{file:?} {conn}");
+            assert_eq!(theirs(&wire), Ok(n), "{file:?} conn={conn}");
+        }
     }
 }

@@ -237,3 +237,86 @@ fn sync_publishes_exactly_the_corrections() {
         "idempotent"
     );
 }
+
+#[test]
+fn snapshot_has_every_asked_pair_and_queue() {
+    use pbxis_ws::pbx::snapshot::snapshot;
+    use pbxis_ws::pbx::Filter;
+    let mut s = rig_state();
+    s.apply(&ev(
+        "QueueMemberAdded",
+        &[
+            ("Queue", "q1"),
+            ("Interface", "Local/147@agents/n"),
+            ("MemberName", "Agent 147"),
+            ("StateInterface", "Custom:147"),
+            ("Status", "2"),
+            ("Paused", "0"),
+        ],
+    ));
+    s.apply(&ev(
+        "ExtensionStatus",
+        &[("Exten", "147"), ("Context", "hints"), ("Status", "1")],
+    ));
+    s.apply(&ev(
+        "QueueCallerJoin",
+        &[("Queue", "q1"), ("Count", "1"), ("Uniqueid", "5.1")],
+    ));
+    s.apply(&ev(
+        "AgentConnect",
+        &[
+            ("Uniqueid", "5.1"),
+            ("CallerIDNum", "0912"),
+            ("DestUniqueid", "5.2"),
+            ("Queue", "q1"),
+            ("Interface", "Local/147@agents/n"),
+        ],
+    ));
+    let a = |x: &str| AgentId::parse(x).unwrap();
+    let q = |x: &str| QueueName::parse(x).unwrap();
+    let filter = Filter::new([a("147"), a("150")], [q("q1"), q("q2")]);
+    let got = snapshot(&s, &filter, true);
+    let inuse = MemberStatus::Device(DeviceStatus::Inuse);
+    let member = |agent: &str, queue: &str, status| Event::QueueMemberStatus {
+        agent: a(agent),
+        queue: q(queue),
+        status,
+        reason: None,
+    };
+    assert_eq!(
+        got,
+        vec![
+            Event::PbxStatus { connected: true },
+            Event::AgentName {
+                agent: a("147"),
+                name: "Agent 147".into()
+            },
+            Event::ExtensionStatus {
+                agent: a("147"),
+                status: DeviceStatus::Inuse
+            },
+            member("147", "q1", inuse),
+            member("147", "q2", MemberStatus::LoggedOff),
+            Event::PhoneNumber {
+                agent: a("147"),
+                number: Some("0912".into()),
+                name: None,
+                queue: Some(q("q1"))
+            },
+            Event::ExtensionStatus {
+                agent: a("150"),
+                status: DeviceStatus::Unknown
+            },
+            member("150", "q1", MemberStatus::LoggedOff),
+            member("150", "q2", MemberStatus::LoggedOff),
+            Event::QueueCount {
+                queue: q("q1"),
+                count: 1
+            },
+            Event::QueueCount {
+                queue: q("q2"),
+                count: 0
+            },
+        ]
+    );
+}

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pbxis_ws::ami::client::connect;
-use pbxis_ws::ami::{AmiConfig, AmiHandle, AmiMessage, ClientEvent};
+use pbxis_ws::ami::{AmiConfig, AmiHandle, AmiMessage};
 use pbxis_ws::pbx::service::{try_spawn, EventSink, PbxConfig, PbxHandle, QueueAction};
 use pbxis_ws::pbx::snapshot::snapshot;
 use pbxis_ws::pbx::sync::{rebuild, Lists};
@@ -139,16 +139,53 @@ impl Rig {
         keyed(self.pbx.subscribe(filter(), |s| s).await.unwrap())
     }
 
-    /// The view rebuilt from scratch by the list actions on the checker connection.
-    async fn rebuilt_view(&self) -> BTreeMap<String, Event> {
-        let list = |name: &str| self.checker.send_list(AmiMessage::action(name));
-        let lists = Lists {
-            queue_status: list("QueueStatus").await.unwrap().items,
-            extensions: list("ExtensionStateList").await.unwrap().items,
-            channels: list("CoreShowChannels").await.unwrap().items,
+    /// The model's view without the names of agents that are members of no queue: the model
+    /// keeps a name once known, a rebuild from nothing cannot know it.
+    async fn comparable_model_view(&self) -> BTreeMap<String, Event> {
+        let mut v = self.model_view().await;
+        let member_of_some = |agent: &AgentId| {
+            v.values().any(|e| {
+                matches!(e, Event::QueueMemberStatus { agent: a, status, .. }
+                if a == agent && *status != MemberStatus::LoggedOff)
+            })
         };
+        let orphans: Vec<String> = v
+            .iter()
+            .filter_map(|(k, e)| match e {
+                Event::AgentName { agent, .. } if !member_of_some(agent) => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        for k in orphans {
+            v.remove(&k);
+        }
+        v
+    }
+
+    /// The view rebuilt from scratch by the list actions on the checker connection (which may
+    /// be reconnecting after a restart: then it is asked again).
+    async fn rebuilt_view(&self) -> BTreeMap<String, Event> {
+        let lists = tokio::time::timeout(PATIENCE, async {
+            loop {
+                match self.lists().await {
+                    Ok(lists) => return lists,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            }
+        })
+        .await
+        .expect("the checker answers the list actions");
         let base = State::new(Location::parse("PJSIP/{agent}").unwrap(), "default");
         keyed(snapshot(&rebuild(&base, &lists), &filter(), true))
+    }
+
+    async fn lists(&self) -> Result<Lists, pbxis_ws::ami::AmiError> {
+        let list = |name: &str| self.checker.send_list(AmiMessage::action(name));
+        Ok(Lists {
+            queue_status: list("QueueStatus").await?.items,
+            extensions: list("ExtensionStateList").await?.items,
+            channels: list("CoreShowChannels").await?.items,
+        })
     }
 
     /// Waits until the model's view and a fresh rebuild agree (events may be in flight), and
@@ -157,7 +194,7 @@ impl Rig {
         let mut last = (BTreeMap::new(), BTreeMap::new());
         let agreed = tokio::time::timeout(PATIENCE, async {
             loop {
-                let m = self.model_view().await;
+                let m = self.comparable_model_view().await;
                 let r = self.rebuilt_view().await;
                 if m == r {
                     return;

@@ -27,6 +27,15 @@ use sim_support::{
     Client,
 };
 
+/// Durations in whole seconds: Asterisk subtracts whole-second clock readings, so the
+/// recorded value and the simulator's may differ by one.
+fn assert_near(value: Option<&str>, recorded: i64) {
+    let v: i64 = value
+        .and_then(|v| v.parse().ok())
+        .expect("a number of seconds");
+    assert!((v - recorded).abs() <= 1, "{v} s, recorded {recorded} s");
+}
+
 fn caller(queue: &str, number: &str, patience: u32) -> AmiMessage {
     AmiMessage::action("Originate")
         .with("Channel", format!("Local/{queue}@callers"))
@@ -82,8 +91,8 @@ async fn inbound_call_answered_agent_hangs_up_matches_05() {
     assert!(c.action(call).await.is_success());
     let done = c.wait_event("AgentComplete").await;
     assert_eq!(done.get("Reason"), Some("agent"));
-    assert_eq!(done.get("TalkTime"), Some("5"));
-    assert_eq!(done.get("HoldTime"), Some("2"));
+    assert_near(done.get("TalkTime"), 5);
+    assert_near(done.get("HoldTime"), 2);
     c.wait_event("BridgeDestroy").await;
     let rec = recorded("05-inbound-agent-hangup.txt", "main");
     assert_same_milestones(&c.seen, &rec);
@@ -100,7 +109,7 @@ async fn inbound_call_caller_hangs_up_matches_05b() {
     assert!(c.action(call).await.is_success());
     let done = c.wait_event("AgentComplete").await;
     assert_eq!(done.get("Reason"), Some("caller"));
-    assert_eq!(done.get("TalkTime"), Some("6"));
+    assert_near(done.get("TalkTime"), 6);
     c.wait_event("BridgeDestroy").await;
     let rec = recorded("05b-inbound-caller-hangup.txt", "main");
     assert_same_milestones(&c.seen, &rec);
@@ -119,7 +128,7 @@ async fn ring_no_answer_abandon_and_queue_timeout_match_06() {
     // 1: only 149 (never answers) in q1; the caller hangs up after 14 s.
     assert!(c.action(caller("q1", "0911777001", 14)).await.is_success());
     let ab = c.wait_event("QueueCallerAbandon").await;
-    assert_eq!(ab.get("HoldTime"), Some("14"));
+    assert_near(ab.get("HoldTime"), 14);
     c.wait_event("QueueCallerLeave").await;
     c.pending.clear();
     // 2: everybody paused in q2; the caller waits 4 s without any ringing.
@@ -253,5 +262,70 @@ async fn misc_actions_and_event_masks_match_07() {
     let rec = recorded(file, "main");
     assert_eq!(responses(&c.all), responses(&rec));
     assert_same_milestones(&c.seen, &rec);
+    assert_same_keys(&c.all, &rec);
+}
+
+/// Counts of the queue/agent milestones (and how answered calls ended).
+fn tally(msgs: &[AmiMessage]) -> std::collections::BTreeMap<String, usize> {
+    let mut t = std::collections::BTreeMap::new();
+    for m in msgs {
+        let Some(name) = m.event_name() else { continue };
+        if !sim_support::MILESTONES.contains(&name) {
+            continue;
+        }
+        let key = match m.get("Reason") {
+            Some(r) if name == "AgentComplete" => format!("{name} {r}"),
+            _ => name.to_owned(),
+        };
+        *t.entry(key).or_insert(0) += 1;
+    }
+    t
+}
+
+/// The busy load of 08 replayed at its pace: the same callers, patience, talk times, pauses,
+/// outbound calls and polls. Responses and key sets must match exactly; the outcome counts
+/// (answered, abandoned, ring-no-answer, who hung up) must be close, not equal: they cascade
+/// from sub-second timings of the recorded rig's dialplan (e.g. which agent is free when a
+/// caller rings) that the simulator does not reproduce to the millisecond.
+#[tokio::test(start_paused = true)]
+async fn busy_load_matches_08() {
+    let mut config = rig();
+    config.initial_members = false;
+    config.static_members = vec![("q2".to_owned(), "148".to_owned())];
+    let sim = start(config).await;
+    let file = "08-busy-load.txt";
+    let c = replay(sim.addr(), file, "main", Duration::from_secs(2)).await;
+    let rec = recorded(file, "main");
+    let (sim_t, rec_t) = (tally(&c.seen), tally(&rec));
+    for key in ["QueueCallerJoin", "QueueCallerLeave"] {
+        assert_eq!(
+            sim_t.get(key),
+            rec_t.get(key),
+            "{key}: {sim_t:?} / {rec_t:?}"
+        );
+    }
+    let count =
+        |t: &std::collections::BTreeMap<String, usize>, k: &str| t.get(k).copied().unwrap_or(0);
+    assert_eq!(
+        count(&sim_t, "AgentConnect") + count(&sim_t, "QueueCallerAbandon"),
+        count(&sim_t, "QueueCallerJoin"),
+        "every caller is answered or abandons"
+    );
+    for (key, &recorded) in &rec_t {
+        let got = count(&sim_t, key);
+        let tolerance = (recorded / 5).max(2);
+        assert!(
+            got.abs_diff(recorded) <= tolerance,
+            "{key}: {got}, recorded {recorded} ({sim_t:?} / {rec_t:?})"
+        );
+    }
+    assert_eq!(responses(&c.all), responses(&rec));
+    println!("simulated {sim_t:?}\nrecorded  {rec_t:?}");
+    // One recorded AgentComplete lacks the caller's fields (the caller channel was already
+    // gone: a race inside Asterisk); the simulator always sends them.
+    let rec: Vec<AmiMessage> = rec
+        .into_iter()
+        .filter(|m| !m.is_event("AgentComplete") || m.has("Channel"))
+        .collect();
     assert_same_keys(&c.all, &rec);
 }

@@ -208,3 +208,45 @@ async fn calls_are_bounded() {
         .await
         .is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn redirect_moves_a_waiting_caller_and_hangup_ends_it() {
+    let sim = start(SimConfig::quiet()).await;
+    for a in ["147", "148", "149"] {
+        sim.set_answer_delay(a, None);
+    }
+    let mut c = Client::logged_in(sim.addr()).await;
+    sim.inbound_call("q1", "0911000009", None).await;
+    let join = c.wait_event("QueueCallerJoin").await;
+    let channel = join.get("Channel").unwrap().to_owned();
+    assert!(channel.starts_with("PJSIP/trunk-"), "{channel}");
+    let r = c
+        .action(
+            AmiMessage::action("Redirect")
+                .with("Channel", &channel)
+                .with("Context", "default")
+                .with("Exten", "q2")
+                .with("Priority", "1"),
+        )
+        .await;
+    assert_eq!(r.message(), Some("Redirect successful"));
+    let left = c.wait_event("QueueCallerLeave").await;
+    assert_eq!(left.get("Queue"), Some("q1"));
+    let joined = c
+        .wait_for(|m| m.is_event("QueueCallerJoin") && m.get("Queue") == Some("q2"))
+        .await;
+    assert_eq!(joined.get("Channel"), Some(channel.as_str()));
+    let truth = sim.truth().await;
+    assert_eq!(truth.queues[1].waiting.len(), 1);
+    let r = c
+        .action(AmiMessage::action("Hangup").with("Channel", "PJSIP/nosuch-00000001"))
+        .await;
+    assert_eq!(r.message(), Some("No such channel"));
+    let r = c
+        .action(AmiMessage::action("Hangup").with("Channel", &channel))
+        .await;
+    assert!(r.is_success());
+    let ab = c.wait_event("QueueCallerAbandon").await;
+    assert_eq!(ab.get("Queue"), Some("q2"));
+    assert!(sim.truth().await.calls.is_empty());
+}

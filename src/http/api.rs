@@ -3,7 +3,7 @@
 //! then validates every parameter, and only then talks to the model: nothing reaches Asterisk
 //! unless it is valid and allowed.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -20,15 +20,26 @@ fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<Prin
     Ok(state.auth().authorize(headers, scope)?)
 }
 
+/// Checks the key, and only then reads the body and the parameters: a request without a valid
+/// key gets its 401/403 whatever else it holds, and costs no parsing.
+async fn authorize_then_params(
+    state: &AppState,
+    request: Request,
+    scope: Scope,
+) -> Result<(Principal, Params), ApiError> {
+    let principal = authorize(state, request.headers(), scope)?;
+    let params = Params::from_request(request, state).await?;
+    Ok((principal, params))
+}
+
 /// `GET /queue/status[?queue=q]`: the seed's JSON shape, one object per queue (an object for
 /// one queue, an array for all); 404 for an unknown queue. Scope `events`; a key restricted to
 /// some queues sees only those.
 pub async fn queue_status(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    mut params: Params,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let principal = authorize(&state, &headers, Scope::Events)?;
+    let (principal, mut params) = authorize_then_params(&state, request, Scope::Events).await?;
     let queue = params.optional("queue", QueueName::parse)?;
     params.finish()?;
     principal.check_queues(&queue)?;
@@ -67,10 +78,9 @@ pub fn report_json(report: QueueStatusReport) -> Value {
 pub async fn queue_action(
     State(state): State<AppState>,
     Path(action): Path<String>,
-    headers: HeaderMap,
-    params: Params,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let principal = authorize(&state, &headers, Scope::Control)?;
+    let (principal, params) = authorize_then_params(&state, request, Scope::Control).await?;
     let action = parse_queue_action(&action, params)?;
     match &action {
         QueueAction::Add { queue, agent, .. }
@@ -122,10 +132,9 @@ pub fn parse_queue_action(action: &str, mut p: Params) -> Result<QueueAction, Ap
 pub async fn originate(
     State(state): State<AppState>,
     Path((src, dest)): Path<(String, String)>,
-    headers: HeaderMap,
-    mut params: Params,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let principal = authorize(&state, &headers, Scope::Control)?;
+    let (principal, mut params) = authorize_then_params(&state, request, Scope::Control).await?;
     let src = AgentId::parse(&src).map_err(|e| ApiError::param("src", e))?;
     let dest = Destination::parse(&dest).map_err(|e| ApiError::param("dest", e))?;
     let caller_id = params.optional("callerId", CallerId::parse)?;
@@ -138,12 +147,8 @@ pub async fn originate(
 /// `POST /ticket` with `agents`, `queues` (and optional `summaryEvents`): the ticket as a JSON
 /// string. Scope `events`; the key must allow every agent and queue asked for; the ticket is
 /// owned by the key's name (for the per-key ticket limit).
-pub async fn ticket(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    mut params: Params,
-) -> Result<Response, ApiError> {
-    let principal = authorize(&state, &headers, Scope::Events)?;
+pub async fn ticket(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (principal, mut params) = authorize_then_params(&state, request, Scope::Events).await?;
     let limits = state.limits();
     let agents = params.list("agents", limits.max_agents_per_ticket, AgentId::parse)?;
     let queues = params.list("queues", limits.max_queues_per_ticket, QueueName::parse)?;

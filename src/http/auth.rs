@@ -35,6 +35,13 @@ use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 use crate::pbx::{AgentId, QueueName};
 
+mod config;
+mod open;
+mod principal;
+
+pub use config::{ApiKeyConfig, AuthConfig, AuthConfigError};
+pub use principal::Principal;
+
 /// The longest bearer token looked at; anything longer is refused as invalid without hashing.
 pub const MAX_KEY_LEN: usize = 512;
 /// The shortest plain `key` accepted in the configuration (a digest says nothing of its key).
@@ -69,85 +76,6 @@ impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// The `[auth]` section of the configuration: `[[auth.keys]]` tables.
-#[derive(Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthConfig {
-    /// The API keys; none means the service is open.
-    #[serde(default)]
-    pub keys: Vec<ApiKeyConfig>,
-}
-
-impl fmt::Debug for AuthConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthConfig")
-            .field("keys", &self.keys)
-            .finish()
-    }
-}
-
-/// One `[[auth.keys]]` table.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiKeyConfig {
-    /// A name for logs and for counting tickets per key (not secret).
-    pub name: String,
-    /// The SHA-256 digest of the key, 64 hex digits. Preferred.
-    #[serde(default)]
-    pub sha256: Option<String>,
-    /// The key itself. Accepted, but anyone who reads the file can use it: prefer `sha256`.
-    #[serde(default)]
-    pub key: Option<String>,
-    /// What the key may do.
-    pub scopes: Vec<Scope>,
-    /// When set, the only agents the key may subscribe to or act on.
-    #[serde(default)]
-    pub agents: Option<Vec<AgentId>>,
-    /// When set, the only queues the key may subscribe to or act on.
-    #[serde(default)]
-    pub queues: Option<Vec<QueueName>>,
-}
-
-impl fmt::Debug for ApiKeyConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redact = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
-        f.debug_struct("ApiKeyConfig")
-            .field("name", &self.name)
-            .field("sha256", &redact(&self.sha256))
-            .field("key", &redact(&self.key))
-            .field("scopes", &self.scopes)
-            .field("agents", &self.agents)
-            .field("queues", &self.queues)
-            .finish()
-    }
-}
-
-/// Why the `[auth]` configuration was refused (start-up error; never names a key's value).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AuthConfigError {
-    /// A name that is empty, too long or has characters other than letters, digits, `_ - . @`.
-    #[error("auth key name {0:?} is not valid: use 1 to {MAX_NAME_LEN} letters, digits, '_', '-', '.', '@'")]
-    BadName(String),
-    /// Two keys with one name.
-    #[error("auth key name {0:?} is used twice")]
-    DuplicateName(String),
-    /// Neither or both of `sha256` and `key`.
-    #[error("auth key {0:?} needs exactly one of `sha256` (preferred) or `key`")]
-    NoSecret(String),
-    /// `sha256` is not 64 hex digits.
-    #[error("auth key {0:?}: `sha256` must be 64 hex digits (printf %s KEY | sha256sum)")]
-    BadDigest(String),
-    /// A plain key that is too short or has characters a header cannot carry.
-    #[error("auth key {0:?}: a plain `key` needs at least {MIN_PLAIN_KEY_LEN} visible ASCII characters, no spaces")]
-    BadKey(String),
-    /// No scope.
-    #[error("auth key {0:?} has no scopes (events, control, admin)")]
-    NoScopes(String),
-    /// The same digest twice: two names for one key.
-    #[error("auth keys {0:?} and {1:?} are the same key")]
-    DuplicateKey(String, String),
 }
 
 /// Why a request was refused.
@@ -218,80 +146,8 @@ pub fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-/// Who is calling, once authorized: a key's name and restrictions, or the anonymous principal of
-/// an open service. Cheap to clone.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
-    name: Option<Arc<str>>,
-    agents: Option<Arc<BTreeSet<AgentId>>>,
-    queues: Option<Arc<BTreeSet<QueueName>>>,
-}
-
-impl Principal {
-    /// The principal of an open service: no name, no restriction.
-    pub fn anonymous() -> Self {
-        Self {
-            name: None,
-            agents: None,
-            queues: None,
-        }
-    }
-
-    /// The key's name (`None` when the service is open). Use it as the ticket owner.
-    pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
-    /// True when the key may subscribe to or act on `agent`.
-    pub fn allows_agent(&self, agent: &AgentId) -> bool {
-        self.agents.as_ref().is_none_or(|set| set.contains(agent))
-    }
-
-    /// True when the key may subscribe to or act on `queue`.
-    pub fn allows_queue(&self, queue: &QueueName) -> bool {
-        self.queues.as_ref().is_none_or(|set| set.contains(queue))
-    }
-
-    /// True when the key is not restricted to some queues (it may, say, reset every queue).
-    pub fn allows_all_queues(&self) -> bool {
-        self.queues.is_none()
-    }
-
-    /// `Ok` when every agent is allowed, else the 403 naming the first that is not.
-    pub fn check_agents<'a>(
-        &self,
-        agents: impl IntoIterator<Item = &'a AgentId>,
-    ) -> Result<(), AuthError> {
-        match agents.into_iter().find(|a| !self.allows_agent(a)) {
-            Some(a) => Err(AuthError::Agent(a.clone())),
-            None => Ok(()),
-        }
-    }
-
-    /// `Ok` when every queue is allowed, else the 403 naming the first that is not.
-    pub fn check_queues<'a>(
-        &self,
-        queues: impl IntoIterator<Item = &'a QueueName>,
-    ) -> Result<(), AuthError> {
-        match queues.into_iter().find(|q| !self.allows_queue(q)) {
-            Some(q) => Err(AuthError::Queue(q.clone())),
-            None => Ok(()),
-        }
-    }
-
-    /// `Ok` for a queue the key may use; for `None` (every queue), `Ok` only when the key is not
-    /// restricted to some queues.
-    pub fn check_queue(&self, queue: Option<&QueueName>) -> Result<(), AuthError> {
-        match queue {
-            Some(q) => self.check_queues([q]),
-            None if self.allows_all_queues() => Ok(()),
-            None => Err(AuthError::AllQueues),
-        }
-    }
-}
-
 /// One configured key, digested.
-struct ApiKey {
+pub(crate) struct ApiKey {
     digest: [u8; 32],
     scopes: BTreeSet<Scope>,
     principal: Principal,
@@ -317,7 +173,7 @@ impl Auth {
     pub fn new(config: AuthConfig) -> Result<Auth, AuthConfigError> {
         let mut keys: Vec<ApiKey> = Vec::with_capacity(config.keys.len());
         for key in config.keys {
-            let key = load_key(key)?;
+            let key = config::load_key(key)?;
             if let Some(same) = keys.iter().find(|k| k.principal.name == key.principal.name) {
                 let name = same.principal.name().unwrap_or_default().to_owned();
                 return Err(AuthConfigError::DuplicateName(name));
@@ -374,7 +230,7 @@ impl Auth {
     /// trusted origin (a cross-site request): both are 403.
     pub fn authorize(&self, headers: &HeaderMap, scope: Scope) -> Result<Principal, AuthError> {
         if self.is_open() {
-            open_request_allowed(headers, &self.trusted_origins)?;
+            open::open_request_allowed(headers, &self.trusted_origins)?;
             return Ok(Principal::anonymous());
         }
         let token = bearer_token(headers)?;
@@ -401,56 +257,6 @@ impl Auth {
     }
 }
 
-/// The checks of an open service; see [`Auth::authorize`].
-fn open_request_allowed(headers: &HeaderMap, trusted: &[String]) -> Result<(), AuthError> {
-    // No Host: not a browser over HTTP/1.1 (browsers speak HTTP/2 only over TLS).
-    let host = match headers.get(header::HOST) {
-        None => None,
-        Some(h) => Some(h.to_str().map_err(|_| AuthError::Host)?),
-    };
-    if let Some(host) = host {
-        if !is_local_or_ip(host) {
-            return Err(AuthError::Host);
-        }
-    }
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return Ok(());
-    };
-    let origin = origin
-        .to_str()
-        .map_err(|_| AuthError::CrossOrigin)?
-        .trim_end_matches('/')
-        .to_ascii_lowercase();
-    let authority = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
-    let same_origin = matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h));
-    if same_origin || trusted.iter().any(|t| t == "*" || *t == origin) {
-        Ok(())
-    } else {
-        Err(AuthError::CrossOrigin)
-    }
-}
-
-/// True for a `Host` that names an IP address or `localhost` (a rebinding page's `Host` is
-/// the attacker's domain name).
-fn is_local_or_ip(host: &str) -> bool {
-    let name = match host.strip_prefix('[') {
-        // [v6]:port
-        Some(rest) => {
-            return rest
-                .split(']')
-                .next()
-                .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
-        }
-        None => host.rsplit_once(':').map_or(host, |(name, _port)| name),
-    };
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name.parse::<std::net::Ipv4Addr>().is_ok()
-        || name == "localhost"
-        || name.ends_with(".localhost")
-}
-
 /// The key of the one `Authorization: Bearer <key>` header (scheme case-insensitive).
 fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
@@ -471,52 +277,8 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
 }
 
 /// Visible ASCII, no space: what a key may consist of.
-fn is_token_byte(b: u8) -> bool {
+pub(crate) fn is_token_byte(b: u8) -> bool {
     b.is_ascii_graphic()
-}
-
-fn load_key(config: ApiKeyConfig) -> Result<ApiKey, AuthConfigError> {
-    let name = config.name;
-    let name_ok = !name.is_empty()
-        && name.chars().count() <= MAX_NAME_LEN
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "_-.@".contains(c));
-    if !name_ok {
-        return Err(AuthConfigError::BadName(name));
-    }
-    let digest = match (config.sha256, config.key) {
-        (Some(hex_digest), None) => parse_digest(hex_digest.trim())
-            .ok_or_else(|| AuthConfigError::BadDigest(name.clone()))?,
-        (None, Some(key)) => {
-            if key.len() < MIN_PLAIN_KEY_LEN
-                || key.len() > MAX_KEY_LEN
-                || !key.bytes().all(is_token_byte)
-            {
-                return Err(AuthConfigError::BadKey(name));
-            }
-            Sha256::digest(key.as_bytes()).into()
-        }
-        _ => return Err(AuthConfigError::NoSecret(name)),
-    };
-    if config.scopes.is_empty() {
-        return Err(AuthConfigError::NoScopes(name));
-    }
-    Ok(ApiKey {
-        digest,
-        scopes: config.scopes.into_iter().collect(),
-        principal: Principal {
-            name: Some(Arc::from(name.as_str())),
-            agents: config.agents.map(|a| Arc::new(a.into_iter().collect())),
-            queues: config.queues.map(|q| Arc::new(q.into_iter().collect())),
-        },
-    })
-}
-
-fn parse_digest(hex_digest: &str) -> Option<[u8; 32]> {
-    let mut digest = [0u8; 32];
-    hex::decode_to_slice(hex_digest, &mut digest).ok()?;
-    Some(digest)
 }
 
 #[cfg(test)]

@@ -3,12 +3,11 @@
 //! A call is keyed by the remote party's channel (`remote`, its uniqueid) and the agent's own leg
 //! (`leg`). It starts when the agent's phone rings for a remote party (`AgentCalled`, or a
 //! `DialBegin` between an agent channel and another channel) or when the agent is bridged to one
-//! (`BridgeEnter`; bridge membership is tracked here), and ends however it ends: `DialEnd` other
+//! (`BridgeEnter`; bridges are tracked in `bridges.rs`), and ends however it ends: `DialEnd` other
 //! than ANSWER, `AgentRingNoAnswer`, `AgentComplete`, `AgentDump`, `QueueCallerAbandon`,
-//! `BridgeLeave`, or the `Hangup` of either leg. The newest call of an agent is the one shown;
-//! when the last one ends, `phoneNumber` goes to `null`.
-
-use std::collections::HashMap;
+//! `BridgeLeave`, or the `Hangup` of either leg; when the last one ends, `phoneNumber` goes to
+//! `null`. With several calls at once, the one on
+//! the agent's newest channel is shown ([`shown_call`]).
 
 use super::codes;
 use super::event::Event;
@@ -31,66 +30,43 @@ pub struct Call {
     pub queue: Option<QueueName>,
 }
 
-/// One channel in a bridge.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Leg {
-    /// Uniqueid.
-    pub uid: String,
-    /// Caller id number.
-    pub number: String,
-    /// Caller id name.
-    pub name: Option<String>,
-    /// The agent the channel belongs to.
-    pub agent: Option<AgentId>,
-}
-
-/// Bridges and their legs.
-#[derive(Clone, Debug, Default)]
-pub struct Bridges {
-    pub(super) map: HashMap<String, Vec<Leg>>,
-    legs: usize,
-}
-
-impl Bridges {
-    pub(super) fn enter(&mut self, bridge: &str, leg: Leg) {
-        if self.legs >= MAX_TRACKED && !self.map.contains_key(bridge) {
-            return;
-        }
-        let legs = self.map.entry(bridge.to_owned()).or_default();
-        let before = legs.len();
-        legs.retain(|l| l.uid != leg.uid);
-        legs.push(leg);
-        self.legs = self.legs + legs.len() - before;
-    }
-
-    fn destroy(&mut self, bridge: &str) {
-        if let Some(legs) = self.map.remove(bridge) {
-            self.legs -= legs.len();
-        }
-    }
-
-    fn leave(&mut self, bridge: &str, uid: &str) -> Vec<Leg> {
-        let Some(legs) = self.map.get_mut(bridge) else {
-            return Vec::new();
-        };
-        let before = legs.len();
-        legs.retain(|l| l.uid != uid);
-        self.legs -= before - legs.len();
-        let rest = legs.clone();
-        if rest.is_empty() {
-            self.map.remove(bridge);
-        }
-        rest
-    }
+/// The remote party's name, unless it is only inherited from the agent's own channel: a dialled
+/// channel takes over the caller's name, so when the agent dialled out, the remote channel shows
+/// the agent's name under another number. (When the agent was dialled, both legs show the
+/// caller's number and name, and the name is the caller's.)
+pub(super) fn remote_name(
+    name: Option<String>,
+    number: &str,
+    own_name: Option<&String>,
+    own_number: &str,
+) -> Option<String> {
+    name.filter(|n| Some(n) != own_name || number == own_number)
 }
 
 /// The part of a call subscribers see.
 type Shown = Option<(String, Option<String>, Option<QueueName>)>;
 
 fn shown(calls: &[Call]) -> Shown {
-    calls
-        .last()
-        .map(|c| (c.number.clone(), c.name.clone(), c.queue.clone()))
+    shown_call(calls).map(|c| (c.number.clone(), c.name.clone(), c.queue.clone()))
+}
+
+/// Orders uniqueids by creation: `[system-]epoch.sequence`, numerically.
+fn uid_order(uid: &str) -> (u64, u64) {
+    let bare = uid.rsplit('-').next().unwrap_or(uid);
+    let (a, b) = bare.split_once('.').unwrap_or((bare, "0"));
+    (a.parse().unwrap_or(0), b.parse().unwrap_or(0))
+}
+
+/// The call an agent's `phoneNumber` shows: the one on the agent's newest channel (so that the
+/// live model and a rebuild from a channel list agree, whatever order they learnt the calls in).
+pub fn shown_call(calls: &[Call]) -> Option<&Call> {
+    calls.iter().max_by_key(|c| {
+        (
+            c.leg.as_deref().map(uid_order),
+            uid_order(&c.remote),
+            c.remote.as_str(),
+        )
+    })
 }
 
 fn phone_event(agent: &AgentId, s: Shown) -> Event {
@@ -145,7 +121,12 @@ impl State {
     }
 
     /// Ends the calls of `agent` that `ends` selects.
-    fn end_calls(&mut self, agent: &AgentId, ends: impl Fn(&Call) -> bool, out: &mut Vec<Event>) {
+    pub(super) fn end_calls(
+        &mut self,
+        agent: &AgentId,
+        ends: impl Fn(&Call) -> bool,
+        out: &mut Vec<Event>,
+    ) {
         let Some(a) = self.agents.get_mut(agent) else {
             return;
         };
@@ -157,6 +138,23 @@ impl State {
         }
         if before != after {
             out.push(phone_event(agent, after));
+        }
+    }
+
+    /// The channel `old` is replaced by `new` in every call.
+    pub(super) fn rename_channel(&mut self, old: &str, new: &str) {
+        for agent in &self.busy {
+            let Some(a) = self.agents.get_mut(agent) else {
+                continue;
+            };
+            for c in &mut a.calls {
+                if c.remote == old {
+                    new.clone_into(&mut c.remote);
+                }
+                if c.leg.as_deref() == Some(old) {
+                    c.leg = Some(new.to_owned());
+                }
+            }
         }
     }
 
@@ -292,12 +290,15 @@ impl State {
             self.start_call(&agent, call, out);
         }
         if let Some(agent) = from {
-            let own = codes::name(msg.get("CallerIDName"));
+            let number = codes::number(msg.get("DestCallerIDNum"));
+            let own_number = codes::number(msg.get("CallerIDNum"));
+            let own_name = codes::name(msg.get("CallerIDName"));
+            let name = codes::name(msg.get("DestCallerIDName"));
             let call = Call {
+                name: remote_name(name, &number, own_name.as_ref(), &own_number),
                 remote: dest_uid.to_owned(),
                 leg: Some(uid.to_owned()),
-                number: codes::number(msg.get("DestCallerIDNum")),
-                name: codes::name(msg.get("DestCallerIDName")).filter(|n| Some(n) != own.as_ref()),
+                number,
                 queue: None,
             };
             self.start_call(&agent, call, out);
@@ -320,122 +321,6 @@ impl State {
                     |c| c.remote == remote && c.leg.as_deref() == Some(leg),
                     out,
                 );
-            }
-        }
-    }
-
-    pub(super) fn bridge_enter(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
-        let (Some(bridge), Some(uid)) = (field(msg, "BridgeUniqueid"), field(msg, "Uniqueid"))
-        else {
-            return;
-        };
-        if let Some(swapped) = field(msg, "SwapUniqueid") {
-            self.bridges.leave(bridge, swapped);
-        }
-        let leg = Leg {
-            uid: uid.to_owned(),
-            number: codes::number(msg.get("CallerIDNum")),
-            name: codes::name(msg.get("CallerIDName")),
-            agent: field(msg, "Channel").and_then(|c| self.channel_agent(c)),
-        };
-        self.bridges.enter(bridge, leg);
-        self.connect_bridge(bridge, out);
-    }
-
-    /// Starts a call for every agent leg of a bridge with every other party in it.
-    pub(super) fn connect_bridge(&mut self, bridge: &str, out: &mut Vec<Event>) {
-        let Some(legs) = self.bridges.map.get(bridge).cloned() else {
-            return;
-        };
-        for a in legs.iter().filter(|l| l.agent.is_some()) {
-            for b in legs.iter().filter(|b| b.uid != a.uid && b.agent != a.agent) {
-                let Some(agent) = &a.agent else { continue };
-                let call = Call {
-                    remote: b.uid.clone(),
-                    leg: Some(a.uid.clone()),
-                    number: b.number.clone(),
-                    name: b.name.clone().filter(|n| Some(n) != a.name.as_ref()),
-                    queue: self.callers.get(&b.uid).cloned(),
-                };
-                self.start_call(agent, call, out);
-            }
-        }
-    }
-
-    pub(super) fn bridge_leave(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
-        let (Some(bridge), Some(uid)) = (field(msg, "BridgeUniqueid"), field(msg, "Uniqueid"))
-        else {
-            return;
-        };
-        let rest = self.bridges.leave(bridge, uid);
-        for other in &rest {
-            if let Some(agent) = &other.agent {
-                let leg = other.uid.clone();
-                self.end_calls(
-                    agent,
-                    |c| c.remote == uid && c.leg.as_ref() == Some(&leg),
-                    out,
-                );
-            }
-        }
-        if let Some(agent) = field(msg, "Channel").and_then(|c| self.channel_agent(c)) {
-            let remotes: Vec<String> = rest.into_iter().map(|l| l.uid).collect();
-            self.end_calls(
-                &agent,
-                |c| c.leg.as_deref() == Some(uid) && remotes.contains(&c.remote),
-                out,
-            );
-        }
-    }
-
-    pub(super) fn bridge_destroy(&mut self, msg: &AmiMessage) {
-        if let Some(bridge) = field(msg, "BridgeUniqueid") {
-            self.bridges.destroy(bridge);
-        }
-    }
-
-    /// `Bridge` (1.6–11, `Bridgestate: Link|Unlink`) and `Link`/`Unlink` (1.4).
-    pub(super) fn legacy_bridge(&mut self, name: &str, msg: &AmiMessage, out: &mut Vec<Event>) {
-        let link = match name {
-            "Link" => true,
-            "Unlink" => false,
-            _ => !msg
-                .get("Bridgestate")
-                .is_some_and(|s| s.eq_ignore_ascii_case("Unlink")),
-        };
-        let side = |n: &str| {
-            let ch = field(msg, &format!("Channel{n}"));
-            let uid = field(msg, &format!("Uniqueid{n}")).or(ch);
-            let num = codes::number(
-                msg.get(&format!("CallerID{n}"))
-                    .or_else(|| msg.get(&format!("CallerIDNum{n}"))),
-            );
-            (
-                ch.and_then(|c| self.channel_agent(c)),
-                uid.map(str::to_owned),
-                num,
-            )
-        };
-        let sides = [side("1"), side("2")];
-        for (i, (agent, uid, _)) in sides.iter().enumerate() {
-            let (other_agent, other_uid, other_num) = &sides[1 - i];
-            let (Some(agent), Some(uid), Some(other_uid)) = (agent, uid, other_uid) else {
-                continue;
-            };
-            if other_agent.as_ref() == Some(agent) {
-                continue;
-            }
-            if link {
-                let call = Call {
-                    remote: other_uid.clone(),
-                    leg: Some(uid.clone()),
-                    number: other_num.clone(),
-                    name: None,
-                    queue: self.callers.get(other_uid).cloned(),
-                };
-                self.start_call(agent, call, out);
-            } else {
-                self.end_calls(agent, |c| &c.remote == other_uid, out);
             }
         }
     }

@@ -8,6 +8,8 @@
 //! - [`names`]: the location template; agent ↔ interface, channel and device names.
 //! - [`codes`]: Asterisk's status codes mapped to the model's values.
 //! - [`state`]: the model and its pure `apply` (AMI event → published events).
+//! - [`members`]: queue memberships, names, extension status.
+//! - [`bridges`]: bridge membership (who shares a bridge with an agent).
 //! - [`calls`]: remote parties of the agents' calls (`phoneNumber`), bridges.
 //! - [`snapshot`]: the subscriber view, snapshots, and the difference between two views.
 //! - [`sync`]: the rebuild from list actions.
@@ -17,10 +19,12 @@
 //! - [`service`]: the task that owns the model, and its cloneable [`service::PbxHandle`].
 
 pub mod actions;
+pub mod bridges;
 pub mod calls;
 pub mod codes;
 pub mod event;
 pub mod ids;
+pub mod members;
 pub mod names;
 pub mod service;
 pub mod snapshot;

@@ -88,7 +88,7 @@ fn agent_events(
             reason,
         });
     }
-    if let Some(c) = a.calls.last() {
+    if let Some(c) = super::calls::shown_call(&a.calls) {
         out.push(Event::PhoneNumber {
             agent: agent.clone(),
             number: Some(c.number.clone()),
@@ -152,29 +152,33 @@ pub fn snapshot(state: &State, filter: &Filter, connected: bool) -> Vec<Event> {
     let empty = super::state::Agent::default();
     for agent in &filter.agents {
         let a = state.agents.get(agent).unwrap_or(&empty);
-        let known = agent_events(agent, a, Some(&filter.queues));
-        let mut known = known.into_iter().peekable();
-        if let Some(e @ Event::AgentName { .. }) = known.peek() {
-            out.push(e.clone());
-            known.next();
-        }
-        if a.device.is_none() {
-            out.push(Event::ExtensionStatus {
+        if let Some(name) = &a.name {
+            out.push(Event::AgentName {
                 agent: agent.clone(),
-                status: DeviceStatus::Unknown,
+                name: name.clone(),
             });
         }
+        out.push(Event::ExtensionStatus {
+            agent: agent.clone(),
+            status: a.device.unwrap_or(DeviceStatus::Unknown),
+        });
         for queue in &filter.queues {
-            if !a.members.contains_key(queue) {
-                out.push(Event::QueueMemberStatus {
-                    agent: agent.clone(),
-                    queue: queue.clone(),
-                    status: MemberStatus::LoggedOff,
-                    reason: None,
-                });
-            }
+            let (status, reason) = a
+                .members
+                .get(queue)
+                .map_or((MemberStatus::LoggedOff, None), |m| m.shown());
+            out.push(Event::QueueMemberStatus {
+                agent: agent.clone(),
+                queue: queue.clone(),
+                status,
+                reason,
+            });
         }
-        out.extend(known);
+        out.extend(
+            agent_events(agent, a, Some(&filter.queues))
+                .into_iter()
+                .filter(|e| matches!(e, Event::PhoneNumber { .. })),
+        );
     }
     for queue in &filter.queues {
         let count = state.queues.get(queue).map_or(0, |q| q.count);

@@ -1,21 +1,26 @@
 //! Rebuilding the model from Asterisk's list actions, and the corrections that follow.
 //!
-//! [`rebuild`] turns the answers of `QueueStatus` (queues, members, waiting callers),
+//! [`collect`] asks Asterisk for them, [`rebuild`] turns the answers of `QueueStatus` (queues, members, waiting callers),
 //! `ExtensionStateList` (or one `ExtensionState` per agent) and `CoreShowChannels` (calls in
 //! progress) into a fresh [`State`]; [`sync_events`] is what subscribers must be told to get from
 //! the old state to the new one, as ordinary change events. Live events that arrive while the
 //! lists are collected are applied afterwards by the service (they carry absolute values, so
 //! applying one that the lists already reflect changes nothing).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use super::calls::{Call, Leg};
+use super::bridges::Leg;
+use super::calls::Call;
 use super::codes;
 use super::event::Event;
-use super::ids::QueueName;
+use super::ids::{AgentId, QueueName};
+use super::names::Location;
 use super::snapshot::diff;
 use super::state::{field, State};
-use crate::ami::AmiMessage;
+use crate::ami::{AmiError, AmiHandle, AmiMessage};
+
+/// Most agents asked one by one with `ExtensionState` when `ExtensionStateList` is refused.
+const MAX_EXTENSION_STATE: usize = 10_000;
 
 /// The answers a rebuild starts from.
 #[derive(Clone, Debug, Default)]
@@ -124,4 +129,57 @@ fn channels(state: &mut State, items: &[AmiMessage], out: &mut Vec<Event>) {
     for bridge in bridges {
         state.connect_bridge(&bridge, out);
     }
+}
+
+/// Collects the lists a rebuild starts from: `QueueStatus`, then `ExtensionStateList` (or, if
+/// refused, `ExtensionState` in the hint context for every agent known or listed as a member),
+/// then `CoreShowChannels`.
+pub async fn collect(
+    ami: AmiHandle,
+    hint_context: String,
+    mut agents: BTreeSet<AgentId>,
+    location: Location,
+) -> Result<Lists, AmiError> {
+    let queue_status = ami
+        .send_list(AmiMessage::action("QueueStatus"))
+        .await?
+        .items;
+    for item in &queue_status {
+        if let Some(a) = item
+            .get("Location")
+            .and_then(|l| location.agent_of_interface(l))
+        {
+            agents.insert(a);
+        }
+    }
+    let extensions = match ami
+        .send_list(AmiMessage::action("ExtensionStateList"))
+        .await
+    {
+        Ok(list) => list.items,
+        Err(AmiError::Refused(_)) => {
+            let mut out = Vec::new();
+            for agent in agents.iter().take(MAX_EXTENSION_STATE) {
+                let action = AmiMessage::action("ExtensionState")
+                    .with("Exten", agent.as_str())
+                    .with("Context", &hint_context);
+                match ami.send(action).await {
+                    Ok(r) => out.push(r),
+                    Err(AmiError::Refused(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            out
+        }
+        Err(e) => return Err(e),
+    };
+    let channels = ami
+        .send_list(AmiMessage::action("CoreShowChannels"))
+        .await?
+        .items;
+    Ok(Lists {
+        queue_status,
+        extensions,
+        channels,
+    })
 }

@@ -22,7 +22,7 @@ use super::service::{EventSink, LinkFlags, PbxConfig};
 use super::snapshot::snapshot;
 use super::state::State;
 use super::summary::summary_events;
-use super::sync::{rebuild, sync_events, Lists};
+use super::sync::{collect, rebuild, sync_events, Lists};
 use crate::ami::{AmiError, AmiHandle, AmiMessage, ClientEvent};
 
 /// Most live events buffered during a rebuild.
@@ -33,8 +33,6 @@ pub const MAX_ORIGINATES: usize = 10_000;
 pub const ORIGINATE_TTL: Duration = Duration::from_secs(300);
 /// Delay before a failed rebuild is tried again.
 const RETRY: Duration = Duration::from_secs(1);
-/// Most agents asked one by one with `ExtensionState` when `ExtensionStateList` is refused.
-const MAX_EXTENSION_STATE: usize = 10_000;
 
 /// What a handle asks of the task.
 pub(super) enum Command {
@@ -369,53 +367,23 @@ async fn tick(i: &mut Option<Interval>) {
     }
 }
 
-/// Collects the lists a rebuild starts from.
-async fn collect(
-    ami: AmiHandle,
-    hint_context: String,
-    mut agents: BTreeSet<AgentId>,
-    location: Location,
-) -> Result<Lists, AmiError> {
-    let queue_status = ami
-        .send_list(AmiMessage::action("QueueStatus"))
-        .await?
-        .items;
-    for item in &queue_status {
-        if let Some(a) = item
-            .get("Location")
-            .and_then(|l| location.agent_of_interface(l))
-        {
-            agents.insert(a);
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_boot_and_queue_reloads_trigger_a_rebuild() {
+        let reload = |m: &str| AmiMessage::event("Reload").with("Module", m);
+        assert_eq!(
+            is_resync_trigger(&reload("app_queue.so")),
+            Some(Trigger::Reload)
+        );
+        assert_eq!(is_resync_trigger(&reload("All")), Some(Trigger::Reload));
+        assert_eq!(is_resync_trigger(&reload("res_pjsip.so")), None);
+        assert_eq!(
+            is_resync_trigger(&AmiMessage::event("FullyBooted")),
+            Some(Trigger::Booted)
+        );
+        assert_eq!(is_resync_trigger(&AmiMessage::event("Shutdown")), None);
     }
-    let extensions = match ami
-        .send_list(AmiMessage::action("ExtensionStateList"))
-        .await
-    {
-        Ok(list) => list.items,
-        Err(AmiError::Refused(_)) => {
-            let mut out = Vec::new();
-            for agent in agents.iter().take(MAX_EXTENSION_STATE) {
-                let action = AmiMessage::action("ExtensionState")
-                    .with("Exten", agent.as_str())
-                    .with("Context", &hint_context);
-                match ami.send(action).await {
-                    Ok(r) => out.push(r),
-                    Err(AmiError::Refused(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            out
-        }
-        Err(e) => return Err(e),
-    };
-    let channels = ami
-        .send_list(AmiMessage::action("CoreShowChannels"))
-        .await?
-        .items;
-    Ok(Lists {
-        queue_status,
-        extensions,
-        channels,
-    })
 }

@@ -78,6 +78,11 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let config = args.to_config()?;
     let sim = start(config, args.listen).await?;
     tracing::info!(addr = %sim.addr(), "simulated Asterisk (AMI) listening");
+    tracing::info!(
+        "type a command and Enter for faults and calls; {}",
+        super::console::HELP
+    );
+    tokio::spawn(super::console::run(sim.clone()));
     tokio::signal::ctrl_c().await?;
     sim.shutdown().await;
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -23,6 +23,10 @@ use super::truth::SimSnapshot;
 use super::{actions, traffic, truth};
 use crate::ami::message::AmiMessage;
 
+mod faults;
+
+use faults::FIREHOSE_TICK;
+
 /// What the handle, the server and the sessions ask of the engine.
 pub(crate) enum Command {
     InboundCall {
@@ -85,6 +89,8 @@ pub(crate) enum Job {
     QueueTimeout {
         call: u64,
     },
+    /// A rig-style caller reaches `Queue()`.
+    LocalJoin(Box<crate::sim::traffic::PendingJoin>),
     Ring {
         call: u64,
         gen: u64,
@@ -149,6 +155,7 @@ pub(crate) struct Engine {
     server: mpsc::Sender<ServerCtl>,
     stall: watch::Sender<Option<Instant>>,
     firehose_carry: f64,
+    firehose_last: Instant,
     firehose_next: usize,
     stopped: bool,
     pending_restart: Option<Duration>,
@@ -181,6 +188,7 @@ pub(crate) fn spawn(
         server,
         stall,
         firehose_carry: 0.0,
+        firehose_last: Instant::now(),
         firehose_next: 0,
         stopped: false,
         pending_restart: None,
@@ -250,6 +258,7 @@ impl Engine {
             traffic::schedule_arrival(self);
         }
         if self.config.firehose > 0 {
+            self.firehose_last = Instant::now();
             self.after_real(FIREHOSE_TICK, Job::Firehose);
         }
     }
@@ -357,67 +366,7 @@ impl Engine {
             }
         }
     }
-
-    /// Closes every connection at once.
-    pub fn close_all(&mut self) {
-        for (_, s) in std::mem::take(&mut self.sessions) {
-            s.cancel.cancel();
-        }
-    }
-
-    async fn restart(&mut self, downtime: Duration, reply: oneshot::Sender<()>) {
-        tracing::info!(?downtime, "restart: Shutdown, close, refuse connections");
-        let shutdown = super::events::event("Shutdown", "system,all")
-            .with("Shutdown", "Cleanly")
-            .with("Restart", "True");
-        self.emit(shutdown);
-        let ids: Vec<u64> = self.sessions.keys().copied().collect();
-        for id in ids {
-            self.send(id, Out::Close);
-        }
-        self.sessions.clear();
-        let (tx, rx) = oneshot::channel();
-        let _ = self.server.send(ServerCtl::Pause(downtime, tx)).await;
-        let _ = rx.await;
-        self.timers.clear();
-        self.sync_originates.clear();
-        self.state = State::new(&self.config, self.unix_secs());
-        self.schedule_background();
-        let _ = reply.send(());
-    }
-
-    /// The restart fault, from the `Command: core restart now` action: runs once the current
-    /// action's response is queued.
-    pub fn request_restart(&mut self, downtime: Duration) {
-        self.pending_restart = Some(downtime);
-    }
-
-    /// Firehose step: emits this tick's share of the configured events per second.
-    pub fn firehose_tick(&mut self) {
-        self.firehose_carry += f64::from(self.config.firehose) * FIREHOSE_TICK.as_secs_f64();
-        let n = self.firehose_carry.floor() as usize;
-        self.firehose_carry -= n as f64;
-        let members: Vec<(String, super::state::Member)> = self
-            .state
-            .queues
-            .iter()
-            .flat_map(|q| q.members.iter().map(|m| (q.name.clone(), m.clone())))
-            .collect();
-        for _ in 0..n {
-            self.firehose_next = self.firehose_next.wrapping_add(1);
-            let Some((queue, m)) = members.get(self.firehose_next % members.len().max(1)) else {
-                break;
-            };
-            let dev = self.state.device(&m.state_interface).to_owned();
-            let msg = super::events::member_event("QueueMemberStatus", queue, m, &dev);
-            self.emit(msg);
-        }
-        self.after_real(FIREHOSE_TICK, Job::Firehose);
-    }
 }
-
-/// How often the firehose emits its batch.
-const FIREHOSE_TICK: Duration = Duration::from_millis(10);
 
 async fn sleep_until(at: Option<Instant>) {
     match at {

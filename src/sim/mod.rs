@@ -9,11 +9,12 @@
 //! - `actions`: one handler per AMI action, answered as Asterisk 22 answers.
 //! - `events`: builders of the events Asterisk emits, with the recorded field names.
 //! - `traffic`: callers, ringing per strategy, answer, talk, hangup, abandon; originates.
-//! - [`cli`]: `pbxis-ws simulate`.
+//! - [`cli`]: `pbxis-ws simulate`; [`console`]: faults and calls typed while it runs.
 
 mod actions;
 pub mod cli;
 pub mod config;
+pub mod console;
 mod devices;
 mod engine;
 mod events;

@@ -6,6 +6,13 @@ use std::collections::BTreeMap;
 
 use super::config::SimConfig;
 
+/// At most this many members per queue; `QueueAdd` beyond is refused ("Out of memory", as
+/// Asterisk answers when it cannot add).
+pub(crate) const MAX_MEMBERS: usize = 1000;
+/// At most this many devices are tracked; `Setvar DEVICE_STATE(...)` of a new one beyond is
+/// refused.
+pub(crate) const MAX_DEVICES: usize = 20_000;
+
 /// Device state names as Asterisk spells them.
 pub(crate) const NOT_INUSE: &str = "NOT_INUSE";
 pub(crate) const INUSE: &str = "INUSE";

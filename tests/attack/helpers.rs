@@ -103,7 +103,16 @@ fn keys() -> AuthConfig {
 /// Starts the simulator and the service (with `tweak` applied to the settings) and waits until
 /// the service is connected and its model built.
 pub async fn spawn_app(tweak: impl FnOnce(&mut Settings)) -> TestApp {
-    let sim = sim::start(SimConfig::quiet(), "127.0.0.1:0".parse().unwrap())
+    spawn_app_with_sim(SimConfig::quiet(), tweak).await
+}
+
+/// [`spawn_app`] with a simulator of `sim_config` (its username and secret are used).
+pub async fn spawn_app_with_sim(
+    sim_config: SimConfig,
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let (username, secret) = (sim_config.username.clone(), sim_config.secret.clone());
+    let sim = sim::start(sim_config, "127.0.0.1:0".parse().unwrap())
         .await
         .expect("simulator starts");
     let mut settings = Settings {
@@ -114,8 +123,8 @@ pub async fn spawn_app(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     };
     settings.ami.host = "127.0.0.1".into();
     settings.ami.port = sim.addr().port();
-    settings.ami.username = "pbxis".into();
-    settings.ami.secret = "pbxis".into();
+    settings.ami.username = username;
+    settings.ami.secret = secret;
     settings.limits.max_body_bytes = MAX_BODY;
     settings.limits.max_agents_per_ticket = MAX_AGENTS;
     tweak(&mut settings);

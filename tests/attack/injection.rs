@@ -1,5 +1,5 @@
 //! CR, LF, NUL and other control characters in every parameter of every endpoint, sent in the
-//! query string, in the JSON body, and (for originate) in the path, with a key that has every
+//! query string, in a JSON body, in a form body, and (for originate) in the path, with a key that has every
 //! scope: each is refused with 400 and a JSON error naming the parameter, and nothing reaches
 //! Asterisk.
 
@@ -137,11 +137,19 @@ async fn control_characters_in_any_parameter_are_refused_and_reach_nothing() {
                         .await
                         .unwrap();
                     refused(query, name, &format!("{what} (query)")).await;
-                    attacks += 2;
+                    let form = app
+                        .request(target.method.clone(), target.path)
+                        .bearer_auth(FULL_KEY)
+                        .form(&as_query(&map))
+                        .send()
+                        .await
+                        .unwrap();
+                    refused(form, name, &format!("{what} (form body)")).await;
+                    attacks += 3;
                 }
             }
         }
-        assert!(attacks > 300, "{attacks} attacks");
+        assert!(attacks > 500, "{attacks} attacks");
     })
     .await;
 }

@@ -146,6 +146,52 @@ async fn every_endpoint_refuses_a_missing_or_wrong_key() {
     app.wait_ready().await;
 }
 
+/// Without a key, nothing of the request is looked at: malformed, oversized or hostile
+/// parameters still get the 401, so a stranger learns nothing and costs no parsing.
+#[tokio::test]
+async fn the_key_is_checked_before_the_parameters() {
+    let app = spawn_app(|_| {}).await;
+    app.assert_reaches_nothing(async {
+        for path in [
+            "/ticket",
+            "/queue/pause",
+            "/originate/147/1562830",
+            "/queue/status",
+        ] {
+            let method = if path == "/queue/status" {
+                Method::GET
+            } else {
+                Method::POST
+            };
+            let bodies: [(&str, Vec<u8>); 4] = [
+                ("application/json", b"{not json".to_vec()),
+                (
+                    "application/json",
+                    br#"{"agent": "147\r\nAction: Logoff", "x": 1}"#.to_vec(),
+                ),
+                ("text/plain", b"agent=147".to_vec()),
+                ("application/json", vec![b' '; MAX_BODY * 2]),
+            ];
+            for (content_type, body) in bodies {
+                let response = app
+                    .request(method.clone(), &format!("{path}?unknown=%0D%0A"))
+                    .header("content-type", content_type)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                expect_error(
+                    response,
+                    StatusCode::UNAUTHORIZED,
+                    &format!("{path} {content_type}"),
+                )
+                .await;
+            }
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn every_endpoint_refuses_a_key_of_the_wrong_scope() {
     let app = spawn_app(|_| {}).await;
@@ -240,7 +286,15 @@ async fn the_right_key_reaches_asterisk() {
         .collect();
     assert_eq!(names, ["QueuePause", "Originate"]);
     assert_eq!(sent[before].get("Reason"), Some("lunch"));
-    assert_eq!(sent[before + 1].get("Channel"), Some("PJSIP/149"));
+    // The only Originate form the service sends: no Application, Data or Variable.
+    let originate = &sent[before + 1];
+    let keys: Vec<_> = originate.fields().map(|(k, _)| k).collect();
+    assert_eq!(
+        keys,
+        ["Action", "ActionID", "Channel", "Exten", "Context", "Priority", "Async"]
+    );
+    assert_eq!(originate.get("Channel"), Some("PJSIP/149"));
+    assert_eq!(originate.get("Context"), Some("default"));
 }
 
 #[tokio::test]

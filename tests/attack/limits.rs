@@ -89,8 +89,12 @@ async fn new_ticket(app: &TestApp, key: &str) -> reqwest::Response {
 }
 
 #[tokio::test]
-async fn tickets_per_key_are_bounded() {
-    let app = spawn_app(|s| s.limits.max_tickets_per_owner = 3).await;
+async fn tickets_per_key_and_in_total_are_bounded() {
+    let app = spawn_app(|s| {
+        s.limits.max_tickets_per_owner = 3;
+        s.limits.max_tickets = 4;
+    })
+    .await;
     for _ in 0..3 {
         assert_eq!(new_ticket(&app, EVENTS_KEY).await.status(), StatusCode::OK);
     }
@@ -100,8 +104,17 @@ async fn tickets_per_key_are_bounded() {
         "fourth ticket",
     )
     .await;
-    // Another key is not starved by the first.
+    // Another key is not starved by the first...
     assert_eq!(new_ticket(&app, FULL_KEY).await.status(), StatusCode::OK);
+    // ...up to the total.
+    let r = app
+        .request(Method::POST, "/ticket")
+        .bearer_auth(RESTRICTED_KEY)
+        .json(&json!({"agents": ["149"], "queues": ["q2"]}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::TOO_MANY_REQUESTS, "fifth ticket in total").await;
 }
 
 async fn ticket(app: &TestApp) -> String {

@@ -12,8 +12,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::Framed;
 
-use pbxis_ws::ami::client::AmiConfig;
+use pbxis_ws::ami::client::{self, AmiConfig, AmiHandle, ClientEvent};
 use pbxis_ws::ami::{AmiCodec, AmiFrame, AmiMessage};
+use tokio::sync::mpsc::Receiver;
 
 /// The banner the server sends.
 pub const BANNER: &str = "Asterisk Call Manager/11.0.0";
@@ -49,15 +50,20 @@ impl ScriptedAmi {
 
     /// Accepts the next connection and sends the banner.
     pub async fn accept(&self) -> Peer {
+        let mut peer = self.accept_silent().await;
+        peer.raw(format!("{BANNER}\r\n").as_bytes()).await;
+        peer
+    }
+
+    /// Accepts the next connection and says nothing.
+    pub async fn accept_silent(&self) -> Peer {
         let (stream, _) = tokio::time::timeout(WAIT, self.listener.accept())
             .await
             .expect("the client did not connect in time")
             .unwrap();
-        let mut peer = Peer {
+        Peer {
             framed: Framed::new(stream, AmiCodec::server()),
-        };
-        peer.raw(format!("{BANNER}\r\n").as_bytes()).await;
-        peer
+        }
     }
 
     /// Accepts the next connection and answers a plain login with success and `FullyBooted`.
@@ -153,4 +159,46 @@ pub fn fully_booted() -> AmiMessage {
         .with("Uptime", "5")
         .with("LastReload", "5")
         .with("Status", "Fully Booted")
+}
+
+// Client-side helpers: the next client event of a kind, or a panic that says what came.
+
+/// The next client event (it must come).
+pub async fn next_event(rx: &mut Receiver<ClientEvent>) -> ClientEvent {
+    tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .expect("no client event in time")
+        .expect("the event stream ended")
+}
+
+/// The next client event must be `Connected` with our banner.
+pub async fn expect_connected(rx: &mut Receiver<ClientEvent>) {
+    match next_event(rx).await {
+        ClientEvent::Connected { banner } => assert_eq!(banner, BANNER),
+        other => panic!("expected Connected, got {other:?}"),
+    }
+}
+
+/// The next client event must be the AMI event `name`.
+pub async fn expect_event(rx: &mut Receiver<ClientEvent>, name: &str) -> AmiMessage {
+    match next_event(rx).await {
+        ClientEvent::Event(m) if m.is_event(name) => m,
+        other => panic!("expected event {name}, got {other:?}"),
+    }
+}
+
+/// The next client event must be `Disconnected`; its reason.
+pub async fn expect_disconnected(rx: &mut Receiver<ClientEvent>) -> String {
+    match next_event(rx).await {
+        ClientEvent::Disconnected { reason } => reason,
+        other => panic!("expected Disconnected, got {other:?}"),
+    }
+}
+
+/// Starts a client on `server` and serves its first login.
+pub async fn logged_in(server: &ScriptedAmi) -> (AmiHandle, Receiver<ClientEvent>, Peer) {
+    let (handle, mut rx) = client::connect(server.config());
+    let peer = server.accept_logged_in().await;
+    expect_connected(&mut rx).await;
+    (handle, rx, peer)
 }

@@ -12,6 +12,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::backoff::Backoff;
 use super::handle::{Command, Shared};
+use super::lifecycle::reject;
 use super::login::{self, Conn, OpenError};
 use super::outbox::Outbox;
 use super::pending::{self, Pending, Routed, Waiter};
@@ -22,11 +23,13 @@ use crate::ami::message::{AmiMessage, MessageKind};
 /// How long to wait for the `FullyBooted` that Asterisk sends right after a login when it is
 /// booted and the user may read `system` events. Without it, `Connected` is sent after this.
 const BOOT_GRACE: Duration = Duration::from_secs(2);
+/// The shortest keep-alive interval (a zero in the configuration must not flood Asterisk).
+const MIN_PING_INTERVAL: Duration = Duration::from_millis(100);
 /// The longest wait for Asterisk's `Goodbye` on shutdown.
-const LOGOFF_WAIT: Duration = Duration::from_secs(2);
+pub(super) const LOGOFF_WAIT: Duration = Duration::from_secs(2);
 
 /// Why a session ended.
-enum End {
+pub(super) enum End {
     /// The link is gone; reconnect.
     Lost(String),
     /// The client shuts down (with whom to tell when done).
@@ -34,30 +37,32 @@ enum End {
 }
 
 /// The state of one logged-in session.
-struct Session {
-    conn: Conn,
-    banner: String,
+pub(super) struct Session {
+    pub(super) conn: Conn,
+    pub(super) banner: String,
     /// Until when to wait for the login's `FullyBooted`; `None` once `Connected` was sent.
-    booting: Option<Instant>,
-    /// Events read before `Connected` was sent (bounded by the event buffer).
-    early: Vec<AmiMessage>,
-    early_lost: u64,
-    ping: tokio::time::Interval,
+    pub(super) booting: Option<Instant>,
+    /// Events read before `Connected` was sent (bounded by the event buffer). If the session is
+    /// lost before `Connected`, they go with it: the consumer never saw that session, and
+    /// rebuilds its state at the `Connected` of the next one.
+    pub(super) early: Vec<AmiMessage>,
+    pub(super) early_lost: u64,
+    pub(super) ping: tokio::time::Interval,
     /// The keep-alive `Ping` waiting for its answer, and until when.
-    ping_due: Option<(String, Instant)>,
+    pub(super) ping_due: Option<(String, Instant)>,
 }
 
-struct Actor {
-    config: Arc<AmiConfig>,
-    commands: mpsc::Receiver<Command>,
-    outbox: Outbox,
-    shared: Arc<Shared>,
-    pending: Pending,
-    backoff: Backoff,
-    sessions: u64,
-    next_id: u64,
+pub(super) struct Actor {
+    pub(super) config: Arc<AmiConfig>,
+    pub(super) commands: mpsc::Receiver<Command>,
+    pub(super) outbox: Outbox,
+    pub(super) shared: Arc<Shared>,
+    pub(super) pending: Pending,
+    pub(super) backoff: Backoff,
+    pub(super) sessions: u64,
+    pub(super) next_id: u64,
     /// The last reason reported, so that repeated failures are reported once.
-    last_reason: Option<String>,
+    pub(super) last_reason: Option<String>,
 }
 
 /// Runs the actor until shutdown.
@@ -138,7 +143,7 @@ impl Actor {
     async fn serve(&mut self, conn: Conn, banner: String) -> End {
         self.backoff.reset();
         let now = Instant::now();
-        let period = self.config.ping_interval.max(Duration::from_millis(1));
+        let period = self.config.ping_interval.max(MIN_PING_INTERVAL);
         let mut ping = tokio::time::interval_at(now + period, period);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut s = Session {
@@ -288,7 +293,7 @@ impl Actor {
         }
     }
 
-    fn fresh_id(&mut self) -> String {
+    pub(super) fn fresh_id(&mut self) -> String {
         loop {
             self.next_id += 1;
             let id = format!("pbxis-{}", self.next_id);
@@ -343,94 +348,14 @@ impl Actor {
         s.ping_due = Some((id, Instant::now() + self.config.ping_timeout));
         Ok(())
     }
-
-    /// Sends `Logoff` and waits (briefly) for the `Goodbye` or the close.
-    async fn logoff(&mut self, s: &mut Session, done: Option<oneshot::Sender<()>>) -> End {
-        let id = self.fresh_id();
-        let logoff = AmiMessage::action("Logoff").with("ActionID", &id);
-        let wait = self.config.action_timeout.min(LOGOFF_WAIT);
-        let bye = async {
-            write(&mut s.conn, &logoff, wait).await?;
-            while let Some(Ok(frame)) = s.conn.next().await {
-                if let AmiFrame::Message(m) = frame {
-                    if m.kind() == MessageKind::Response && m.action_id() == Some(id.as_str()) {
-                        return Ok(());
-                    }
-                    if let Routed::Event(e) = self.pending.offer(m) {
-                        self.outbox.event(e);
-                    }
-                }
-            }
-            Ok::<(), String>(())
-        };
-        if let Ok(Err(why)) = tokio::time::timeout(wait, bye).await {
-            tracing::debug!(%why, "Logoff could not be sent");
-        }
-        End::Shutdown(done)
-    }
-
-    /// The session was lost: callers and consumer learn it, in order.
-    fn lost(&mut self, reason: String) {
-        tracing::warn!(%reason, "lost the connection to Asterisk");
-        self.shared.set_connected(false);
-        self.pending.fail_all(|| AmiError::Disconnected);
-        self.outbox.link(ClientEvent::Disconnected {
-            reason: reason.clone(),
-        });
-        self.last_reason = Some(reason);
-    }
-
-    /// A failed attempt to open a session; reported once per distinct reason.
-    fn report(&mut self, reason: String) {
-        tracing::warn!(%reason, "cannot open a session with Asterisk");
-        if self.last_reason.as_deref() != Some(reason.as_str()) {
-            self.outbox.link(ClientEvent::Disconnected {
-                reason: reason.clone(),
-            });
-            self.last_reason = Some(reason);
-        }
-    }
-
-    /// Ends the actor: everyone waiting learns it, the event stream ends.
-    fn finish(mut self, done: Option<oneshot::Sender<()>>) {
-        self.shared.set_closed();
-        self.pending.fail_all(|| AmiError::Closed);
-        self.commands.close();
-        let mut also_done = Vec::new();
-        while let Ok(cmd) = self.commands.try_recv() {
-            match cmd {
-                Command::Shutdown { done } => also_done.push(done),
-                other => reject(other, AmiError::Closed),
-            }
-        }
-        self.outbox.link(ClientEvent::Disconnected {
-            reason: "the client shut down".into(),
-        });
-        drop(self.outbox);
-        for done in done.into_iter().chain(also_done) {
-            let _ = done.send(());
-        }
-        tracing::info!("AMI client shut down");
-    }
-}
-
-/// Answers a command that cannot be carried out.
-fn reject(cmd: Command, error: AmiError) {
-    match cmd {
-        Command::Send { reply, .. } => {
-            let _ = reply.send(Err(error));
-        }
-        Command::SendList { reply, .. } => {
-            let _ = reply.send(Err(error));
-        }
-        Command::Shutdown { done } => {
-            let _ = done.send(());
-        }
-    }
 }
 
 /// Writes one (already checked) message; `Err` means the link is unusable.
-async fn write(conn: &mut Conn, msg: &AmiMessage, limit: Duration) -> Result<(), String> {
+pub(super) async fn write(
+    conn: &mut Conn,
+    msg: &AmiMessage,
+    limit: Duration,
+) -> Result<(), String> {
     match tokio::time::timeout(limit, conn.send(msg)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(format!("writing to Asterisk failed: {e}")),

@@ -39,13 +39,28 @@ pub(super) enum Routed {
 }
 
 /// The table of actions waiting for an answer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Pending {
     waiters: HashMap<String, Waiter>,
     deadlines: VecDeque<(Instant, String)>,
+    list_limit: usize,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Self::with_list_limit(MAX_LIST_ITEMS)
+    }
 }
 
 impl Pending {
+    fn with_list_limit(list_limit: usize) -> Self {
+        Self {
+            waiters: HashMap::new(),
+            deadlines: VecDeque::new(),
+            list_limit,
+        }
+    }
+
     /// True when `id` waits for an answer.
     pub(super) fn contains(&self, id: &str) -> bool {
         self.waiters.contains_key(id)
@@ -124,13 +139,13 @@ impl Pending {
         let complete = msg.event_name().is_some_and(is_complete_name);
         match self.waiters.get_mut(id) {
             Some(Waiter::List { items, .. }) if !complete => {
-                if items.len() < MAX_LIST_ITEMS {
+                if items.len() < self.list_limit {
                     items.push(msg);
                 } else if let Some(Waiter::List { reply, .. }) =
                     self.waiters.insert(id.to_owned(), Waiter::Discarding)
                 {
                     let _ = reply.send(Err(AmiError::ListTooLong {
-                        limit: MAX_LIST_ITEMS,
+                        limit: self.list_limit,
                     }));
                 }
                 Routed::Taken
@@ -212,4 +227,117 @@ pub(super) fn fail(waiter: Waiter, error: AmiError) {
 fn is_complete_name(name: &str) -> bool {
     let b = name.as_bytes();
     b.len() > 8 && b[b.len() - 8..].eq_ignore_ascii_case(b"Complete")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn list(p: &mut Pending, id: &str) -> oneshot::Receiver<Result<AmiList, AmiError>> {
+        let (reply, rx) = oneshot::channel();
+        let waiter = Waiter::List {
+            reply,
+            response: None,
+            items: Vec::new(),
+        };
+        p.insert(id.into(), waiter, Instant::now() + Duration::from_secs(10));
+        rx
+    }
+
+    fn single(
+        p: &mut Pending,
+        id: &str,
+        deadline: Instant,
+    ) -> oneshot::Receiver<Result<AmiMessage, AmiError>> {
+        let (reply, rx) = oneshot::channel();
+        p.insert(id.into(), Waiter::Single(reply), deadline);
+        rx
+    }
+
+    fn item(id: &str, name: &str) -> AmiMessage {
+        AmiMessage::event(name).with("ActionID", id)
+    }
+
+    #[test]
+    fn a_list_over_the_limit_fails_and_its_rest_is_discarded() {
+        let mut p = Pending::with_list_limit(2);
+        let mut rx = list(&mut p, "l");
+        assert!(matches!(
+            p.offer(AmiMessage::response("Success").with("ActionID", "l")),
+            Routed::Taken
+        ));
+        for _ in 0..5 {
+            assert!(matches!(p.offer(item("l", "QueueMember")), Routed::Taken));
+        }
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Err(AmiError::ListTooLong { limit: 2 }))
+        ));
+        assert!(matches!(
+            p.offer(item("l", "QueueStatusComplete")),
+            Routed::Taken
+        ));
+        assert!(!p.contains("l"));
+        assert!(matches!(
+            p.offer(item("l", "QueueMember")),
+            Routed::Event(_)
+        ));
+    }
+
+    #[test]
+    fn a_refused_list_fails_at_its_response() {
+        let mut p = Pending::default();
+        let mut rx = list(&mut p, "l");
+        p.offer(
+            AmiMessage::response("Error")
+                .with("ActionID", "l")
+                .with("Message", "Permission denied"),
+        );
+        assert!(matches!(rx.try_recv(), Ok(Err(AmiError::Refused(m))) if m == "Permission denied"));
+        assert!(!p.contains("l"));
+    }
+
+    #[test]
+    fn events_of_single_actions_and_stray_responses_are_not_taken() {
+        let mut p = Pending::default();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut rx = single(&mut p, "o", deadline);
+        assert!(matches!(
+            p.offer(AmiMessage::response("Success").with("ActionID", "o")),
+            Routed::Taken
+        ));
+        assert!(rx.try_recv().unwrap().is_ok());
+        assert!(matches!(
+            p.offer(item("o", "OriginateResponse")),
+            Routed::Event(_)
+        ));
+        assert!(matches!(
+            p.offer(AmiMessage::response("Success").with("ActionID", "o")),
+            Routed::Stray(_)
+        ));
+        assert!(matches!(
+            p.offer(AmiMessage::response("Success")),
+            Routed::Stray(_)
+        ));
+    }
+
+    #[test]
+    fn expiry_follows_the_deadlines_and_skips_answered_actions() {
+        let mut p = Pending::default();
+        let t0 = Instant::now();
+        let mut a = single(&mut p, "a", t0 + Duration::from_secs(1));
+        let mut b = single(&mut p, "b", t0 + Duration::from_secs(2));
+        let mut c = single(&mut p, "c", t0 + Duration::from_secs(3));
+        p.offer(AmiMessage::response("Success").with("ActionID", "a"));
+        assert_eq!(p.next_deadline(), Some(t0 + Duration::from_secs(2)));
+        p.expire(t0 + Duration::from_secs(2));
+        assert!(a.try_recv().unwrap().is_ok());
+        assert!(matches!(b.try_recv(), Ok(Err(AmiError::Timeout))));
+        assert!(c.try_recv().is_err(), "not yet");
+        assert_eq!(p.next_deadline(), Some(t0 + Duration::from_secs(3)));
+        p.fail_all(|| AmiError::Disconnected);
+        assert!(matches!(c.try_recv(), Ok(Err(AmiError::Disconnected))));
+        assert_eq!(p.next_deadline(), None);
+    }
 }

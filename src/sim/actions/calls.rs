@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::queue::is_true;
+use super::values::{channel_var, parse_caller_id, seconds, variable, variables, RIG_SETTLE};
 use super::{error, list_complete, list_start, success, with_action_id};
 use crate::ami::message::AmiMessage;
 use crate::sim::engine::Engine;
@@ -25,27 +26,15 @@ pub(super) fn handle(e: &mut Engine, id: u64, name: &str, msg: &AmiMessage) -> b
     true
 }
 
-/// Splits `"Name" <num>` / `Name <num>` / `num` into (number, name).
-pub(crate) fn parse_caller_id(s: &str) -> (Option<String>, Option<String>) {
-    let s = s.trim();
-    if let (Some(lt), Some(gt)) = (s.rfind('<'), s.rfind('>')) {
-        if lt < gt {
-            let num = s[lt + 1..gt].trim().to_owned();
-            let name = s[..lt].trim().trim_matches('"').trim().to_owned();
-            return (
-                Some(num).filter(|n| !n.is_empty()),
-                Some(name).filter(|n| !n.is_empty()),
-            );
-        }
-    }
-    (Some(s.to_owned()).filter(|n| !n.is_empty()), None)
-}
-
-/// Whether `Exten` exists in the simulated dialplan: the agents' extensions, the queues, and
-/// outside numbers (at least five digits, `+` allowed first).
+/// Whether `Exten` exists in the simulated dialplan: the agents' extensions, the queues,
+/// feature codes (`*97`), and outside numbers (at least five digits, `+` allowed first).
 fn exten_exists(e: &Engine, s: &str) -> bool {
     let digits = s.strip_prefix('+').unwrap_or(s);
-    (digits.len() >= 5 && digits.chars().all(|c| c.is_ascii_digit()))
+    let feature = s
+        .strip_prefix('*')
+        .is_some_and(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit() || c == '#'));
+    feature
+        || (digits.len() >= 5 && digits.chars().all(|c| c.is_ascii_digit()))
         || e.config.agents.iter().any(|a| a == s)
         || e.state.queue(s).is_some()
 }
@@ -213,55 +202,12 @@ fn local_caller(
     let timing = traffic::CallerTiming {
         patience: seconds(data).unwrap_or(e.config.patience.1),
         max_wait: variable(msg, "MAXWAIT").and_then(seconds),
-        talk: variable(msg, "TALKTIME").and_then(seconds),
+        talk: variable(msg, "TALKTIME")
+            .and_then(seconds)
+            .map(|t| t + RIG_SETTLE),
     };
     tracing::info!(%queue, caller = %num, "caller originated into queue");
     traffic::join_local_caller(e, one, two, queue, timing);
-}
-
-/// A positive number of seconds (at most a day).
-fn seconds(s: &str) -> Option<Duration> {
-    s.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|p| p.is_finite() && *p > 0.0)
-        .map(|p| Duration::from_secs_f64(p.min(86_400.0)))
-}
-
-/// The value of channel variable `name` set by the action (`Variable: NAME=value`, several
-/// per line separated by commas; `_`/`__` inheritance prefixes ignored).
-fn variable<'a>(msg: &'a AmiMessage, name: &str) -> Option<&'a str> {
-    msg.get_all("Variable")
-        .flat_map(|v| v.split(','))
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| k.trim().trim_start_matches('_').eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
-}
-
-/// At most this many variables are kept per channel.
-const MAX_VARS: usize = 32;
-
-/// Every `NAME=value` of the action's `Variable` fields (inheritance prefixes dropped).
-fn variables(msg: &AmiMessage) -> Vec<(String, String)> {
-    msg.get_all("Variable")
-        .flat_map(|v| v.split(','))
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.trim().trim_start_matches('_').to_owned(), v.to_owned()))
-        .take(MAX_VARS)
-        .collect()
-}
-
-/// The value of a channel variable or function, `(null)` when unset (as `Status` shows it).
-pub(crate) fn channel_var(c: &Channel, name: &str) -> String {
-    match name {
-        "CALLERID(num)" => return c.cid_num.clone(),
-        "CALLERID(name)" => return c.cid_name.clone(),
-        _ => {}
-    }
-    c.vars
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or_else(|| "(null)".to_owned(), |(_, v)| v.clone())
 }
 
 fn find_channel(e: &Engine, name: &str) -> Option<Channel> {
@@ -302,8 +248,11 @@ fn redirect(e: &mut Engine, id: u64, msg: &AmiMessage) {
         return;
     }
     e.reply(id, success(msg, "Redirect successful"));
-    // The channel leaves for another part of the dialplan: from here it is gone.
-    traffic::hangup_uniqueid(e, &chan.uniqueid);
+    // A waiting caller sent to a queue's extension moves to that queue; anything else leaves
+    // for another part of the dialplan and, for the call center, is gone.
+    if !traffic::move_to_queue(e, &chan.uniqueid, exten) {
+        traffic::hangup_uniqueid(e, &chan.uniqueid);
+    }
 }
 
 fn duration(secs: f64) -> String {

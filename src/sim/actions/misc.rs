@@ -9,7 +9,7 @@ use crate::ami::message::AmiMessage;
 use crate::sim::devices::set_device;
 use crate::sim::engine::Engine;
 use crate::sim::events::push_extension;
-use crate::sim::state::member_status;
+use crate::sim::state::{member_status, MAX_DEVICES};
 
 /// The version `core show version` reports.
 pub(crate) const VERSION: &str = "Asterisk 22.10.1 (simulated by pbxis-ws)";
@@ -117,7 +117,7 @@ fn getvar(e: &mut Engine, id: u64, msg: &AmiMessage) {
                 e.reply(id, error(msg, "No such channel"));
                 return;
             };
-            super::calls::channel_var(&chan, var)
+            super::values::channel_var(&chan, var)
         }
         None => device_arg(var).map_or(String::new(), |d| e.state.device(d).to_owned()),
     };
@@ -149,9 +149,12 @@ fn setvar(e: &mut Engine, id: u64, msg: &AmiMessage) {
         e.reply(id, error(msg, "Unknown device state"));
         return;
     }
+    if !e.state.devices.contains_key(&device) && e.state.devices.len() >= MAX_DEVICES {
+        e.reply(id, error(msg, "Too many devices"));
+        return;
+    }
     e.reply(id, success(msg, "Variable Set"));
     set_device(e, &device, &value);
-    crate::sim::traffic::offer_all(e);
 }
 
 fn command(e: &mut Engine, id: u64, msg: &AmiMessage) {

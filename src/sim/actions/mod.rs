@@ -5,6 +5,7 @@
 mod calls;
 mod misc;
 mod queue;
+mod values;
 
 use std::time::Duration;
 

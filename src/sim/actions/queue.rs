@@ -6,7 +6,7 @@ use crate::ami::message::AmiMessage;
 use crate::sim::devices::{refresh_queue, set_pseudo};
 use crate::sim::engine::Engine;
 use crate::sim::events::member_event;
-use crate::sim::state::{member_status, pause_device, Member, INUSE, NOT_INUSE};
+use crate::sim::state::{member_status, pause_device, Member, INUSE, MAX_MEMBERS, NOT_INUSE};
 
 /// Runs the action when it is a queue action; false otherwise.
 pub(super) fn handle(e: &mut Engine, id: u64, name: &str, msg: &AmiMessage) -> bool {
@@ -178,6 +178,10 @@ fn queue_add(e: &mut Engine, id: u64, msg: &AmiMessage) {
         e.reply(id, error(msg, "Unable to add interface: Already there"));
         return;
     }
+    if q.members.len() >= MAX_MEMBERS {
+        e.reply(id, error(msg, "Out of memory"));
+        return;
+    }
     let paused = msg.get("Paused").is_some_and(is_true);
     let member = Member {
         interface: iface.to_owned(),
@@ -293,7 +297,6 @@ fn queue_pause(e: &mut Engine, id: u64, msg: &AmiMessage) {
         let dev = e.state.device(&m.state_interface).to_owned();
         e.emit(member_event("QueueMemberPause", &queue, &m, &dev));
     }
-    crate::sim::traffic::offer_all(e);
 }
 
 fn queue_penalty(e: &mut Engine, id: u64, msg: &AmiMessage) {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{call_count, random_between};
+use super::{call_count, random_between, secs};
 use crate::sim::devices::{refresh_queue, set_device};
 use crate::sim::engine::{Engine, Job};
 use crate::sim::events::{
@@ -64,7 +64,40 @@ pub(crate) fn join_local_caller(
     queue: &str,
     timing: CallerTiming,
 ) {
-    if let Some(id) = join(e, caller, Some(partner), queue, timing.patience) {
+    // The recorded rig's dialplan answers, waits half a second, then runs Queue().
+    let pending = PendingJoin {
+        partner,
+        caller,
+        queue: queue.to_owned(),
+        timing: CallerTiming {
+            patience: timing.patience.saturating_sub(LOCAL_JOIN_DELAY),
+            ..timing
+        },
+    };
+    e.after(LOCAL_JOIN_DELAY, Job::LocalJoin(Box::new(pending)));
+}
+
+/// How long a rig-style caller's dialplan takes before `Queue()`.
+const LOCAL_JOIN_DELAY: Duration = Duration::from_millis(500);
+
+/// A rig-style caller on its way into the queue.
+#[derive(Clone, Debug)]
+pub(crate) struct PendingJoin {
+    partner: Channel,
+    caller: Channel,
+    queue: String,
+    timing: CallerTiming,
+}
+
+/// The rig-style caller enters its queue.
+pub(crate) fn local_join(e: &mut Engine, p: PendingJoin) {
+    let PendingJoin {
+        partner,
+        caller,
+        queue,
+        timing,
+    } = p;
+    if let Some(id) = join(e, caller, Some(partner), &queue, timing.patience) {
         if let Some(c) = e.state.calls.get_mut(&id) {
             c.talk_time = timing.talk;
             c.lifetime = true;
@@ -194,7 +227,7 @@ pub(crate) fn abandon(e: &mut Engine, id: u64) {
         &call.queue,
         pos,
         call.original_position,
-        hold as u64,
+        hold.round() as u64,
     ));
     e.emit(channel_event("MusicOnHoldStop", &call.caller));
     leave_queue(e, &call);
@@ -242,8 +275,8 @@ pub(crate) fn talk_end(e: &mut Engine, id: u64, by_agent: bool) {
     let first = if by_agent { agent } else { &call.caller };
     e.emit(hangup_request("HangupRequest", first, 16));
     let extra = [
-        ("HoldTime", (hold as u64).to_string()),
-        ("TalkTime", (talk as u64).to_string()),
+        ("HoldTime", secs(hold)),
+        ("TalkTime", secs(talk)),
         ("Reason", reason.to_owned()),
     ];
     e.emit(events::agent_event(
@@ -280,47 +313,4 @@ pub(crate) fn talk_end(e: &mut Engine, id: u64, by_agent: bool) {
         queue = %call.queue, caller = %call.caller.cid_num, agent = %member_name,
         hold = hold as u64, talk = talk as u64, hangup = reason, "call answered"
     );
-    super::ring::offer_all(e);
-}
-
-/// Hangs up the channel with this Uniqueid, as if that party hung up.
-pub(crate) fn hangup_uniqueid(e: &mut Engine, uid: &str) -> bool {
-    let found = e.state.calls.values().find_map(|c| {
-        let caller =
-            c.caller.uniqueid == uid || c.partner.as_ref().is_some_and(|p| p.uniqueid == uid);
-        let agent = matches!(&c.phase, Phase::Talking { agent, .. } if agent.uniqueid == uid);
-        let ringing = c
-            .ringing
-            .iter()
-            .find(|r| r.chan.uniqueid == uid)
-            .map(|r| r.interface.clone());
-        (caller || agent || ringing.is_some()).then_some((
-            c.id,
-            caller,
-            matches!(c.phase, Phase::Waiting),
-            ringing,
-        ))
-    });
-    if let Some((id, caller, waiting, ringing)) = found {
-        match (caller, waiting, ringing) {
-            (true, true, _) => abandon(e, id),
-            (true, false, _) => talk_end(e, id, false),
-            (false, _, Some(iface)) => super::ring::reject(e, id, &iface),
-            (false, _, None) => talk_end(e, id, true),
-        }
-        return true;
-    }
-    let orig = e
-        .state
-        .origs
-        .values()
-        .find(|o| o.agent.uniqueid == uid || o.remote.as_ref().is_some_and(|r| r.uniqueid == uid))
-        .map(|o| o.id);
-    match orig {
-        Some(o) => {
-            super::originate::end(e, o);
-            true
-        }
-        None => false,
-    }
 }

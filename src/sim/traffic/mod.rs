@@ -2,6 +2,7 @@
 //! randomness comes from the engine's seeded generator and all waiting from its timer queue
 //! (tokio time, scaled), so a seed and a paused or scaled clock give a reproducible run.
 
+mod control;
 mod inbound;
 mod originate;
 mod ring;
@@ -11,9 +12,9 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::engine::{Engine, Job};
-pub(crate) use inbound::{hangup_uniqueid, inbound_call, join_local_caller, CallerTiming};
+pub(crate) use control::{hangup_uniqueid, move_to_queue};
+pub(crate) use inbound::{inbound_call, join_local_caller, CallerTiming, PendingJoin};
 pub(crate) use originate::{originate, originate_fail, OriginateRequest};
-pub(crate) use ring::offer_all;
 
 /// Runs one timed step.
 pub(crate) fn run_job(e: &mut Engine, job: Job) {
@@ -24,6 +25,7 @@ pub(crate) fn run_job(e: &mut Engine, job: Job) {
             super::actions::login_failed(e, session, action_id);
         }
         Job::Patience { call } => inbound::patience_over(e, call),
+        Job::LocalJoin(p) => inbound::local_join(e, *p),
         Job::QueueTimeout { call } => {
             ring::cancel_rings(e, call, "NOANSWER");
             inbound::abandon(e, call);
@@ -89,4 +91,10 @@ pub(crate) fn bridge_id(e: &mut Engine) -> String {
 /// How many calls (inbound and originated) exist.
 pub(crate) fn call_count(e: &Engine) -> usize {
     e.state.calls.len() + e.state.origs.len()
+}
+
+/// Whole seconds as events show them (rounded: Asterisk subtracts whole-second clock
+/// readings, so its values straddle the true duration).
+pub(crate) fn secs(d: f64) -> String {
+    (d.max(0.0).round() as u64).to_string()
 }

@@ -248,7 +248,6 @@ pub(crate) fn end(e: &mut Engine, id: u64) {
     }
     set_device(e, &o.device, NOT_INUSE);
     tracing::info!(agent_channel = %o.agent.name, exten = %o.exten, answered = o.answered, "originated call ended");
-    super::offer_all(e);
 }
 
 /// The agent did not answer in time: failure, Reason 3.
@@ -271,7 +270,6 @@ pub(crate) fn timed_out(e: &mut Engine, id: u64) {
         fail(e, o.action_id.as_deref(), &o.requested, target, 3, cid);
     }
     tracing::info!(agent_channel = %o.agent.name, "originate: no answer");
-    super::offer_all(e);
 }
 
 /// Emits a failed `OriginateResponse` (`Channel` as requested, `Uniqueid: <unknown>`).

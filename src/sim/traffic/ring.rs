@@ -1,26 +1,14 @@
 //! Ringing members for a waiting caller, per the queue's strategy (`ringall` rings every
 //! available member, `rrmemory` one at a time in turn), then answer, no answer, or cancel.
 
-use super::{bridge_id, random_between};
+use super::{bridge_id, random_between, secs};
 use crate::sim::devices::set_device;
 use crate::sim::engine::{Engine, Job};
 use crate::sim::events::{self, agent_event, channel_event, dial, hangup};
 use crate::sim::state::{Channel, Member, Phase, Ring, INUSE, NOT_INUSE, RINGING};
 
-/// Offers every waiting caller of every queue to the members now available, in line order.
-pub(crate) fn offer_all(e: &mut Engine) {
-    let waiting: Vec<u64> = e
-        .state
-        .queues
-        .iter()
-        .flat_map(|q| q.waiting.iter().copied())
-        .collect();
-    for id in waiting {
-        offer(e, id);
-    }
-}
-
-/// Rings the members available for this caller, unless some are ringing already.
+/// Rings the members available for this caller when it is its turn, as app_queue's loop
+/// does; when nobody could be rung, tries again after the queue's `retry`.
 pub(crate) fn offer(e: &mut Engine, id: u64) {
     let Some(call) = e.state.calls.get(&id) else {
         return;
@@ -28,8 +16,33 @@ pub(crate) fn offer(e: &mut Engine, id: u64) {
     if !call.ringing.is_empty() || !matches!(call.phase, Phase::Waiting) {
         return;
     }
-    let Some(q) = e.state.queue(&call.queue) else {
-        return;
+    let gen = call.gen;
+    if !ring_some(e, id) {
+        e.after(e.config.retry, Job::Ring { call: id, gen });
+    }
+}
+
+/// Callers ahead of `id` in its queue that are not ringing anybody (autofill: a caller may
+/// ring while fewer of those than available members are ahead of it).
+fn idle_callers_ahead(e: &Engine, queue: &str, id: u64) -> usize {
+    let Some(q) = e.state.queue(queue) else {
+        return 0;
+    };
+    q.waiting
+        .iter()
+        .take_while(|c| **c != id)
+        .filter(|c| e.state.calls.get(c).is_some_and(|c| c.ringing.is_empty()))
+        .count()
+}
+
+/// Rings per the strategy; false when nobody was rung.
+fn ring_some(e: &mut Engine, id: u64) -> bool {
+    let Some(queue) = e.state.calls.get(&id).map(|c| c.queue.clone()) else {
+        return false;
+    };
+    let ahead = idle_callers_ahead(e, &queue, id);
+    let Some(q) = e.state.queue(&queue) else {
+        return false;
     };
     let available: Vec<(usize, Member)> = q
         .members
@@ -38,8 +51,11 @@ pub(crate) fn offer(e: &mut Engine, id: u64) {
         .filter(|(_, m)| e.state.is_available(m))
         .map(|(i, m)| (i, m.clone()))
         .collect();
+    if ahead >= available.len() {
+        return false;
+    }
     let Some(min_penalty) = available.iter().map(|(_, m)| m.penalty).min() else {
-        return;
+        return false;
     };
     let tier: Vec<(usize, Member)> = available
         .into_iter()
@@ -56,7 +72,7 @@ pub(crate) fn offer(e: &mut Engine, id: u64) {
             .cloned();
         pick.into_iter()
             .map(|(i, m)| {
-                if let Some(q) = e.state.queue_mut(&e.state.calls[&id].queue.clone()) {
+                if let Some(q) = e.state.queue_mut(&queue) {
                     q.rr_next = i + 1;
                 }
                 m
@@ -66,12 +82,15 @@ pub(crate) fn offer(e: &mut Engine, id: u64) {
     for m in chosen {
         ring_member(e, id, &m);
     }
-    if let Some(call) = e.state.calls.get(&id) {
-        let gen = call.gen;
-        if !call.ringing.is_empty() {
-            e.after(e.config.ring_timeout, Job::RingTimeout { call: id, gen });
-        }
+    let Some(call) = e.state.calls.get(&id) else {
+        return true;
+    };
+    let gen = call.gen;
+    if call.ringing.is_empty() {
+        return false;
     }
+    e.after(e.config.ring_timeout, Job::RingTimeout { call: id, gen });
+    true
 }
 
 /// The agent number behind a member, when it is one of the configured agents.
@@ -86,10 +105,14 @@ fn agent_of(e: &Engine, m: &Member) -> Option<String> {
 }
 
 fn ring_member(e: &mut Engine, id: u64, m: &Member) {
-    let Some(caller) = e.state.calls.get(&id).map(|c| c.caller.clone()) else {
+    let Some((caller, queue)) = e
+        .state
+        .calls
+        .get(&id)
+        .map(|c| (c.caller.clone(), c.queue.clone()))
+    else {
         return;
     };
-    let queue = e.state.calls[&id].queue.clone();
     let now = e.unix_secs();
     let uid = e.state.uniqueid(now);
     let suffix = e.state.channel_suffix();
@@ -219,21 +242,6 @@ pub(crate) fn ring_timeout(e: &mut Engine, id: u64, gen: u64) {
     cancel_rings(e, id, "NOANSWER");
     let gen = e.state.calls.get(&id).map_or(0, |c| c.gen);
     e.after(e.config.retry, Job::Ring { call: id, gen });
-    offer_others(e, id);
-}
-
-/// Members freed by this call may take other waiting callers.
-fn offer_others(e: &mut Engine, id: u64) {
-    let others: Vec<u64> = e
-        .state
-        .queues
-        .iter()
-        .flat_map(|q| q.waiting.iter().copied())
-        .filter(|c| *c != id)
-        .collect();
-    for c in others {
-        offer(e, c);
-    }
 }
 
 /// The retry pause is over: ring again.
@@ -302,10 +310,7 @@ pub(crate) fn answer(e: &mut Engine, id: u64, gen: u64, interface: &str) {
     let now = e.now();
     let hold = (now - call.joined).max(0.0);
     let ring = (now - won.started).max(0.0);
-    let extra = [
-        ("HoldTime", (hold as u64).to_string()),
-        ("RingTime", (ring as u64).to_string()),
-    ];
+    let extra = [("HoldTime", secs(hold)), ("RingTime", secs(ring))];
     e.emit(agent_event(
         "AgentConnect",
         &caller,
@@ -344,12 +349,16 @@ pub(crate) fn answer(e: &mut Engine, id: u64, gen: u64, interface: &str) {
         };
     }
     set_device(e, &won.device, INUSE);
+    // A caller that fixed the talk time (the rig's TALKTIME) is hung up by the agent's phone
+    // then; otherwise the talk time is random and so is who hangs up.
     let fixed = e.state.calls.get(&id).and_then(|c| c.talk_time);
-    let talk = match fixed {
-        Some(t) => t,
-        None => random_between(e, e.config.talk_time),
+    let (talk, by_agent) = match fixed {
+        Some(t) => (t, true),
+        None => {
+            let share = e.config.agent_hangup_share.clamp(0.0, 1.0);
+            let talk = random_between(e, e.config.talk_time);
+            (talk, rand::Rng::gen_bool(&mut e.rng, share))
+        }
     };
-    let by_agent = rand::Rng::gen_bool(&mut e.rng, e.config.agent_hangup_share.clamp(0.0, 1.0));
     e.after(talk, Job::TalkEnd { call: id, by_agent });
-    offer_others(e, id);
 }

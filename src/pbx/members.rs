@@ -1,0 +1,197 @@
+//! Queue members and devices: `QueueMember*` events (and `QueueMember` list items) give each
+//! agent's membership, pause state and member status per queue, and its name; `ExtensionStatus`
+//! of the hint context and `DeviceStateChange` of the state interface give its extension status
+//! (a hint, once seen, decides alone).
+
+use super::codes;
+use super::event::{DeviceStatus, Event, MemberStatus};
+use super::ids::{AgentId, QueueName};
+use super::state::{field, Member, State, MAX_TRACKED};
+use crate::ami::AmiMessage;
+
+impl State {
+    /// The agent of a member event: its interface through the template, else its state
+    /// interface.
+    fn member_agent(&self, msg: &AmiMessage) -> Option<(AgentId, String)> {
+        let iface = field(msg, "Interface").or_else(|| field(msg, "Location"))?;
+        let agent = self.location.agent_of_interface(iface).or_else(|| {
+            field(msg, "StateInterface").and_then(|s| self.location.agent_of_interface(s))
+        })?;
+        Some((agent, iface.to_owned()))
+    }
+
+    pub(super) fn member_update(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
+        let Some((agent, iface)) = self.member_agent(msg) else {
+            return;
+        };
+        let Some(queue) = field(msg, "Queue").and_then(|q| QueueName::parse(q).ok()) else {
+            return;
+        };
+        if self.queue_mut(queue.as_str()).is_none() {
+            return;
+        }
+        if let Some(si) = field(msg, "StateInterface") {
+            if self.state_interfaces.len() < MAX_TRACKED {
+                self.state_interfaces.insert(si.to_owned(), agent.clone());
+            }
+        }
+        let Some(a) = self.agent_mut(&agent) else {
+            return;
+        };
+        let before = a.members.get(&queue).map(Member::shown);
+        let m = a.members.entry(queue.clone()).or_insert_with(|| Member {
+            name: iface.clone(),
+            interface: iface.clone(),
+            dynamic: true,
+            paused: false,
+            reason: String::new(),
+            status: DeviceStatus::Unknown,
+            calls_taken: 0,
+            last_call: 0,
+            incall: false,
+        });
+        update_member(m, msg);
+        let status = m.status;
+        let after = Some(m.shown());
+        if before != after {
+            if let Some((status, reason)) = after {
+                out.push(Event::QueueMemberStatus {
+                    agent: agent.clone(),
+                    queue,
+                    status,
+                    reason,
+                });
+            }
+        }
+        let device_follows = !a.hint && msg.has("Status");
+        self.refresh_name(&agent, out);
+        if device_follows {
+            self.set_device(&agent, status, false, out);
+        }
+    }
+
+    pub(super) fn member_removed(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
+        let Some((agent, _)) = self.member_agent(msg) else {
+            return;
+        };
+        let Some(queue) = field(msg, "Queue").and_then(|q| QueueName::parse(q).ok()) else {
+            return;
+        };
+        let Some(a) = self.agents.get_mut(&agent) else {
+            return;
+        };
+        if a.members.remove(&queue).is_some() {
+            out.push(Event::QueueMemberStatus {
+                agent: agent.clone(),
+                queue,
+                status: MemberStatus::LoggedOff,
+                reason: None,
+            });
+        }
+    }
+
+    /// Publishes `agentName` when the derived name changed. A name is never withdrawn, and a
+    /// log-off does not rename the agent.
+    fn refresh_name(&mut self, agent: &AgentId, out: &mut Vec<Event>) {
+        let Some(a) = self.agents.get_mut(agent) else {
+            return;
+        };
+        let Some(derived) = a.derived_name() else {
+            return;
+        };
+        if a.name.as_deref() != Some(derived) {
+            let name = derived.to_owned();
+            a.name = Some(name.clone());
+            out.push(Event::AgentName {
+                agent: agent.clone(),
+                name,
+            });
+        }
+    }
+
+    pub(super) fn set_device(
+        &mut self,
+        agent: &AgentId,
+        status: DeviceStatus,
+        from_hint: bool,
+        out: &mut Vec<Event>,
+    ) {
+        let Some(a) = self.agent_mut(agent) else {
+            return;
+        };
+        if from_hint {
+            a.hint = true;
+        } else if a.hint {
+            return;
+        }
+        if a.device != Some(status) {
+            a.device = Some(status);
+            out.push(Event::ExtensionStatus {
+                agent: agent.clone(),
+                status,
+            });
+        }
+    }
+
+    pub(super) fn extension_status(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
+        let (Some(exten), Some(ctx)) = (field(msg, "Exten"), field(msg, "Context")) else {
+            return;
+        };
+        if !ctx.eq_ignore_ascii_case(&self.hint_context) {
+            return;
+        }
+        let Ok(agent) = AgentId::parse(exten) else {
+            return;
+        };
+        let status = codes::device_from_extension_state(msg.get("Status").unwrap_or(""));
+        self.set_device(&agent, status, true, out);
+    }
+
+    pub(super) fn device_state(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
+        let Some(device) = field(msg, "Device") else {
+            return;
+        };
+        let agent = match self.state_interfaces.get(device) {
+            Some(a) => a.clone(),
+            None if !self.location.is_local() => match self.location.agent_of_interface(device) {
+                Some(a) if self.agents.contains_key(&a) => a,
+                _ => return,
+            },
+            None => return,
+        };
+        let status = codes::device_from_name(msg.get("State").unwrap_or(""));
+        self.set_device(&agent, status, false, out);
+    }
+}
+
+fn update_member(m: &mut Member, msg: &AmiMessage) {
+    if let Some(n) = field(msg, "MemberName").or_else(|| field(msg, "Name")) {
+        if m.name != n {
+            m.name = n.to_owned();
+        }
+    }
+    if let Some(v) = field(msg, "Membership") {
+        m.dynamic = v.eq_ignore_ascii_case("dynamic");
+    }
+    if let Some(v) = field(msg, "Paused") {
+        m.paused = codes::is_true(v);
+    }
+    let reason = msg.get("PausedReason").or_else(|| msg.get("Reason"));
+    match reason {
+        Some(r) if m.paused => r.clone_into(&mut m.reason),
+        _ if !m.paused => m.reason.clear(),
+        _ => {}
+    }
+    if let Some(v) = field(msg, "Status") {
+        m.status = codes::device_from_code(v);
+    }
+    if let Some(v) = field(msg, "CallsTaken") {
+        m.calls_taken = codes::uint(Some(v));
+    }
+    if let Some(v) = field(msg, "LastCall") {
+        m.last_call = codes::uint(Some(v));
+    }
+    if let Some(v) = field(msg, "InCall") {
+        m.incall = codes::is_true(v);
+    }
+}

@@ -1,0 +1,126 @@
+//! The rebuild against an Asterisk without `ExtensionStateList` (played by a scripted AMI server
+//! over real TCP): the model asks `ExtensionState` in the configured hint context for every agent
+//! it knows, and takes the answers as the agents' extension status.
+
+#[path = "support/scripted_ami.rs"]
+mod scripted_ami;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pbxis_ws::ami::client;
+use pbxis_ws::ami::AmiMessage;
+use pbxis_ws::pbx::service::{try_spawn, EventSink, PbxConfig};
+use pbxis_ws::pbx::{AgentId, Context, DeviceStatus, Event, Filter, QueueName};
+use scripted_ami::{reply, Peer, ScriptedAmi};
+
+struct Discard;
+
+impl EventSink for Discard {
+    fn publish(&self, _: &[Event]) {}
+}
+
+/// The next action other than a keep-alive `Ping` (answered).
+async fn action(peer: &mut Peer, name: &str) -> AmiMessage {
+    loop {
+        let a = peer.recv().await;
+        if a.action_name() == Some("Ping") {
+            peer.send(reply(&a, "Success").with("Ping", "Pong")).await;
+            continue;
+        }
+        assert_eq!(a.action_name(), Some(name), "{a:?}");
+        return a;
+    }
+}
+
+fn item(name: &str, action: &AmiMessage, fields: &[(&str, &str)]) -> AmiMessage {
+    fields
+        .iter()
+        .fold(AmiMessage::event(name), |m, (k, v)| m.with(k, v))
+        .with("ActionID", action.action_id().unwrap_or_default())
+}
+
+async fn list(peer: &mut Peer, action: &AmiMessage, complete: &str, items: Vec<AmiMessage>) {
+    peer.send(
+        reply(action, "Success")
+            .with("EventList", "start")
+            .with("Message", "will follow"),
+    )
+    .await;
+    let n = items.len().to_string();
+    for i in items {
+        peer.send(i).await;
+    }
+    let end = item(
+        complete,
+        action,
+        &[("EventList", "Complete"), ("ListItems", &n)],
+    );
+    peer.send(end).await;
+}
+
+#[tokio::test]
+async fn extension_state_per_agent_when_the_list_is_refused() {
+    let server = ScriptedAmi::start().await;
+    let (ami, events) = client::connect(server.config());
+    let config = PbxConfig {
+        location: "PJSIP/{agent}".into(),
+        hint_context: Context::parse("agent-hints").unwrap(),
+        ..PbxConfig::default()
+    };
+    let pbx = try_spawn(ami, events, Arc::new(Discard), config).unwrap();
+    let mut peer = server.accept_logged_in().await;
+
+    let qs = action(&mut peer, "QueueStatus").await;
+    let items = vec![
+        item("QueueParams", &qs, &[("Queue", "q1"), ("Calls", "0")]),
+        item(
+            "QueueMember",
+            &qs,
+            &[
+                ("Queue", "q1"),
+                ("Name", "Alice"),
+                ("Location", "PJSIP/147"),
+                ("Status", "1"),
+                ("Paused", "0"),
+            ],
+        ),
+    ];
+    list(&mut peer, &qs, "QueueStatusComplete", items).await;
+
+    let esl = action(&mut peer, "ExtensionStateList").await;
+    let refusal = "Invalid/unknown command: ExtensionStateList. Use Action: ListCommands to show available commands.";
+    peer.send(reply(&esl, "Error").with("Message", refusal))
+        .await;
+
+    let es = action(&mut peer, "ExtensionState").await;
+    assert_eq!(es.get("Exten"), Some("147"));
+    assert_eq!(es.get("Context"), Some("agent-hints"));
+    let answer = reply(&es, "Success")
+        .with("Message", "Extension Status")
+        .with("Exten", "147")
+        .with("Context", "agent-hints")
+        .with("Hint", "PJSIP/147")
+        .with("Status", "8")
+        .with("StatusText", "Ringing");
+    peer.send(answer).await;
+
+    let csc = action(&mut peer, "CoreShowChannels").await;
+    list(&mut peer, &csc, "CoreShowChannelsComplete", Vec::new()).await;
+
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while !pbx.link().ready {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the model is rebuilt");
+    let agent = AgentId::parse("147").unwrap();
+    let filter = Filter::new([agent.clone()], [QueueName::parse("q1").unwrap()]);
+    let snapshot = pbx.subscribe(filter, |s| s).await.unwrap();
+    let ringing = Event::ExtensionStatus {
+        agent,
+        status: DeviceStatus::Ringing,
+    };
+    assert!(snapshot.contains(&ringing), "{snapshot:?}");
+}

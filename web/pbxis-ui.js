@@ -195,11 +195,11 @@
       }));
       const rows = fields.map((f, i) => el('label', { class: 'ask-row', for: 'ask-' + f.name },
         el('span', { text: f.label }), inputs[i]));
-      const form = el('form', { method: 'dialog', class: 'ask' }, el('h2', { text: title }), rows,
+      const form = el('form', { method: 'dialog', class: 'ask' }, el('h2', { id: 'ask-title', text: title }), rows,
         el('div', { class: 'ask-buttons' },
           el('button', { type: 'button', class: 'btn', value: 'cancel', text: 'Cancel' }),
           el('button', { type: 'submit', class: 'btn btn-primary', value: 'ok', text: submitLabel })));
-      const dialog = el('dialog', { class: 'dialog' }, form);
+      const dialog = el('dialog', { class: 'dialog', 'aria-labelledby': 'ask-title' }, form);
       let result = null;
       form.querySelector('button[value=cancel]').addEventListener('click', () => dialog.close());
       form.addEventListener('submit', (e) => {

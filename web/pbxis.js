@@ -25,6 +25,8 @@
   ];
   const DEFAULTS = {
     backoffMinMs: 500,
+    // With jitter at most 12 s: inside the service's default unsub delay (15 s), so a ticket
+    // outlives a reconnect and nothing is lost.
     backoffMaxMs: 10000,
     longPollTimeoutMs: 65000,
     longPollAliveMs: 2000,

@@ -203,6 +203,7 @@
     document.getElementById('dial').addEventListener('submit', dial);
     const conn = document.getElementById('conn');
     api.connect({ agents: [me.id], queues: params.queues, transport: params.transport,
+      ticket: window.pbxisUi.handedTicket(),
       baseUrl: base.baseUrl, onEvent, onReset: () => { me.call = null; drawCall(); },
       onState: (s) => showConnection(conn, s) });
     everySecond(drawSince);

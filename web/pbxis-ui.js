@@ -114,6 +114,16 @@
     return params;
   }
 
+  /**
+   * A ticket handed to the page in its URL fragment (`#ticket=...`, put there by a back end that
+   * holds the API key); removed from the address bar at once, so it is not bookmarked or shared.
+   */
+  function handedTicket() {
+    const ticket = new URLSearchParams(location.hash.slice(1)).get('ticket');
+    if (ticket) history.replaceState(null, '', location.pathname + location.search);
+    return ticket && /^[A-Za-z0-9_-]{1,200}$/.test(ticket) ? ticket : null;
+  }
+
   /** The service's base URL: where pbxis.js came from. */
   function serviceBase() {
     const script = document.querySelector('script[src$="pbxis.js"]');
@@ -235,7 +245,7 @@
   }
 
   global.pbxisUi = {
-    STATUS, statusInfo, el, svg, icon, badge, duration, pageParams, serviceBase,
+    STATUS, statusInfo, el, svg, icon, badge, duration, pageParams, serviceBase, handedTicket,
     showConnection, notify, ask, act, everySecond,
   };
 })(window);

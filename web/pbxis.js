@@ -135,7 +135,8 @@
       };
       this.state = { connection: 'connecting', pbx: null, transport: options.transport,
         retryInMs: 0, error: null };
-      this.ticket = null;
+      // A ticket handed over (e.g. by the web application's back end) is used first.
+      this.ticket = typeof options.ticket === 'string' && options.ticket ? options.ticket : null;
       this.closed = false;
       this.abortStream = null;
       this.wake = new Set();
@@ -183,6 +184,7 @@
 
     async run() {
       let attempt = 0;
+      if (this.ticket && this.options.onReset) this.call(this.options.onReset);
       while (!this.closed) {
         let outcome;
         let error = null;
@@ -325,8 +327,9 @@
   /**
    * Subscribes to events. Options: agents, queues (arrays of strings), transport ('long-poll',
    * 'sse' or 'websocket'), summaryEvents (boolean), baseUrl (the service; default: where this
-   * script came from), headers (extra request headers), getTicket(filter) (an async function
-   * that returns a ticket, e.g. from the web application's back end, instead of POST /ticket),
+   * script came from), headers (extra request headers), ticket (a ticket to use first),
+   * getTicket(filter) (an async function that returns a ticket, e.g. from the web application's
+   * back end, instead of POST /ticket),
    * onEvent(event), onState({connection, pbx, transport, retryInMs, error}), onReset().
    */
   function connect(options) {

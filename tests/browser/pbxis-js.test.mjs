@@ -85,6 +85,20 @@ describe('pbxis.js', () => {
     assert.ok(log.events.some((e) => e.agent === '147'));
   });
 
+  it('lets a page use a ticket handed over in its URL fragment, and hides it', async () => {
+    const ticket = await api(demo.http, 'POST', 'ticket', { agents: ['147', '148'], queues: ['q1'] });
+    const handed = await open(browser, demo.http + 'client/websocket/147,148/q1#ticket=' + ticket);
+    try {
+      await handed.page.waitForFunction(() => document.body.dataset.connection === 'connected'
+        && !document.querySelector('[data-status="pending"]'), null, { timeout: TIMEOUT });
+      assert.deepEqual(handed.tickets, [], 'the page asked for no ticket of its own');
+      assert.ok(!handed.page.url().includes(ticket), 'the ticket is gone from the address bar');
+      assert.deepEqual(handed.problems, []);
+    } finally {
+      await handed.close();
+    }
+  });
+
   it('rejects a refused request with the service\'s message and status', async () => {
     const error = await page.evaluate(() => pbxis.queueAction('pause', { queue: 'q1', agent: '147' })
       .then(() => null, (e) => ({ name: e.name, status: e.status, message: e.message })));

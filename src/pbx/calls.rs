@@ -1,8 +1,9 @@
 //! Who is patched to whom: the remote party of each agent's calls, for `phoneNumber`.
 //!
 //! A call is keyed by the remote party's channel (`remote`, its uniqueid) and the agent's own leg
-//! (`leg`). It starts when the agent's phone rings for a remote party (`AgentCalled`, or a
-//! `DialBegin` between an agent channel and another channel) or when the agent is bridged to one
+//! (`leg`). It starts when the agent's phone rings for a remote party (`AgentCalled`, a
+//! `DialBegin` between an agent channel and another channel, or one of our originates ringing the
+//! agent's phone first: a placeholder, `originates.rs`) or when the agent is bridged to one
 //! (`BridgeEnter`; bridges are tracked in `bridges.rs`), and ends however it ends: `DialEnd` other
 //! than ANSWER, `AgentRingNoAnswer`, `AgentComplete`, `AgentDump`, `QueueCallerAbandon`,
 //! `BridgeLeave`, or the `Hangup` of either leg; when the last one ends, `phoneNumber` goes to
@@ -12,6 +13,7 @@
 use super::codes;
 use super::event::Event;
 use super::ids::{AgentId, QueueName};
+use super::originates::is_placeholder;
 use super::state::{field, State, MAX_CALLS_PER_AGENT, MAX_TRACKED};
 use crate::ami::AmiMessage;
 
@@ -105,6 +107,10 @@ impl State {
             return;
         };
         let before = shown(&a.calls);
+        if !is_placeholder(&call) {
+            a.calls
+                .retain(|c| !(is_placeholder(c) && c.leg == call.leg));
+        }
         if let Some(c) = a.calls.iter_mut().find(|c| c.remote == call.remote) {
             c.leg = call.leg.or(c.leg.take());
             c.number = call.number;
@@ -270,7 +276,11 @@ impl State {
     }
 
     pub(super) fn dial_begin(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
-        let (Some(ch), Some(dest)) = (field(msg, "Channel"), field(msg, "DestChannel")) else {
+        let Some(ch) = field(msg, "Channel") else {
+            self.originate_rings(msg, out);
+            return;
+        };
+        let Some(dest) = field(msg, "DestChannel") else {
             return;
         };
         let (Some(uid), Some(dest_uid)) = (field(msg, "Uniqueid"), field(msg, "DestUniqueid"))

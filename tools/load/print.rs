@@ -55,7 +55,7 @@ pub fn text(r: &Report) -> String {
             c.lost,
             c.duplicates,
             c.out_of_order,
-            c.errors + c.closed_early + c.unparsable + c.foreign,
+            c.transport_errors + c.closed_early + c.unparsable + c.foreign,
             t.events_per_s,
             t.latency.p50_ms,
             t.latency.p90_ms,
@@ -175,7 +175,8 @@ fn problems(r: &Report) -> String {
     let mut shown = 0;
     for (i, s) in r.subscribers.iter().enumerate() {
         let c = &s.counts;
-        let bad = c.lost + c.duplicates + c.out_of_order + c.foreign + c.unparsable + c.errors;
+        let bad =
+            c.lost + c.duplicates + c.out_of_order + c.foreign + c.unparsable + c.transport_errors;
         if (bad == 0 && s.closed.is_none()) || shown >= 10 {
             continue;
         }

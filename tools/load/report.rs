@@ -83,7 +83,7 @@ pub struct Counts {
     /// Streams that ended with a `closed` event during the run.
     pub closed_early: u64,
     /// Transport errors.
-    pub errors: u64,
+    pub transport_errors: u64,
 }
 
 impl Counts {
@@ -98,7 +98,7 @@ impl Counts {
         self.unparsable += o.unparsable;
         self.other += o.other;
         self.closed_early += o.closed_early;
-        self.errors += o.errors;
+        self.transport_errors += o.transport_errors;
     }
 
     fn clean(&self) -> bool {
@@ -108,7 +108,7 @@ impl Counts {
             && self.foreign == 0
             && self.unparsable == 0
             && self.closed_early == 0
-            && self.errors == 0
+            && self.transport_errors == 0
     }
 }
 
@@ -211,7 +211,7 @@ fn row(sub: &Subscriber, sent: &[u32]) -> SubscriberRow {
             unparsable: t.unparsable + t.malformed,
             other: t.other,
             closed_early: u64::from(t.closed.is_some()),
-            errors: t.errors.len() as u64,
+            transport_errors: t.errors.len() as u64,
         },
         closed: t.closed.clone(),
         errors: t.errors.clone(),

@@ -8,7 +8,8 @@
 //! - `args`: flags and bounds; `service`: the service under load; `driver`: the event source;
 //! - `stamp`: what each event carries; `subscriber`, `http`, `sse`: the three clients;
 //! - `tally`: what one subscriber saw; `run`: the phases; `report`, `print`: the results;
-//! - `memory`: resident memory from `/proc`.
+//! - `memory`: resident memory from `/proc`, and live heap per side (service, simulator,
+//!   clients) from a counting allocator; `usage`: CPU time and write calls per side.
 //!
 //! Exit status: 0 when every event reached every subscriber exactly once and in order, 1 when
 //! not, 2 for bad flags, 3 when the run overran its time limit (no report then).
@@ -25,11 +26,16 @@ mod sse;
 mod stamp;
 mod subscriber;
 mod tally;
+mod usage;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+
+/// Counts live heap bytes per side (service, simulator, clients).
+#[global_allocator]
+static ALLOCATOR: memory::Counting = memory::Counting;
 
 /// Grace after `--time-limit` for start-up and shutdown before the run is abandoned.
 const OVERRUN_GRACE: Duration = Duration::from_secs(30);
@@ -47,7 +53,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,tower_http=off")),
         )
         .with_writer(std::io::stderr)
         .init();

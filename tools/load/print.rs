@@ -65,6 +65,7 @@ pub fn text(r: &Report) -> String {
     }
     out.push_str(&ratios(&r.transports));
     out.push_str(&memory(r));
+    out.push_str(&usage(r));
     out.push_str(&problems(r));
     let verdict = if r.ok {
         "OK: every subscriber received every event exactly once, in order"
@@ -140,27 +141,57 @@ fn ratios(rows: &[TransportRow]) -> String {
 }
 
 fn memory(r: &Report) -> String {
-    let mib = |m: Option<Memory>| {
-        m.map_or("-".to_owned(), |m| {
-            format!("{:.1} MiB", m.rss_kib as f64 / 1024.0)
-        })
-    };
     let m = &r.memory;
-    let peak = m.after.map_or("-".to_owned(), |m| {
-        format!("{:.1} MiB", m.peak_kib as f64 / 1024.0)
-    });
+    let mib = |kib: i64| format!("{:.1} MiB", kib as f64 / 1024.0);
+    let rss = |m: &Memory| mib(m.rss_kib as i64);
+    let mut out = String::new();
     let whose = if r.in_process {
         "service + simulator + clients"
     } else {
         "the load tool only"
     };
+    let _ = writeln!(
+        out,
+        "memory, VmRSS ({whose}): start {}, service ready {}, subscribed {}, after the run {}; peak {}",
+        rss(&m.start),
+        rss(&m.ready),
+        rss(&m.subscribed),
+        rss(&m.after),
+        mib(m.after.peak_kib as i64)
+    );
+    if r.in_process {
+        let subs = r.subscribers.len().max(1) as f64;
+        let per_sub = (m.subscribed.service_heap_kib - m.ready.service_heap_kib) as f64 / subs;
+        let _ = writeln!(
+            out,
+            "heap, service: ready {}, subscribed {} ({per_sub:.1} KiB per subscriber), after the run {}",
+            mib(m.ready.service_heap_kib),
+            mib(m.subscribed.service_heap_kib),
+            mib(m.after.service_heap_kib)
+        );
+        let _ = writeln!(
+            out,
+            "heap, simulator {} / clients {} after the run",
+            mib(m.after.simulator_heap_kib),
+            mib(m.after.clients_heap_kib)
+        );
+    }
+    out
+}
+
+fn usage(r: &Report) -> String {
+    if !r.in_process {
+        return String::new();
+    }
+    let u = &r.usage;
+    let delivered: u64 = r.transports.iter().map(|t| t.counts.delivered).sum();
+    let per = |x: u64| x as f64 / delivered.max(1) as f64;
     format!(
-        "memory (VmRSS, {whose}): start {}, service ready {}, subscribed {}, after the run {}; peak {}\n",
-        mib(m.start),
-        mib(m.ready),
-        mib(m.subscribed),
-        mib(m.after),
-        peak
+        "cpu, first action to last delivery: service {:.2} s ({:.2} µs per delivered event), simulator {:.2} s, clients {:.2} s\n",
+        u.service_cpu_us as f64 / 1e6,
+        per(u.service_cpu_us),
+        u.simulator_cpu_us as f64 / 1e6,
+        u.clients_cpu_us as f64 / 1e6
     )
 }
 

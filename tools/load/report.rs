@@ -14,18 +14,19 @@ use crate::driver::Driven;
 use crate::memory::Memory;
 use crate::subscriber::{Subscriber, Transport};
 use crate::tally::histogram;
+use crate::usage::Usage;
 
 /// Memory samples of the run.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Memories {
     /// Before the service started.
-    pub start: Option<Memory>,
+    pub start: Memory,
     /// Service ready, no subscriber.
-    pub ready: Option<Memory>,
+    pub ready: Memory,
     /// Every subscriber attached.
-    pub subscribed: Option<Memory>,
+    pub subscribed: Memory,
     /// After the last delivery, before anything stopped.
-    pub after: Option<Memory>,
+    pub after: Memory,
 }
 
 /// Latency percentiles, milliseconds.
@@ -188,6 +189,8 @@ pub struct Report {
     pub subscribers: Vec<SubscriberRow>,
     /// Memory.
     pub memory: Memories,
+    /// CPU time and write calls from the first action to the last delivery.
+    pub usage: Usage,
     /// Every subscriber got everything before the time limit.
     pub complete: bool,
     /// Everything delivered exactly once, in order, with no error.
@@ -230,6 +233,7 @@ impl Report {
         subs: &[Subscriber],
         complete: bool,
         memory: Memories,
+        usage: Usage,
     ) -> Report {
         let subscribers: Vec<SubscriberRow> = subs.iter().map(|s| row(s, &driven.sent)).collect();
         let mut groups: BTreeMap<Transport, (usize, Counts, Histogram<u64>, Option<Instant>)> =
@@ -293,6 +297,7 @@ impl Report {
             transports,
             subscribers,
             memory,
+            usage,
             complete,
             ok,
         }

@@ -20,6 +20,7 @@ use crate::service::Service;
 use crate::stamp::Clock;
 use crate::subscriber::{self, Subscriber, Transport};
 use crate::tally::Tally;
+use crate::usage;
 
 /// How long a subscriber may take to stop once told.
 const SUBSCRIBER_STOP_WAIT: Duration = Duration::from_secs(5);
@@ -50,6 +51,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
     let drive_stop = CancellationToken::new();
     let drive_deadline = started + plan.time_limit().mul_f64(0.7);
     let timer = cancel_at(drive_stop.clone(), drive_deadline);
+    let usage_before = usage::sample();
     let drive_start = Instant::now();
     let driven = source
         .drive(clock, &pairs, plan.args.events, plan.args.rate, drive_stop)
@@ -57,6 +59,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
     timer.abort();
 
     let complete = wait_for_deliveries(&subs, &driven.sent, deadline).await;
+    let used = usage::sample().since(&usage_before);
     stop.cancel();
     let mut finished = Vec::with_capacity(subs.len());
     for running in subs {
@@ -82,6 +85,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         &finished,
         complete,
         memories,
+        used,
     ))
 }
 

@@ -1,8 +1,9 @@
 //! The service under load. In-process (as `pbxis-ws demo` wires it): the simulated Asterisk and
-//! the service on 127.0.0.1 port 0, on a runtime of their own (two worker threads, like a
-//! separate process on this machine), so the load clients do not share its task queues. Or a
-//! service already running, reached by its address. Either way it is ready (`GET /ready`) before
-//! the run starts.
+//! the service on 127.0.0.1 port 0, connected over TCP, each on a runtime of its own (the service
+//! with two worker threads, like a separate process on this machine; the simulator with one), so
+//! the load clients share no task queue with them and the memory of each side is counted apart
+//! ([`crate::memory`]). Or a service already running, reached by its address. Either way it is
+//! ready (`GET /ready`) before the run starts.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -16,9 +17,13 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::args::{Plan, Target};
+use crate::memory::{self, Side};
+use crate::usage;
 
 /// Worker threads of the in-process service's runtime.
 const SERVICE_THREADS: usize = 2;
+/// Worker threads of the in-process simulator's runtime (its engine is one task anyway).
+const SIMULATOR_THREADS: usize = 1;
 /// How long the service may take to become ready.
 const READY_WAIT: Duration = Duration::from_secs(15);
 /// How long the in-process service may take to stop.
@@ -35,6 +40,7 @@ pub struct Service {
 
 struct Local {
     runtime: Runtime,
+    sim_runtime: Runtime,
     stop: CancellationToken,
     server: JoinHandle<anyhow::Result<()>>,
     simulator: SimHandle,
@@ -75,8 +81,12 @@ impl Service {
         let _ = tokio::time::timeout(STOP_WAIT, local.server).await;
         let _ = tokio::time::timeout(STOP_WAIT, local.simulator.shutdown()).await;
         // A runtime is dropped outside of async code.
-        let runtime = local.runtime;
-        let _ = tokio::task::spawn_blocking(move || runtime.shutdown_timeout(STOP_WAIT)).await;
+        let (runtime, sim_runtime) = (local.runtime, local.sim_runtime);
+        let _ = tokio::task::spawn_blocking(move || {
+            runtime.shutdown_timeout(STOP_WAIT);
+            sim_runtime.shutdown_timeout(STOP_WAIT);
+        })
+        .await;
     }
 }
 
@@ -116,34 +126,43 @@ fn settings(plan: &Plan, ami: SocketAddr) -> Settings {
     settings
 }
 
-async fn start_local(plan: &Plan) -> anyhow::Result<Service> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(SERVICE_THREADS)
-        .thread_name("service")
+fn runtime(name: &str, threads: usize, side: Side) -> anyhow::Result<Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name(name)
+        .on_thread_start(move || memory::mark_thread(side))
         .enable_all()
         .build()
-        .context("cannot build the service's runtime")?;
+        .with_context(|| format!("cannot build the {name} runtime"))
+}
+
+async fn start_local(plan: &Plan) -> anyhow::Result<Service> {
+    let sim_runtime = runtime(usage::SIMULATOR_THREAD, SIMULATOR_THREADS, Side::Simulator)?;
+    let runtime = runtime(usage::SERVICE_THREAD, SERVICE_THREADS, Side::Service)?;
     let config = sim_config(plan);
-    let plan = plan.clone();
+    let listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    let simulator = sim_runtime
+        .spawn(sim::start(config, listen))
+        .await
+        .context("the simulator's start-up task failed")?
+        .context("cannot start the simulator")?;
+    let settings = settings(plan, simulator.addr());
     let started = runtime
         .spawn(async move {
-            let listen = SocketAddr::from(([127, 0, 0, 1], 0));
-            let simulator = sim::start(config, listen)
-                .await
-                .context("cannot start the simulator")?;
-            let app = Application::build(settings(&plan, simulator.addr())).await?;
+            let app = Application::build(settings).await?;
             let (http, stop) = (app.addr(), app.stop_token());
             let server = tokio::spawn(app.run_until_stopped());
-            anyhow::Ok((simulator, http, stop, server))
+            anyhow::Ok((http, stop, server))
         })
         .await
         .context("the service's start-up task failed")??;
-    let (simulator, http, stop, server) = started;
+    let (http, stop, server) = started;
     Ok(Service {
         http,
         ami: simulator.addr(),
         local: Some(Local {
             runtime,
+            sim_runtime,
             stop,
             server,
             simulator,

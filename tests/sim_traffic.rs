@@ -250,3 +250,37 @@ async fn redirect_moves_a_waiting_caller_and_hangup_ends_it() {
     assert_eq!(ab.get("Queue"), Some("q2"));
     assert!(sim.truth().await.calls.is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn originate_to_a_busy_agent_fails_with_reason_5() {
+    let sim = start(SimConfig::quiet()).await;
+    let mut c = Client::logged_in(sim.addr()).await;
+    sim.inbound_call("q1", "0911000010", None).await;
+    c.wait_event("AgentConnect").await;
+    let busy = AmiMessage::action("Originate")
+        .with("Channel", "PJSIP/147")
+        .with("Context", "default")
+        .with("Exten", "1562830")
+        .with("Priority", "1")
+        .with("Async", "true")
+        .with("ActionID", "busy-1");
+    assert!(c.action(busy).await.is_success());
+    let r = c
+        .wait_for(|m| m.is_event("OriginateResponse") && m.action_id() == Some("busy-1"))
+        .await;
+    assert_eq!(r.get("Response"), Some("Failure"));
+    assert_eq!(r.get("Reason"), Some("5"));
+    let free = AmiMessage::action("Originate")
+        .with("Channel", "PJSIP/148")
+        .with("Context", "default")
+        .with("Exten", "1562830")
+        .with("Priority", "1")
+        .with("Async", "true")
+        .with("ActionID", "free-1");
+    assert!(c.action(free).await.is_success());
+    let r = c
+        .wait_for(|m| m.is_event("OriginateResponse") && m.action_id() == Some("free-1"))
+        .await;
+    assert_eq!(r.get("Response"), Some("Success"));
+    assert_eq!(r.get("Reason"), Some("4"));
+}

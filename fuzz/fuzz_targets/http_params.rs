@@ -8,6 +8,9 @@
 //! Input layout: byte 0 picks the endpoint, byte 1 the content type; the rest is the query
 //! string, then (after the first `0xFF`) the body. For originate, the query's first two
 //! `/`-separated segments are `src` and `dest`, the rest after `?` is the query.
+//!
+//! Run: `cargo +nightly fuzz run http_params corpus/http_params seeds/http_params` (the seeds are
+//! one valid request per endpoint family).
 #![no_main]
 
 use bytes::BytesMut;

@@ -12,11 +12,16 @@
 //! inject a header or a whole action. In client mode Asterisk's own input limits (a line of at most
 //! 1024 bytes, at most 128 lines) are enforced too, since Asterisk would otherwise drop the action.
 
-use bytes::{Buf, BufMut, BytesMut};
-use std::ops::Range;
-use tokio_util::codec::{Decoder, Encoder};
+use bytes::{Buf, BytesMut};
+use tokio_util::codec::Decoder;
 
 use super::message::AmiMessage;
+
+mod encode;
+mod parse;
+
+pub use encode::check;
+use parse::{is_blank, parse_message, starts_follows, trim_bytes, trim_line};
 
 /// Default cap on one decoded message, in bytes (Asterisk output lines have no length limit, so
 /// this is far above 64 KiB).
@@ -314,201 +319,6 @@ impl AmiCodec {
         self.reset_scan();
         Ok(None)
     }
-}
-
-impl Encoder<&AmiMessage> for AmiCodec {
-    type Error = CodecError;
-
-    fn encode(&mut self, msg: &AmiMessage, dst: &mut BytesMut) -> Result<(), CodecError> {
-        check(msg, self.side)?;
-        write_message(msg, dst);
-        Ok(())
-    }
-}
-
-impl Encoder<AmiMessage> for AmiCodec {
-    type Error = CodecError;
-
-    fn encode(&mut self, msg: AmiMessage, dst: &mut BytesMut) -> Result<(), CodecError> {
-        self.encode(&msg, dst)
-    }
-}
-
-/// Checks that `msg` can be written safely: no CR, LF or NUL anywhere, valid keys, and (client
-/// side) within Asterisk's input limits. Nothing is written when this fails.
-pub fn check(msg: &AmiMessage, side: Side) -> Result<(), CodecError> {
-    if side == Side::Client && msg.len() + 1 > ASTERISK_MAX_LINES {
-        return Err(CodecError::TooManyLines {
-            lines: msg.len() + 1,
-        });
-    }
-    for (k, v) in msg.fields() {
-        if k.bytes().any(is_line_breaking) {
-            return Err(CodecError::Injection {
-                key: k.to_owned(),
-                part: "key",
-            });
-        }
-        if k.is_empty() || k.contains(':') || k.chars().any(char::is_control) || k.trim() != k {
-            return Err(CodecError::InvalidKey { key: k.to_owned() });
-        }
-        if v.bytes().any(is_line_breaking) {
-            return Err(CodecError::Injection {
-                key: k.to_owned(),
-                part: "value",
-            });
-        }
-        if side == Side::Client && k.len() + 2 + v.len() + 2 > ASTERISK_MAX_LINE {
-            return Err(CodecError::LineTooLong { key: k.to_owned() });
-        }
-    }
-    Ok(())
-}
-
-/// Writes a checked message. Private: every path to the wire goes through [`check`] first.
-fn write_message(msg: &AmiMessage, dst: &mut BytesMut) {
-    let size: usize = msg
-        .fields()
-        .map(|(k, v)| k.len() + v.len() + 4)
-        .sum::<usize>()
-        + 2;
-    dst.reserve(size);
-    for (k, v) in msg.fields() {
-        dst.put_slice(k.as_bytes());
-        dst.put_slice(b": ");
-        dst.put_slice(v.as_bytes());
-        dst.put_slice(b"\r\n");
-    }
-    dst.put_slice(b"\r\n");
-}
-
-fn is_line_breaking(b: u8) -> bool {
-    matches!(b, b'\r' | b'\n' | 0)
-}
-
-fn is_blank(line: &[u8]) -> bool {
-    line.is_empty() || line == b"\r"
-}
-
-fn trim_bytes(line: &[u8]) -> &[u8] {
-    let mut end = line.len();
-    while end > 0 && matches!(line[end - 1], b'\r' | b'\n') {
-        end -= 1;
-    }
-    &line[..end]
-}
-
-fn trim_line(line: &str) -> &str {
-    line.trim_end_matches(['\r', '\n'])
-}
-
-fn starts_follows(line: &[u8]) -> bool {
-    let line = trim_bytes(line);
-    line.len() >= 9
-        && line[..9].eq_ignore_ascii_case(b"response:")
-        && trim_ascii(&line[9..]).eq_ignore_ascii_case(b"follows")
-}
-
-fn is_follows_header(line: &str) -> bool {
-    let key = line.split(':').next().unwrap_or("");
-    line.contains(':')
-        && (key.eq_ignore_ascii_case("Privilege") || key.eq_ignore_ascii_case("ActionID"))
-}
-
-fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &b[start..end.max(start)]
-}
-
-/// Parses the bytes of one complete message (terminator included).
-///
-/// After the colon, the client side (reading what Asterisk wrote as `Key: Value`) drops exactly
-/// one space, so that indented command output survives; the server side drops every leading
-/// blank, as Asterisk's own parser does with what clients send.
-fn parse_message(bytes: &[u8], side: Side) -> AmiMessage {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-    };
-    let mut ranges: Vec<(Range<usize>, Range<usize>)> = Vec::with_capacity(24);
-    let mut follows = false;
-    // Right after `Response: Follows` come `Privilege:` and `ActionID:` headers, then raw output.
-    let mut header_phase = true;
-    let mut pos = 0;
-    let b = text.as_bytes();
-    while pos < b.len() {
-        let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |n| pos + n);
-        let mut line_end = end;
-        if line_end > pos && b[line_end - 1] == b'\r' {
-            line_end -= 1;
-        }
-        let line = pos..line_end;
-        pos = end + 1;
-        if follows && !(header_phase && is_follows_header(&text[line.clone()])) {
-            header_phase = false;
-            let s = &text[line.clone()];
-            if let Some(before) = s.strip_suffix(END_COMMAND) {
-                if !before.is_empty() {
-                    ranges.push((0..0, line.start..line.start + before.len()));
-                }
-                follows = false;
-                continue;
-            }
-            ranges.push((0..0, line));
-            continue;
-        }
-        if line.is_empty() {
-            continue;
-        }
-        match memchr::memchr(b':', &b[line.clone()]) {
-            Some(colon) => {
-                let key = line.start..line.start + colon;
-                let mut vstart = key.end + 1;
-                match side {
-                    Side::Client => {
-                        if vstart < line.end && b[vstart] == b' ' {
-                            vstart += 1;
-                        }
-                    }
-                    Side::Server => {
-                        while vstart < line.end && matches!(b[vstart], b' ' | b'\t') {
-                            vstart += 1;
-                        }
-                    }
-                }
-                if ranges.is_empty() && starts_follows(&b[line.clone()]) {
-                    follows = true;
-                }
-                ranges.push((key, vstart..line.end));
-            }
-            None => ranges.push((line.clone(), line.end..line.end)),
-        }
-    }
-    if ranges.iter().any(|(k, _)| k.is_empty()) {
-        return with_output_keys(text, ranges);
-    }
-    AmiMessage::from_parts(text, ranges)
-}
-
-/// Command output lines (recorded with an empty key range) become `Output` fields.
-fn with_output_keys(text: String, ranges: Vec<(Range<usize>, Range<usize>)>) -> AmiMessage {
-    let mut msg = AmiMessage::new();
-    for (k, v) in ranges {
-        let value = &text[v];
-        if k.is_empty() {
-            msg.push("Output", value);
-        } else {
-            msg.push(&text[k], value);
-        }
-    }
-    msg
 }
 
 #[cfg(test)]

@@ -212,7 +212,7 @@ impl Auth {
         Auth::default()
     }
 
-    /// True when no key is configured: every request is allowed.
+    /// True when no key is configured: requests need no key (see [`Auth::authorize`]).
     pub fn is_open(&self) -> bool {
         self.keys.is_empty()
     }

@@ -6,8 +6,7 @@
 //! 1 to 64 characters. That covers extension numbers (`147`), PJSIP endpoint names
 //! (`agent-07`, `alice.smith`) and queue names (`q1`, `sales_support`).
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use super::validated::validated_string;
 
 /// The longest accepted agent id or queue name.
 pub const MAX_NAME_LEN: usize = 64;
@@ -66,61 +65,7 @@ fn validate(
 
 macro_rules! name_type {
     ($(#[$doc:meta])* $name:ident, $what:literal, $allowed:literal, $extra:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
-
-        impl $name {
-            /// Parses and validates a name.
-            pub fn parse(s: &str) -> Result<Self, NameError> {
-                validate(s, $what, $allowed, $extra)?;
-                Ok(Self(s.to_owned()))
-            }
-
-            /// The name as a string.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&self.0, f)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl std::borrow::Borrow<str> for $name {
-            fn borrow(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = NameError;
-            fn from_str(s: &str) -> Result<Self, NameError> {
-                Self::parse(s)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                Self::parse(&s).map_err(serde::de::Error::custom)
-            }
-        }
+        validated_string!($(#[$doc])* $name, NameError, |s| validate(s, $what, $allowed, $extra));
     };
 }
 

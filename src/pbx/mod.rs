@@ -5,6 +5,7 @@
 //! - [`ids`]: validated agent and queue names.
 //! - [`event`]: the published events and the ticket [`event::Filter`].
 //! - [`values`]: validated free-text values that travel to AMI (member names, reasons, ...).
+//! - `validated`: the macro behind every validated string type.
 //! - [`names`]: the location template; agent ↔ interface, channel and device names.
 //! - [`codes`]: Asterisk's status codes mapped to the model's values.
 //! - [`state`]: the model and its pure `apply` (AMI event → published events).
@@ -32,6 +33,7 @@ pub mod state;
 pub mod summary;
 pub mod sync;
 mod task;
+mod validated;
 pub mod values;
 
 pub use event::{DeviceStatus, Event, Filter, MemberStatus};

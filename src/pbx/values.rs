@@ -17,8 +17,7 @@
 //! `failed`, `talk`, any case), so an originated call only ever enters the originate context at
 //! an ordinary extension.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use super::validated::validated_string;
 
 /// Why a value was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -96,56 +95,7 @@ macro_rules! value_type {
         value_type!($(#[$doc])* $name, |s| check(s, $what, $max, $ok));
     };
     ($(#[$doc:meta])* $name:ident, $check:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
-
-        impl $name {
-            /// Parses and validates.
-            pub fn parse(s: &str) -> Result<Self, ValueError> {
-                let check: fn(&str) -> Result<(), ValueError> = $check;
-                check(s)?;
-                Ok(Self(s.to_owned()))
-            }
-
-            /// The value as a string.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&self.0, f)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = ValueError;
-            fn from_str(s: &str) -> Result<Self, ValueError> {
-                Self::parse(s)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                Self::parse(&s).map_err(serde::de::Error::custom)
-            }
-        }
+        validated_string!($(#[$doc])* $name, ValueError, $check);
     };
 }
 

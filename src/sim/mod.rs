@@ -10,6 +10,21 @@
 //! - `events`: builders of the events Asterisk emits, with the recorded field names.
 //! - `traffic`: callers, ringing per strategy, answer, talk, hangup, abandon; originates.
 //! - [`cli`]: `pbxis-ws simulate`; [`console`]: faults and calls typed while it runs.
+//!
+//! The simulated dialplan, for clients that drive it through AMI alone:
+//! - `Originate` of `Local/<queue>@callers` with `Application: Wait`, `Data: <seconds>` and
+//!   `CallerID` is a caller entering that queue half a second later, as in the recorded rig;
+//!   `Data` is its lifetime (it abandons, or hangs up while talking, when it runs out);
+//!   `Variable: MAXWAIT=<s>` is the `Queue()` timeout, `Variable: TALKTIME=<s>` how long the
+//!   agent talks before hanging up.
+//! - `Originate` of an agent (`PJSIP/<agent>`, its member interface, or `Local/<agent>@agents`)
+//!   with `Context`/`Exten` rings the agent's phone; once answered the outside number is dialled
+//!   and answers after a second. Extensions that exist: the agents, the queues, feature codes
+//!   (`*97`), numbers of five digits or more. A busy agent fails with Reason 5, anything else
+//!   unreachable with Reason 0, no answer within `Timeout` with Reason 3.
+//! - `Setvar DEVICE_STATE(<device>)` sets a device (e.g. `UNAVAILABLE`), `Redirect` of a
+//!   waiting caller to a queue's extension moves it there, `Command: core restart now`
+//!   restarts the simulator (the restart fault).
 
 mod actions;
 pub mod cli;

@@ -109,6 +109,36 @@ async fn ticket(app: &TestApp) -> String {
     response.json().await.unwrap()
 }
 
+#[tokio::test]
+async fn streams_are_readable_cross_origin_only_by_listed_origins() {
+    let app = spawn_app(|_| {}).await;
+    for (origin, expected) in [
+        (ALLOWED_ORIGIN, Some(ALLOWED_ORIGIN)),
+        (FOREIGN_ORIGIN, None),
+    ] {
+        let t = ticket(&app).await;
+        let poll = app
+            .request(Method::GET, &format!("/{t}/long-poll"))
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(poll.status(), StatusCode::OK);
+        assert_eq!(
+            allow_origin(&poll).as_deref(),
+            expected,
+            "long-poll from {origin}"
+        );
+        let sse = app
+            .request(Method::GET, &format!("/{t}/sse"))
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(allow_origin(&sse).as_deref(), expected, "SSE from {origin}");
+    }
+}
+
 async fn websocket_from(app: &TestApp, ticket: &str, origin: &str) -> Result<(), WsError> {
     let url = format!("ws://{}/{ticket}/websocket", app.addr);
     let mut request = url.into_client_request().unwrap();

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::ami::transcript::{self, Direction};
+use tokio_util::codec::Encoder;
 
 fn decode_all(codec: &mut AmiCodec, bytes: &[u8]) -> Vec<AmiFrame> {
     let mut buf = BytesMut::from(bytes);

@@ -10,7 +10,7 @@ use super::{error, list_complete, list_start, success, with_action_id};
 use crate::ami::message::AmiMessage;
 use crate::sim::engine::Engine;
 use crate::sim::events::{channel_event, dial, push_channel};
-use crate::sim::state::Channel;
+use crate::sim::state::{Channel, NOT_INUSE};
 use crate::sim::traffic::{self, OriginateRequest};
 
 /// Runs the action when it is a call action; false otherwise.
@@ -98,7 +98,13 @@ fn originate(e: &mut Engine, id: u64, msg: &AmiMessage) {
         local_caller(e, msg, channel, &queue, (cid_num, cid_name), &data);
         return;
     }
-    let Some(agent) = agent_for_channel(e, channel) else {
+    let agent = agent_for_channel(e, channel);
+    // An agent's phone has one line: busy while it rings or talks (Reason 5); a channel that
+    // leads nowhere fails at once (Reason 0).
+    let busy = agent
+        .as_ref()
+        .is_some_and(|a| e.state.device(&e.config.device_of(a)) != NOT_INUSE);
+    let Some(agent) = agent.filter(|_| !busy) else {
         if sync {
             e.reply(id, error(msg, "Originate failed"));
             return;
@@ -113,7 +119,8 @@ fn originate(e: &mut Engine, id: u64, msg: &AmiMessage) {
         };
         let num = cid_num.as_deref().unwrap_or("<unknown>");
         let name = cid_name.as_deref().unwrap_or("<unknown>");
-        traffic::originate_fail(e, msg.action_id(), channel, target, (num, name));
+        let reason = if busy { 5 } else { 0 };
+        traffic::originate_fail(e, msg.action_id(), channel, target, reason, (num, name));
         return;
     };
     if !sync {

@@ -272,15 +272,17 @@ pub(crate) fn timed_out(e: &mut Engine, id: u64) {
     tracing::info!(agent_channel = %o.agent.name, "originate: no answer");
 }
 
-/// Emits a failed `OriginateResponse` (`Channel` as requested, `Uniqueid: <unknown>`).
+/// Emits a failed `OriginateResponse` (`Channel` as requested, `Uniqueid: <unknown>`):
+/// Reason 0 (failed), 5 (busy).
 pub(crate) fn originate_fail(
     e: &mut Engine,
     action_id: Option<&str>,
     requested: &str,
     target: [(&str, &str); 2],
+    reason: u8,
     cid: (&str, &str),
 ) {
-    fail(e, action_id, requested, target, 0, cid);
+    fail(e, action_id, requested, target, reason, cid);
 }
 
 fn fail(

@@ -185,11 +185,12 @@ fn usage(r: &Report) -> String {
     }
     let u = &r.usage;
     let delivered: u64 = r.transports.iter().map(|t| t.counts.delivered).sum();
-    let per = |x: u64| x as f64 / delivered.max(1) as f64;
+    let per = |x: u64, n: u64| x as f64 / n.max(1) as f64;
     format!(
-        "cpu, first action to last delivery: service {:.2} s ({:.2} µs per delivered event), simulator {:.2} s, clients {:.2} s\n",
+        "cpu, first action to last delivery: service {:.2} s ({:.1} µs per stamped event, {:.2} µs per delivery), simulator {:.2} s, clients {:.2} s\n",
         u.service_cpu_us as f64 / 1e6,
-        per(u.service_cpu_us),
+        per(u.service_cpu_us, r.driver.sent),
+        per(u.service_cpu_us, delivered),
         u.simulator_cpu_us as f64 / 1e6,
         u.clients_cpu_us as f64 / 1e6
     )

@@ -25,7 +25,7 @@ pub struct Memories {
     pub ready: Memory,
     /// Every subscriber attached.
     pub subscribed: Memory,
-    /// After the last delivery, before anything stopped.
+    /// After the last delivery, every subscriber still attached.
     pub after: Memory,
 }
 

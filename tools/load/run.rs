@@ -60,6 +60,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
 
     let complete = wait_for_deliveries(&subs, &driven.sent, deadline).await;
     let used = usage::sample().since(&usage_before);
+    memories.after = memory::sample();
     stop.cancel();
     let mut finished = Vec::with_capacity(subs.len());
     for running in subs {
@@ -69,7 +70,6 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
             Err(_) => anyhow::bail!("a subscriber did not stop within {SUBSCRIBER_STOP_WAIT:?}"),
         }
     }
-    memories.after = memory::sample();
     let in_process = service.in_process();
     if !in_process {
         source.unpause(&pairs).await;

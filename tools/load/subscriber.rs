@@ -106,10 +106,7 @@ async fn sse(
         let at = Instant::now();
         let tally = &mut sub.tally;
         parser
-            .feed(&data, |e| match e.name.as_str() {
-                "closed" | "close" => tally.observe_closed(&e.data),
-                name => tally.observe_typed(name, &e.data, at),
-            })
+            .feed(&data, |e| tally.observe_typed(&e.name, &e.data, at))
             .map_err(ClientError::Body)?;
         if sub.tally.closed.is_some() {
             return Ok(());

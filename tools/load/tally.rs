@@ -25,9 +25,20 @@ pub fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_LATENCY_US, 2).expect("constant, valid bounds")
 }
 
-/// The fields of an event the tally looks at.
+/// The fields of an event the tally looks at, borrowed from the text (the other fields are
+/// skipped without being built).
 #[derive(Deserialize)]
-struct Probe {
+struct Probe<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<&'a str>,
+    #[serde(default, borrow)]
+    reason: Option<&'a str>,
+}
+
+/// The same, owned: for the rare text whose `type` or `reason` holds an escape, which cannot be
+/// borrowed.
+#[derive(Deserialize)]
+struct OwnedProbe {
     #[serde(rename = "type", default)]
     kind: Option<String>,
     #[serde(default)]
@@ -96,17 +107,26 @@ impl Tally {
 
     /// One event as a full JSON object (`type` inside), received at `at`.
     pub fn observe_json(&mut self, json: &str, at: Instant) {
-        match serde_json::from_str::<Probe>(json) {
-            Ok(p) => self.observe(p.kind.as_deref().unwrap_or(""), p.reason.as_deref(), at),
-            Err(_) => self.unparsable += 1,
+        if let Ok(p) = serde_json::from_str::<Probe>(json) {
+            self.observe(p.kind.unwrap_or(""), p.reason, at);
+        } else if let Ok(p) = serde_json::from_str::<OwnedProbe>(json) {
+            self.observe(p.kind.as_deref().unwrap_or(""), p.reason.as_deref(), at);
+        } else {
+            self.unparsable += 1;
         }
     }
 
     /// One event as a type name and its JSON object without `type` (SSE), received at `at`.
     pub fn observe_typed(&mut self, kind: &str, data: &str, at: Instant) {
-        match serde_json::from_str::<Probe>(data) {
-            Ok(p) => self.observe(kind, p.reason.as_deref(), at),
-            Err(_) => self.unparsable += 1,
+        if !matches!(kind, "queueMemberStatus" | "closed" | "close") {
+            // Neither stamped nor closing: no need to look inside.
+            self.observe(kind, None, at);
+        } else if let Ok(p) = serde_json::from_str::<Probe>(data) {
+            self.observe(kind, p.reason, at);
+        } else if let Ok(p) = serde_json::from_str::<OwnedProbe>(data) {
+            self.observe(kind, p.reason.as_deref(), at);
+        } else {
+            self.unparsable += 1;
         }
     }
 
@@ -133,13 +153,16 @@ impl Tally {
 
     /// A long-poll answer: a JSON array of full event objects, received at `at`.
     pub fn observe_array(&mut self, json: &[u8], at: Instant) {
-        match serde_json::from_slice::<Vec<Probe>>(json) {
-            Ok(events) => {
-                for p in events {
-                    self.observe(p.kind.as_deref().unwrap_or(""), p.reason.as_deref(), at);
-                }
+        if let Ok(events) = serde_json::from_slice::<Vec<Probe>>(json) {
+            for p in events {
+                self.observe(p.kind.unwrap_or(""), p.reason, at);
             }
-            Err(_) => self.unparsable += 1,
+        } else if let Ok(events) = serde_json::from_slice::<Vec<OwnedProbe>>(json) {
+            for p in events {
+                self.observe(p.kind.as_deref().unwrap_or(""), p.reason.as_deref(), at);
+            }
+        } else {
+            self.unparsable += 1;
         }
     }
 
@@ -252,6 +275,19 @@ mod tests {
             Instant::now(),
         );
         assert_eq!(t.other, 1);
+    }
+
+    #[test]
+    fn escaped_text_is_read_too() {
+        let clock = Clock::new();
+        let mut t = Tally::new(clock, &[0], 10);
+        let reason = clock.encode(0, 0, 0);
+        let json =
+            format!(r#"{{"type":"queueMemberStatus","name":"A \"B\"","reason":"{reason}"}}"#);
+        t.observe_json(&json, Instant::now());
+        let escaped = format!(r#"{{"type":"queueMemberStatus","reason":"{reason}\u0041"}}"#);
+        t.observe_json(&escaped, Instant::now());
+        assert_eq!((t.delivered, t.other, t.unparsable), (1, 1, 0));
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub const MAX_SUBSCRIBERS: usize = 2_000;
 pub const MAX_EVENTS: u64 = 1_000_000;
 /// Most agents or queues.
 pub const MAX_NAMES: usize = 500;
+/// Most (agent, queue) pairs: one driver task each.
+pub const MAX_PAIRS: usize = 10_000;
 /// Longest time limit, seconds.
 pub const MAX_TIME_LIMIT: u64 = 3_600;
 /// Most (subscriber, event) deliveries one run may expect: the bitmaps that detect duplicates
@@ -149,6 +151,9 @@ impl Plan {
         let target = target(&args)?;
         let agents = names(&args.agents, "agents", |i| format!("{}", 1001 + i))?;
         let queues = names(&args.queues, "queues", |i| format!("lq{}", i + 1))?;
+        if agents.len() * queues.len() > MAX_PAIRS {
+            return Err(format!("agents × queues: at most {MAX_PAIRS}"));
+        }
         Ok(Plan {
             target,
             agents,
@@ -256,6 +261,7 @@ mod tests {
         assert!(plan(&["--time-limit", "0"]).is_err());
         assert!(plan(&["--agents", "a b"]).is_err());
         assert!(plan(&["--sse", "2000", "--events", "1000000"]).is_err());
+        assert!(plan(&["--agents", "500", "--queues", "500"]).is_err());
     }
 
     #[test]

@@ -116,22 +116,7 @@ impl Source {
                 let _ = round_trip.record(us.clamp(1, MAX_LATENCY_US));
             }
         };
-        let joined = async {
-            let mut sent = vec![0; pairs.len()];
-            let mut errors = Vec::new();
-            let mut last = started;
-            while let Some(done) = tasks.join_next().await {
-                match done {
-                    Ok((index, done)) => {
-                        sent[index] = done.sent;
-                        errors.extend(done.error);
-                        last = last.max(done.last_answer.unwrap_or(started));
-                    }
-                    Err(e) => errors.push(format!("driver task: {e}")),
-                }
-            }
-            (sent, errors, last)
-        };
+        let joined = join_pairs(tasks, pairs.len(), started);
         let ((sent, errors, last), ()) = tokio::join!(joined, collect);
         if let Some(pacer) = pacer {
             pacer.abort();
@@ -160,6 +145,28 @@ impl Source {
     pub async fn close(self) {
         self.handle.shutdown().await;
     }
+}
+
+/// Waits for every pair's task: sends per pair, errors, and when the last answer came.
+async fn join_pairs(
+    mut tasks: JoinSet<(usize, PairDone)>,
+    pairs: usize,
+    started: Instant,
+) -> (Vec<u32>, Vec<String>, Instant) {
+    let mut sent = vec![0; pairs];
+    let mut errors = Vec::new();
+    let mut last = started;
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok((index, done)) => {
+                sent[index] = done.sent;
+                errors.extend(done.error);
+                last = last.max(done.last_answer.unwrap_or(started));
+            }
+            Err(e) => errors.push(format!("driver task: {e}")),
+        }
+    }
+    (sent, errors, last)
 }
 
 async fn drain(mut events: mpsc::Receiver<ClientEvent>) {
@@ -244,7 +251,10 @@ async fn drive_pair(ctx: PairCtx) -> PairDone {
             Ok(_) => {
                 done.sent += 1;
                 done.last_answer = Some(Instant::now());
-                let _ = ctx.rtt.try_send(ctx.clock.now_us().saturating_sub(sent_us));
+                let _ = ctx
+                    .rtt
+                    .send(ctx.clock.now_us().saturating_sub(sent_us))
+                    .await;
             }
             Err(e) => {
                 let pair = format!("{}@{}", ctx.pair.agent, ctx.pair.queue);

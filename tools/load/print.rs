@@ -22,6 +22,22 @@ pub fn text(r: &Report) -> String {
         d.round_trip.p99_ms,
         d.errors.len()
     );
+    out.push_str(&table(r));
+    out.push_str(&ratios(&r.transports));
+    out.push_str(&memory(r));
+    out.push_str(&usage(r));
+    out.push_str(&problems(r));
+    let verdict = if r.ok {
+        "OK: every subscriber received every event exactly once, in order"
+    } else {
+        "FAILED: see the counts and problems above"
+    };
+    let _ = writeln!(out, "verdict: {verdict}");
+    out
+}
+
+fn table(r: &Report) -> String {
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "latency: from the driver sending the stamped action to the subscriber reading the event\n"
@@ -63,16 +79,6 @@ pub fn text(r: &Report) -> String {
             t.latency.max_ms
         );
     }
-    out.push_str(&ratios(&r.transports));
-    out.push_str(&memory(r));
-    out.push_str(&usage(r));
-    out.push_str(&problems(r));
-    let verdict = if r.ok {
-        "OK: every subscriber received every event exactly once, in order"
-    } else {
-        "FAILED: see the counts and problems above"
-    };
-    let _ = writeln!(out, "verdict: {verdict}");
     out
 }
 

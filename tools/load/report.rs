@@ -221,73 +221,93 @@ fn row(sub: &Subscriber, sent: &[u32]) -> SubscriberRow {
     }
 }
 
+/// What a run produced, for [`Report::build`].
+pub struct Outcome<'a> {
+    /// Service, simulator and clients in this process.
+    pub in_process: bool,
+    /// (agent, queue) pairs.
+    pub pairs: usize,
+    /// What the driver did.
+    pub driven: &'a Driven,
+    /// When the driving started.
+    pub drive_start: Instant,
+    /// The subscribers, stopped.
+    pub subs: &'a [Subscriber],
+    /// Every subscriber got everything before the time limit.
+    pub complete: bool,
+    /// Memory samples.
+    pub memory: Memories,
+    /// CPU time from the first action to the last delivery.
+    pub usage: Usage,
+}
+
+fn rate(n: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        n as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
+/// Per transport: subscribers, counts, merged latency, throughput.
+fn transports(o: &Outcome<'_>, rows: &[SubscriberRow]) -> Vec<TransportRow> {
+    let mut groups: BTreeMap<Transport, (usize, Counts, Histogram<u64>, Option<Instant>)> =
+        BTreeMap::new();
+    for (sub, r) in o.subs.iter().zip(rows) {
+        let g = groups
+            .entry(sub.transport)
+            .or_insert_with(|| (0, Counts::default(), histogram(), None));
+        g.0 += 1;
+        g.1.add(&r.counts);
+        // Same bounds on both sides: adding cannot fail.
+        let _ = g.2.add(&sub.tally.latency);
+        g.3 = g.3.max(sub.tally.last);
+    }
+    groups
+        .into_iter()
+        .map(|(transport, (n, counts, latency, last))| {
+            let seconds = last.map_or(0.0, |l| (l - o.drive_start).as_secs_f64());
+            TransportRow {
+                transport,
+                subscribers: n,
+                events_per_s: rate(counts.delivered, seconds),
+                counts,
+                latency: Percentiles::of(&latency),
+            }
+        })
+        .collect()
+}
+
+fn driver(driven: &Driven) -> DriverRow {
+    let sent: u64 = driven.sent.iter().map(|n| u64::from(*n)).sum();
+    let seconds = driven.elapsed.as_secs_f64();
+    DriverRow {
+        sent,
+        seconds,
+        per_s: rate(sent, seconds),
+        round_trip: Percentiles::of(&driven.round_trip),
+        cut: driven.cut,
+        errors: driven.errors.clone(),
+    }
+}
+
 impl Report {
     /// Gathers the figures.
-    #[allow(clippy::too_many_arguments)]
-    pub fn build(
-        plan: &Plan,
-        in_process: bool,
-        pairs: usize,
-        driven: &Driven,
-        drive_start: Instant,
-        subs: &[Subscriber],
-        complete: bool,
-        memory: Memories,
-        usage: Usage,
-    ) -> Report {
-        let subscribers: Vec<SubscriberRow> = subs.iter().map(|s| row(s, &driven.sent)).collect();
-        let mut groups: BTreeMap<Transport, (usize, Counts, Histogram<u64>, Option<Instant>)> =
-            BTreeMap::new();
-        for (sub, r) in subs.iter().zip(&subscribers) {
-            let g = groups
-                .entry(sub.transport)
-                .or_insert_with(|| (0, Counts::default(), histogram(), None));
-            g.0 += 1;
-            g.1.add(&r.counts);
-            let _ = g.2.add(&sub.tally.latency);
-            g.3 = g.3.max(sub.tally.last);
-        }
-        let transports = groups
-            .into_iter()
-            .map(|(transport, (n, counts, latency, last))| {
-                let seconds = last.map_or(0.0, |l| (l - drive_start).as_secs_f64());
-                TransportRow {
-                    transport,
-                    subscribers: n,
-                    events_per_s: if seconds > 0.0 {
-                        counts.delivered as f64 / seconds
-                    } else {
-                        0.0
-                    },
-                    counts,
-                    latency: Percentiles::of(&latency),
-                }
-            })
-            .collect::<Vec<_>>();
-        let sent: u64 = driven.sent.iter().map(|n| u64::from(*n)).sum();
-        let seconds = driven.elapsed.as_secs_f64();
-        let driver = DriverRow {
-            sent,
-            seconds,
-            per_s: if seconds > 0.0 {
-                sent as f64 / seconds
-            } else {
-                0.0
-            },
-            round_trip: Percentiles::of(&driven.round_trip),
-            cut: driven.cut,
-            errors: driven.errors.clone(),
-        };
-        let ok = complete
+    pub fn build(plan: &Plan, o: Outcome<'_>) -> Report {
+        let subscribers: Vec<SubscriberRow> =
+            o.subs.iter().map(|s| row(s, &o.driven.sent)).collect();
+        let transports = transports(&o, &subscribers);
+        let driver = driver(o.driven);
+        let ok = o.complete
             && !driver.cut
             && driver.errors.is_empty()
-            && sent > 0
+            && driver.sent > 0
             && subscribers.iter().all(|s| s.counts.clean());
         Report {
-            in_process,
+            in_process: o.in_process,
             agents: plan.agents.len(),
             queues: plan.queues.len(),
-            pairs,
+            pairs: o.pairs,
             ticket_agents: plan.ticket_agents(0).len(),
             rate: plan.args.rate,
             events: plan.args.events,
@@ -296,9 +316,9 @@ impl Report {
             driver,
             transports,
             subscribers,
-            memory,
-            usage,
-            complete,
+            memory: o.memory,
+            usage: o.usage,
+            complete: o.complete,
             ok,
         }
     }

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::args::Plan;
 use crate::driver::{Pair, Source};
 use crate::memory;
-use crate::report::{Memories, Report};
+use crate::report::{Memories, Outcome, Report};
 use crate::service::Service;
 use crate::stamp::Clock;
 use crate::subscriber::{self, Subscriber, Transport};
@@ -76,17 +76,17 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
     }
     source.close().await;
     service.stop().await;
-    Ok(Report::build(
-        &plan,
+    let outcome = Outcome {
         in_process,
-        pairs.len(),
-        &driven,
+        pairs: pairs.len(),
+        driven: &driven,
         drive_start,
-        &finished,
+        subs: &finished,
         complete,
-        memories,
-        used,
-    ))
+        memory: memories,
+        usage: used,
+    };
+    Ok(Report::build(&plan, outcome))
 }
 
 /// Every (agent, queue) pair, agents first.

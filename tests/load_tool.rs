@@ -1,8 +1,9 @@
 //! The load tool (`pbxis-load`) run for real, briefly: its in-process mode (simulator and
 //! service started by the tool) and its `--url` mode (against a service this test starts). Each
 //! run must deliver every stamped event exactly once, in order, to every subscriber of every
-//! transport, and only the events its ticket asked for. Behaviour only: no figure of speed is
-//! asserted here.
+//! transport, and only the events its ticket asked for; and a run whose events cannot arrive
+//! must still end by its time limit, count them lost and fail. Behaviour only: no figure of
+//! speed is asserted here.
 
 #[path = "support/app.rs"]
 mod support;
@@ -184,4 +185,54 @@ async fn refuses_a_service_off_loopback() {
         run_tool(&["--url", "http://192.0.2.1:80", "--ami", "192.0.2.1:5038"]).await;
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("loopback"), "{stderr}");
+}
+
+#[tokio::test]
+async fn events_that_never_arrive_are_reported_lost_and_the_run_still_ends() {
+    // The driver pauses members on a second simulator the service is not connected to: no
+    // stamped event can reach the subscribers. The run must end by its time limit, count every
+    // expected event as lost, and fail.
+    let app = support::spawn_app().await;
+    let elsewhere = pbxis_ws::sim::start(
+        pbxis_ws::sim::SimConfig::quiet(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .expect("second simulator");
+    let url = format!("http://{}", app.addr);
+    let ami = elsewhere.addr().to_string();
+    let (code, report, stderr) = run_tool(&[
+        "--url",
+        &url,
+        "--ami",
+        &ami,
+        "--agents",
+        "147,148,149",
+        "--queues",
+        "q1,q2",
+        "--sse",
+        "1",
+        "--websocket",
+        "1",
+        "--long-poll",
+        "1",
+        "--events",
+        "30",
+        "--rate",
+        "100",
+        "--time-limit",
+        "3",
+    ])
+    .await;
+    assert_eq!(code, 1, "{stderr}\n{report:#}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["complete"], false);
+    assert_eq!(report["driver"]["sent"], 30);
+    for s in report["subscribers"].as_array().unwrap() {
+        assert_eq!(s["expected"], 30, "{s}");
+        assert_eq!(s["delivered"], 0, "{s}");
+        assert_eq!(s["lost"], 30, "{s}");
+    }
+    elsewhere.shutdown().await;
+    app.stop_and_join().await;
 }

@@ -294,7 +294,7 @@ async fn originate_returns_the_action_id() {
     let (status, body) = app.post_query("/originate/147/+38512345", &[]).await;
     assert_eq!(status, 200, "{body}");
     // A valid request Asterisk cannot carry out: its refusal, as 409.
-    let (status, body) = app.post_query("/originate/147/*97", &[]).await;
+    let (status, body) = app.post_query("/originate/147/nosuchplace", &[]).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"], "Asterisk refused: Extension does not exist.");
     let originates: Vec<_> = app

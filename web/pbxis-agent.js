@@ -32,7 +32,11 @@
     document.getElementById('me-since').textContent = me.ext === 'pending' ? ''
       : label + ' for ' + duration((Date.now() - me.extSince) / 1000);
     const timer = document.querySelector('#current-call .call-time');
-    if (timer && me.call) timer.textContent = duration((Date.now() - me.call.since) / 1000);
+    if (timer && me.call) {
+      const ringing = me.ext === 'ringing' || me.ext === 'ringinuse';
+      timer.textContent = (ringing ? 'Ringing ' : me.ext === 'onhold' ? 'On hold ' : 'In call ')
+        + duration((Date.now() - me.call.since) / 1000);
+    }
   }
 
   function drawCall() {
@@ -150,6 +154,8 @@
       case 'agentName': me.name = e.name; drawMe(); break;
       case 'extensionStatus':
         if (e.status !== me.ext) me.extSince = Date.now();
+        // Answered: the call's time starts now, not at the first ring.
+        if (me.call && e.status === 'inuse' && (me.ext === 'ringing' || me.ext === 'ringinuse')) me.call.since = Date.now();
         me.ext = e.status;
         drawMe();
         break;
@@ -197,6 +203,7 @@
     document.getElementById('dial').addEventListener('submit', dial);
     const conn = document.getElementById('conn');
     api.connect({ agents: [me.id], queues: params.queues, transport: params.transport,
+      ticket: window.pbxisUi.handedTicket(),
       baseUrl: base.baseUrl, onEvent, onReset: () => { me.call = null; drawCall(); },
       onState: (s) => showConnection(conn, s) });
     everySecond(drawSince);

@@ -296,6 +296,7 @@
     }
     const conn = document.getElementById('conn');
     api.connect({ agents: params.agents, queues: params.queues, transport: params.transport,
+      ticket: window.pbxisUi.handedTicket(),
       baseUrl: base.baseUrl, onEvent, onReset, onState: (s) => showConnection(conn, s) });
     everySecond(() => agents.forEach(drawTime));
   }

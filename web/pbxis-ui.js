@@ -114,6 +114,16 @@
     return params;
   }
 
+  /**
+   * A ticket handed to the page in its URL fragment (`#ticket=...`, put there by a back end that
+   * holds the API key); removed from the address bar at once, so it is not bookmarked or shared.
+   */
+  function handedTicket() {
+    const ticket = new URLSearchParams(location.hash.slice(1)).get('ticket');
+    if (ticket) history.replaceState(null, '', location.pathname + location.search);
+    return ticket && /^[A-Za-z0-9_-]{1,200}$/.test(ticket) ? ticket : null;
+  }
+
   /** The service's base URL: where pbxis.js came from. */
   function serviceBase() {
     const script = document.querySelector('script[src$="pbxis.js"]');
@@ -195,11 +205,11 @@
       }));
       const rows = fields.map((f, i) => el('label', { class: 'ask-row', for: 'ask-' + f.name },
         el('span', { text: f.label }), inputs[i]));
-      const form = el('form', { method: 'dialog', class: 'ask' }, el('h2', { text: title }), rows,
+      const form = el('form', { method: 'dialog', class: 'ask' }, el('h2', { id: 'ask-title', text: title }), rows,
         el('div', { class: 'ask-buttons' },
           el('button', { type: 'button', class: 'btn', value: 'cancel', text: 'Cancel' }),
           el('button', { type: 'submit', class: 'btn btn-primary', value: 'ok', text: submitLabel })));
-      const dialog = el('dialog', { class: 'dialog' }, form);
+      const dialog = el('dialog', { class: 'dialog', 'aria-labelledby': 'ask-title' }, form);
       let result = null;
       form.querySelector('button[value=cancel]').addEventListener('click', () => dialog.close());
       form.addEventListener('submit', (e) => {
@@ -235,7 +245,7 @@
   }
 
   global.pbxisUi = {
-    STATUS, statusInfo, el, svg, icon, badge, duration, pageParams, serviceBase,
+    STATUS, statusInfo, el, svg, icon, badge, duration, pageParams, serviceBase, handedTicket,
     showConnection, notify, ask, act, everySecond,
   };
 })(window);

@@ -203,6 +203,7 @@
     }
     const conn = document.getElementById('conn');
     api.connect({ agents: agentIds, queues: params.queues, transport: params.transport,
+      ticket: window.pbxisUi.handedTicket(),
       summaryEvents: true, baseUrl: serviceBase(), onEvent,
       onReset: () => { calls.clear(); boards.forEach((b) => b.members.forEach((_, a) => drawMember(b, a))); },
       onState: (s) => {

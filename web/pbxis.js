@@ -25,6 +25,8 @@
   ];
   const DEFAULTS = {
     backoffMinMs: 500,
+    // With jitter at most 12 s: inside the service's default unsub delay (15 s), so a ticket
+    // outlives a reconnect and nothing is lost.
     backoffMaxMs: 10000,
     longPollTimeoutMs: 65000,
     longPollAliveMs: 2000,
@@ -133,7 +135,8 @@
       };
       this.state = { connection: 'connecting', pbx: null, transport: options.transport,
         retryInMs: 0, error: null };
-      this.ticket = null;
+      // A ticket handed over (e.g. by the web application's back end) is used first.
+      this.ticket = typeof options.ticket === 'string' && options.ticket ? options.ticket : null;
       this.closed = false;
       this.abortStream = null;
       this.wake = new Set();
@@ -181,15 +184,17 @@
 
     async run() {
       let attempt = 0;
+      if (this.ticket && this.options.onReset) this.call(this.options.onReset);
       while (!this.closed) {
         let outcome;
         let error = null;
         try {
           if (!this.ticket) {
-            this.ticket = this.options.getTicket
+            const fresh = this.options.getTicket
               ? await this.options.getTicket(this.filter)
               : await ticket(this.filter, this.options);
-            if (typeof this.ticket !== 'string') throw new PbxisError('bad ticket', 0, null);
+            if (typeof fresh !== 'string' || fresh === '') throw new PbxisError('bad ticket', 0, null);
+            this.ticket = fresh;
             if (this.closed) break;
             if (this.options.onReset) this.call(this.options.onReset);
           }
@@ -322,8 +327,9 @@
   /**
    * Subscribes to events. Options: agents, queues (arrays of strings), transport ('long-poll',
    * 'sse' or 'websocket'), summaryEvents (boolean), baseUrl (the service; default: where this
-   * script came from), headers (extra request headers), getTicket(filter) (an async function
-   * that returns a ticket, e.g. from the web application's back end, instead of POST /ticket),
+   * script came from), headers (extra request headers), ticket (a ticket to use first),
+   * getTicket(filter) (an async function that returns a ticket, e.g. from the web application's
+   * back end, instead of POST /ticket),
    * onEvent(event), onState({connection, pbx, transport, retryInMs, error}), onReset().
    */
   function connect(options) {

@@ -157,3 +157,72 @@ pub async fn not_found() -> ApiError {
 pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+
+    async fn answer(e: ApiError) -> (StatusCode, String) {
+        let response = e.into_response();
+        let status = response.status();
+        let body = to_bytes(response.into_body(), 4096).await.unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn internals_are_hidden() {
+        let (status, body) = answer(ApiError::Internal("codec: secret detail".into())).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body, r#"{"error":"internal error"}"#);
+    }
+
+    #[tokio::test]
+    async fn model_and_ami_errors_map_to_documented_statuses() {
+        let cases: Vec<(ApiError, StatusCode)> = vec![
+            (
+                PbxError::Refused("Already there".into()).into(),
+                StatusCode::CONFLICT,
+            ),
+            (
+                PbxError::UnknownQueue("q9".into()).into(),
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                PbxError::NotConnected.into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (PbxError::Closed.into(), StatusCode::SERVICE_UNAVAILABLE),
+            (
+                PbxError::Ami(AmiError::Timeout).into(),
+                StatusCode::GATEWAY_TIMEOUT,
+            ),
+            (
+                AmiError::Disconnected.into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (HubError::UnknownTicket.into(), StatusCode::NOT_FOUND),
+            (
+                HubError::TooManyTickets.into(),
+                StatusCode::TOO_MANY_REQUESTS,
+            ),
+            (
+                HubError::ShuttingDown.into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (ApiError::TooLarge, StatusCode::PAYLOAD_TOO_LARGE),
+            (
+                ApiError::param("agent", "is required"),
+                StatusCode::BAD_REQUEST,
+            ),
+        ];
+        for (error, want) in cases {
+            let (status, body) = answer(error).await;
+            assert_eq!(status, want, "{body}");
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert!(v["error"].is_string(), "{body}");
+        }
+        let (_, body) = answer(PbxError::Refused("Already there".into()).into()).await;
+        assert_eq!(body, r#"{"error":"Asterisk refused: Already there"}"#);
+    }
+}

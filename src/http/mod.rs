@@ -1,6 +1,6 @@
 //! The HTTP face: routes, parameters, errors, the three transports, pages, auth and CORS.
 //!
-//! - [`router`]: the routes and layers ([`router()`] builds the whole app).
+//! - [`mod@router`]: the routes and layers ([`router()`] builds the whole app).
 //! - [`state`]: [`AppState`], what every handler shares.
 //! - [`params`]: parameters from the query string, a JSON body or form data.
 //! - [`error`]: [`error::ApiError`], the JSON errors and their status codes.

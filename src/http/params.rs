@@ -1,6 +1,7 @@
 //! Request parameters: every parameter may come from the query string, a JSON object body, or an
 //! `application/x-www-form-urlencoded` body. [`Params`] collects them; handlers take each one
-//! out as a validated type ([`AgentId`], [`QueueName`], [`MemberName`], ...), and
+//! out as a validated type ([`AgentId`](crate::pbx::AgentId),
+//! [`QueueName`](crate::pbx::QueueName), [`MemberName`](crate::pbx::MemberName), ...), and
 //! [`Params::finish`] refuses any parameter left over, so a typo is an error, not a silent no-op.
 //!
 //! - Strings: a query/form value, or a JSON string (a JSON integer is taken as its digits).

@@ -72,15 +72,12 @@ async fn serve(socket: WebSocket, attached: Option<Attached>, keep_alive: Durati
             pump(tx, rx, deliveries(attached), keep_alive).await;
         }
         None => {
-            let closed = Outgoing {
-                json: r#"{"type":"closed","reason":"unknownTicket"}"#.into(),
-                closed: true,
-            };
-            let mut tx = tx;
-            let _ = tx.send(Message::Text(closed.json.into())).await;
-            let _ = tx
-                .send(close_frame(CLOSE_UNKNOWN_TICKET, "unknown ticket"))
-                .await;
+            let (mut tx, limit) = (tx, keep_alive * 2);
+            let closed = r#"{"type":"closed","reason":"unknownTicket"}"#;
+            if send(&mut tx, Message::Text(closed.into()), limit).await {
+                let frame = close_frame(CLOSE_UNKNOWN_TICKET, "unknown ticket");
+                send(&mut tx, frame, limit).await;
+            }
         }
     }
 }

@@ -62,6 +62,17 @@ for (const transport of TRANSPORTS) {
       await converges(fx, readQueues, mine, 'after the log on');
     });
 
+    it('pauses and unpauses in all its queues at once', async () => {
+      await clickAndAnswer(fx.page, 'Pause in all queues…', { reason: 'meeting' });
+      await waitInPage(fx, () => Array.from(document.querySelectorAll('#queue-list li'))
+        .every((li) => li.dataset.status === 'paused' && li.textContent.includes('meeting')));
+      await converges(fx, readQueues, mine, 'paused everywhere');
+      await fx.page.getByRole('button', { name: 'Unpause in all queues', exact: true }).click();
+      await waitInPage(fx, () => Array.from(document.querySelectorAll('#queue-list li'))
+        .every((li) => li.dataset.status === 'not_inuse'));
+      await converges(fx, readQueues, mine, 'unpaused everywhere');
+    });
+
     it('shows an inbound caller as the current caller and clears it when the call ends', async () => {
       const number = callerNumber();
       const call = await inboundCall(fx.ami, 'q1', number);

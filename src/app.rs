@@ -150,6 +150,7 @@ fn hub_config(settings: &Settings) -> HubConfig {
         max_tickets: settings.limits.max_tickets,
         max_tickets_per_owner: settings.limits.max_tickets_per_owner,
         max_pending: settings.limits.max_pending_events,
+        max_pending_bytes: settings.limits.max_pending_bytes,
         ..HubConfig::default()
     }
 }

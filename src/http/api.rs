@@ -154,6 +154,7 @@ pub async fn ticket(State(state): State<AppState>, request: Request) -> Result<R
     let queues = params.list("queues", limits.max_queues_per_ticket, QueueName::parse)?;
     let summary = params.optional_bool("summaryEvents")?.unwrap_or(false);
     params.finish()?;
+    check_pairs(agents.len(), queues.len(), limits.max_pairs_per_ticket)?;
     principal.check_agents(&agents)?;
     principal.check_queues(&queues)?;
     let mut filter = Filter::new(agents, queues);
@@ -167,6 +168,20 @@ pub async fn ticket(State(state): State<AppState>, request: Request) -> Result<R
         })
         .await??;
     Ok(Json(ticket.as_str()).into_response())
+}
+
+/// Refuses a ticket whose snapshot would hold more than `max` entries (one per agent × queue
+/// pair; an agent-only or queue-only ticket counts its agents or queues), before the model
+/// computes anything.
+fn check_pairs(agents: usize, queues: usize, max: usize) -> Result<(), ApiError> {
+    let pairs = agents.max(1).saturating_mul(queues.max(1));
+    if pairs > max {
+        return Err(ApiError::BadRequest(format!(
+            "too many agent × queue pairs: {agents} agents × {queues} queues exceeds \
+             limits.max_pairs_per_ticket ({max}); ask for fewer agents or queues"
+        )));
+    }
+    Ok(())
 }
 
 /// `POST /stop`: stops the service gracefully (every stream gets its closing event, AMI logs

@@ -18,6 +18,7 @@ use crate::http::cors::Origins;
 use crate::http::state::{StateParts, StreamTiming};
 use crate::http::{router, AppState};
 use crate::hub::{Hub, HubConfig};
+use crate::pbx::names::Location;
 use crate::pbx::service::{self, PbxHandle};
 use crate::sim;
 
@@ -77,6 +78,8 @@ impl Application {
             origins,
             allow_stop: settings.allow_stop,
             stop: stop.clone(),
+            location: Location::parse(&settings.location)
+                .map_err(|e| anyhow::anyhow!("invalid configuration value `location`: {e}"))?,
         });
         tracing::info!(%addr, ami = %format!("{}:{}", settings.ami.host, settings.ami.port), "service bound");
         Ok(Self {

@@ -6,6 +6,8 @@
 //! 4404. The socket loop ([`pump`]) is generic over `Sink`/`Stream`, so it is tested without a
 //! socket.
 
+use axum::extract::rejection::PathRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -47,15 +49,21 @@ pub enum PumpEnd {
 /// The WebSocket handler.
 pub async fn websocket(
     State(state): State<AppState>,
-    Path(ticket): Path<String>,
+    ticket: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     addr: ClientAddr,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     if !state.origins().websocket_allowed(&headers) {
         return Err(ApiError::Forbidden("origin not allowed".into()));
     }
-    let attached = match attach(&state, &ticket, addr) {
+    let upgrade = upgrade?;
+    // A ticket that does not even decode is just another unknown ticket.
+    let attached = match ticket {
+        Ok(Path(ticket)) => attach(&state, &ticket, addr),
+        Err(_) => Err(ApiError::NotFound(String::new())),
+    };
+    let attached = match attached {
         Ok(attached) => Some(attached),
         Err(ApiError::NotFound(_)) => None,
         Err(e) => return Err(e),

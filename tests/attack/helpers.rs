@@ -23,6 +23,8 @@ pub const CONTROL_KEY: &str = "attack-control-key-3a4b5c6d7e8f9a0b";
 pub const ADMIN_KEY: &str = "attack-admin-key-0f9e8d7c6b5a4f3e";
 /// Key with scopes `events` and `control`, restricted to agent 149 and queue q2.
 pub const RESTRICTED_KEY: &str = "attack-restricted-key-1b2c3d4e5f6a7b8c";
+/// Key with scopes `events` and `control`, restricted to agent 149 only (any queue).
+pub const AGENTS_ONLY_KEY: &str = "attack-agents-only-key-5e6f7a8b9c0d1e2f";
 /// Key with every scope (to attack the input rather than the key).
 pub const FULL_KEY: &str = "attack-full-key-9c8b7a6f5e4d3c2b";
 /// A key that is not configured.
@@ -85,12 +87,19 @@ fn keys() -> AuthConfig {
     );
     restricted.agents = Some(vec![AgentId::parse("149").unwrap()]);
     restricted.queues = Some(vec![QueueName::parse("q2").unwrap()]);
+    let mut agents_only = key(
+        "agents-only",
+        AGENTS_ONLY_KEY,
+        &[Scope::Events, Scope::Control],
+    );
+    agents_only.agents = Some(vec![AgentId::parse("149").unwrap()]);
     AuthConfig {
         keys: vec![
             key("events", EVENTS_KEY, &[Scope::Events]),
             key("control", CONTROL_KEY, &[Scope::Control]),
             key("admin", ADMIN_KEY, &[Scope::Admin]),
             restricted,
+            agents_only,
             key(
                 "full",
                 FULL_KEY,

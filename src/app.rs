@@ -15,6 +15,7 @@ use crate::ami;
 use crate::config::{DemoArgs, ServeArgs, Settings};
 use crate::http::auth::Auth;
 use crate::http::cors::Origins;
+use crate::http::server::{self, ServerConfig};
 use crate::http::state::{StateParts, StreamTiming};
 use crate::http::{router, AppState};
 use crate::hub::{Hub, HubConfig};
@@ -113,7 +114,12 @@ impl Application {
             ..
         } = self;
         let sockets = state.sockets().clone();
-        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let limits = state.limits();
+        let server_config = ServerConfig {
+            header_read_timeout: Duration::from_secs(limits.header_read_timeout_seconds),
+            max_connections: limits.max_connections,
+        };
+        let app = router(state);
         let signal = {
             let (stop, hub) = (stop.clone(), hub.clone());
             async move {
@@ -122,15 +128,10 @@ impl Application {
                 hub.close_all("shutdown");
             }
         };
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(signal)
-                .await
-        });
+        let server = tokio::spawn(server::serve(listener, app, server_config, signal));
         stop.cancelled().await;
         match tokio::time::timeout(DRAIN_TIMEOUT, server).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "server error"),
+            Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "server task failed"),
             Err(_) => tracing::warn!("connections still open after the drain timeout; stopping"),
         }

@@ -203,11 +203,25 @@ pub(crate) fn patience_over(e: &mut Engine, id: u64) {
     if talking_lifetime {
         talk_end(e, id, false);
     } else {
-        abandon(e, id);
+        caller_hangs_up(e, id);
     }
 }
 
-/// The caller gives up (patience over, or hung up while waiting).
+/// A waiting caller hangs up: `HangupRequest` on its channel (cause 0 from a Local caller's
+/// other half, as recorded; 16 from the trunk), then it abandons.
+pub(crate) fn caller_hangs_up(e: &mut Engine, id: u64) {
+    let Some(call) = e.state.calls.get(&id) else {
+        return;
+    };
+    if matches!(call.phase, Phase::Waiting) {
+        let cause = if call.partner.is_some() { 0 } else { 16 };
+        let msg = hangup_request("HangupRequest", &call.caller, cause);
+        e.emit(msg);
+    }
+    abandon(e, id);
+}
+
+/// The caller gives up (hung up while waiting, or the `Queue()` timeout).
 pub(crate) fn abandon(e: &mut Engine, id: u64) {
     let Some(call) = e.state.calls.get(&id).cloned() else {
         return;
@@ -215,7 +229,7 @@ pub(crate) fn abandon(e: &mut Engine, id: u64) {
     if !matches!(call.phase, Phase::Waiting) {
         return;
     }
-    super::ring::cancel_rings(e, id, "CANCEL");
+    super::ring::cancel_rings(e, id, super::ring::RingEnd::CallerGone);
     let hold = (e.now() - call.joined).max(0.0);
     let pos = e
         .state

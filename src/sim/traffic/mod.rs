@@ -27,7 +27,7 @@ pub(crate) fn run_job(e: &mut Engine, job: Job) {
         Job::Patience { call } => inbound::patience_over(e, call),
         Job::LocalJoin(p) => inbound::local_join(e, *p),
         Job::QueueTimeout { call } => {
-            ring::cancel_rings(e, call, "NOANSWER");
+            ring::cancel_rings(e, call, ring::RingEnd::NoAnswer);
             inbound::abandon(e, call);
         }
         Job::Ring { call, gen } => ring::retry(e, call, gen),

@@ -191,9 +191,23 @@ fn ring_member(e: &mut Engine, id: u64, m: &Member) {
     }
 }
 
-/// Ends every ring of the call with `status` (`CANCEL`, `NOANSWER`), hanging up the member
-/// channels; bumps the call's generation so their pending steps are void.
-pub(crate) fn cancel_rings(e: &mut Engine, id: u64, status: &str) {
+/// Why the rings of a call end; it decides the events, as app_queue's `rna()`,
+/// `publish_dial_end_event()` and `hangupcalls()` send them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RingEnd {
+    /// Another member answered: `DialEnd CANCEL` for every ring, then per ring `DialEnd
+    /// CANCEL` again and `Hangup` cause 26 (answered elsewhere).
+    AnsweredElsewhere,
+    /// The caller left (hung up, redirected): the same, with hangup cause 0.
+    CallerGone,
+    /// The ring timeout or the `Queue()` timeout: `AgentRingNoAnswer` and `DialEnd NOANSWER`
+    /// for every ring, then per ring `DialEnd CANCEL` and `Hangup` cause 0.
+    NoAnswer,
+}
+
+/// Ends every ring of the call, hanging up the member channels; bumps the call's generation
+/// so their pending steps are void.
+pub(crate) fn cancel_rings(e: &mut Engine, id: u64, end: RingEnd) {
     let Some(call) = e.state.calls.get_mut(&id) else {
         return;
     };
@@ -202,8 +216,8 @@ pub(crate) fn cancel_rings(e: &mut Engine, id: u64, status: &str) {
     let caller = call.caller.clone();
     let queue = call.queue.clone();
     let now = e.now();
-    for r in rings {
-        if status == "NOANSWER" {
+    if end == RingEnd::NoAnswer {
+        for r in &rings {
             let ms = ((now - r.started).max(0.0) * 1000.0).round() as u64;
             let extra = [("RingTime", ms.to_string())];
             e.emit(agent_event(
@@ -216,14 +230,31 @@ pub(crate) fn cancel_rings(e: &mut Engine, id: u64, status: &str) {
                 &extra,
             ));
         }
+    }
+    let first = match end {
+        RingEnd::NoAnswer => "NOANSWER",
+        RingEnd::AnsweredElsewhere | RingEnd::CallerGone => "CANCEL",
+    };
+    for r in &rings {
         e.emit(dial(
             "DialEnd",
             Some(&caller),
             &r.chan,
-            ("DialStatus", status),
+            ("DialStatus", first),
         ));
-        let cause = if status == "CANCEL" { 26 } else { 19 };
-        e.emit(events::hangup_request("HangupRequest", &r.chan, cause));
+    }
+    let cause = if end == RingEnd::AnsweredElsewhere {
+        26
+    } else {
+        0
+    };
+    for r in rings {
+        e.emit(dial(
+            "DialEnd",
+            Some(&caller),
+            &r.chan,
+            ("DialStatus", "CANCEL"),
+        ));
         e.emit(hangup(&r.chan, cause));
         set_device(e, &r.device, NOT_INUSE);
     }
@@ -239,7 +270,7 @@ pub(crate) fn ring_timeout(e: &mut Engine, id: u64, gen: u64) {
     {
         return;
     }
-    cancel_rings(e, id, "NOANSWER");
+    cancel_rings(e, id, RingEnd::NoAnswer);
     let gen = e.state.calls.get(&id).map_or(0, |c| c.gen);
     e.after(e.config.retry, Job::Ring { call: id, gen });
 }
@@ -301,7 +332,7 @@ pub(crate) fn answer(e: &mut Engine, id: u64, gen: u64, interface: &str) {
         &won.chan,
         ("DialStatus", "ANSWER"),
     ));
-    cancel_rings(e, id, "CANCEL");
+    cancel_rings(e, id, RingEnd::AnsweredElsewhere);
     e.emit(channel_event("MusicOnHoldStop", &caller));
     let Some(call) = e.state.calls.get(&id).cloned() else {
         return;

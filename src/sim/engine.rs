@@ -16,8 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::SimConfig;
 use super::handle::Shared;
+use super::mask::Mask;
 use super::server::{self, ServerCtl};
-use super::session::{Mask, Out};
+use super::session::Out;
 use super::state::State;
 use super::truth::SimSnapshot;
 use super::{actions, traffic, truth};
@@ -26,6 +27,9 @@ use crate::ami::message::AmiMessage;
 mod faults;
 
 use faults::FIREHOSE_TICK;
+
+/// The read permission of the simulated AMI user (`read = all`).
+const READ_PERMISSION: Mask = Mask::ALL;
 
 /// What the handle, the server and the sessions ask of the engine.
 pub(crate) enum Command {
@@ -263,17 +267,16 @@ impl Engine {
         }
     }
 
-    /// Sends `msg` to every logged-in client whose event mask lets it through.
+    /// Sends `msg` to every logged-in client whose event mask and read permission hold
+    /// every class of its `Privilege`.
     pub fn emit(&mut self, msg: AmiMessage) {
-        let class = msg
-            .get("Privilege")
-            .and_then(|p| p.split(',').next())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let privilege = msg.get("Privilege").unwrap_or("");
         let targets: Vec<u64> = self
             .sessions
             .iter()
-            .filter(|(_, s)| s.auth == Auth::LoggedIn && s.mask.allows(&class))
+            .filter(|(_, s)| {
+                s.auth == Auth::LoggedIn && s.mask.delivers(READ_PERMISSION, privilege)
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in targets {
@@ -310,7 +313,7 @@ impl Engine {
                     out,
                     cancel,
                     auth: Auth::None,
-                    mask: Mask::all(),
+                    mask: Mask::ALL,
                     peer,
                 };
                 self.sessions.insert(id, entry);

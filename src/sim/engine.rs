@@ -308,23 +308,8 @@ impl Engine {
                 out,
                 cancel,
                 peer,
-            } => {
-                let entry = SessionEntry {
-                    out,
-                    cancel,
-                    auth: Auth::None,
-                    mask: Mask::ALL,
-                    peer,
-                };
-                self.sessions.insert(id, entry);
-            }
-            Command::Action { id, msg } => {
-                actions::dispatch(self, id, msg);
-                if let Some(downtime) = self.pending_restart.take() {
-                    let (tx, _rx) = oneshot::channel();
-                    self.restart(downtime, tx).await;
-                }
-            }
+            } => self.open_session(id, out, cancel, peer),
+            Command::Action { id, msg } => self.run_action(id, msg).await,
             Command::Closed { id } => {
                 self.sessions.remove(&id);
             }
@@ -347,26 +332,37 @@ impl Engine {
                 self.close_all();
                 let _ = reply.send(());
             }
-            Command::Stall { d, reply } => {
-                let _ = self.stall.send(Some(Instant::now() + d));
-                let _ = reply.send(());
-                tokio::time::sleep(d).await;
-            }
+            Command::Stall { d, reply } => self.stall_for(d, reply).await,
             Command::Restart { downtime, reply } => self.restart(downtime, reply).await,
-            Command::Garbage { bytes, reply } => {
-                let ids: Vec<u64> = self.sessions.keys().copied().collect();
-                for id in ids {
-                    self.send(id, Out::Raw(bytes.clone()));
-                }
-                let _ = reply.send(());
-            }
-            Command::Shutdown(reply) => {
-                let (tx, rx) = oneshot::channel();
-                let _ = self.server.send(ServerCtl::Stop(tx)).await;
-                let _ = rx.await;
-                self.stopped = true;
-                let _ = reply.send(());
-            }
+            Command::Garbage { bytes, reply } => self.send_garbage(bytes, reply),
+            Command::Shutdown(reply) => self.shut_down(reply).await,
+        }
+    }
+
+    /// A new connection: not logged in yet, every event class on.
+    fn open_session(
+        &mut self,
+        id: u64,
+        out: mpsc::Sender<Out>,
+        cancel: CancellationToken,
+        peer: String,
+    ) {
+        let entry = SessionEntry {
+            out,
+            cancel,
+            auth: Auth::None,
+            mask: Mask::ALL,
+            peer,
+        };
+        self.sessions.insert(id, entry);
+    }
+
+    /// Runs a client's action; a restart it asked for (`core restart now`) happens after.
+    async fn run_action(&mut self, id: u64, msg: AmiMessage) {
+        actions::dispatch(self, id, msg);
+        if let Some(downtime) = self.pending_restart.take() {
+            let (tx, _rx) = oneshot::channel();
+            self.restart(downtime, tx).await;
         }
     }
 }

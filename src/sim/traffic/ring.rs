@@ -1,6 +1,8 @@
 //! Ringing members for a waiting caller, per the queue's strategy (`ringall` rings every
 //! available member, `rrmemory` one at a time in turn), then answer, no answer, or cancel.
 
+use std::time::Duration;
+
 use super::{bridge_id, random_between, secs};
 use crate::sim::devices::set_device;
 use crate::sim::engine::{Engine, Job};
@@ -104,6 +106,8 @@ fn agent_of(e: &Engine, m: &Member) -> Option<String> {
         .cloned()
 }
 
+/// Rings one member for the caller: its channel appears, is called and rings; its answer
+/// is scheduled when its agent answers at all.
 fn ring_member(e: &mut Engine, id: u64, m: &Member) {
     let Some((caller, queue)) = e
         .state
@@ -113,29 +117,8 @@ fn ring_member(e: &mut Engine, id: u64, m: &Member) {
     else {
         return;
     };
-    let now = e.unix_secs();
-    let uid = e.state.uniqueid(now);
-    let suffix = e.state.channel_suffix();
     let agent = agent_of(e, m);
-    let base = m.interface.strip_suffix("/n").unwrap_or(&m.interface);
-    let mut chan = Channel {
-        name: format!("{base}-{suffix}"),
-        uniqueid: uid,
-        linkedid: caller.linkedid.clone(),
-        state: 0,
-        cid_num: caller.cid_num.clone(),
-        cid_name: caller.cid_name.clone(),
-        conn_num: caller.cid_num.clone(),
-        conn_name: caller.cid_name.clone(),
-        context: e.config.hint_context.clone(),
-        exten: agent.clone().unwrap_or_else(|| "s".to_owned()),
-        priority: 1,
-        app: "AppQueue".to_owned(),
-        app_data: "(Outgoing Line)".to_owned(),
-        created: e.now(),
-        bridge: String::new(),
-        vars: Vec::new(),
-    };
+    let mut chan = member_channel(e, &caller, m, agent.as_deref());
     e.emit(channel_event("Newchannel", &chan));
     e.emit(agent_event(
         "AgentCalled",
@@ -165,6 +148,40 @@ fn ring_member(e: &mut Engine, id: u64, m: &Member) {
         &chan,
         ("DialStatus", "RINGING"),
     ));
+    let delay = agent.and_then(|a| e.shared.answer_delay(&a));
+    track_ring(e, id, m, chan, delay);
+}
+
+/// The channel app_queue dials for member `m` (named after its interface), in the caller's
+/// call.
+fn member_channel(e: &mut Engine, caller: &Channel, m: &Member, agent: Option<&str>) -> Channel {
+    let now = e.unix_secs();
+    let uid = e.state.uniqueid(now);
+    let suffix = e.state.channel_suffix();
+    let base = m.interface.strip_suffix("/n").unwrap_or(&m.interface);
+    Channel {
+        name: format!("{base}-{suffix}"),
+        uniqueid: uid,
+        linkedid: caller.linkedid.clone(),
+        state: 0,
+        cid_num: caller.cid_num.clone(),
+        cid_name: caller.cid_name.clone(),
+        conn_num: caller.cid_num.clone(),
+        conn_name: caller.cid_name.clone(),
+        context: e.config.hint_context.clone(),
+        exten: agent.unwrap_or("s").to_owned(),
+        priority: 1,
+        app: "AppQueue".to_owned(),
+        app_data: "(Outgoing Line)".to_owned(),
+        created: e.now(),
+        bridge: String::new(),
+        vars: Vec::new(),
+    }
+}
+
+/// Keeps the ring on the call and schedules the member's answer after `delay` (never when
+/// `None`).
+fn track_ring(e: &mut Engine, id: u64, m: &Member, chan: Channel, delay: Option<Duration>) {
     let started = e.now();
     let Some(call) = e.state.calls.get_mut(&id) else {
         return;
@@ -177,7 +194,6 @@ fn ring_member(e: &mut Engine, id: u64, m: &Member) {
         started,
     });
     let gen = call.gen;
-    let delay = agent.and_then(|a| e.shared.answer_delay(&a));
     if let Some(delay) = delay {
         let interface = m.interface.clone();
         e.after(

@@ -1,13 +1,13 @@
 //! Ringing members for a waiting caller, per the queue's strategy (`ringall` rings every
-//! available member, `rrmemory` one at a time in turn), then answer, no answer, or cancel.
+//! available member, `rrmemory` one at a time in turn), then no answer or cancel (the
+//! answer is in `answer`).
 
 use std::time::Duration;
 
-use super::{bridge_id, random_between, secs};
 use crate::sim::devices::set_device;
 use crate::sim::engine::{Engine, Job};
-use crate::sim::events::{self, agent_event, channel_event, dial, hangup};
-use crate::sim::state::{Channel, Member, Phase, Ring, INUSE, NOT_INUSE, RINGING};
+use crate::sim::events::{agent_event, channel_event, dial, hangup};
+use crate::sim::state::{Channel, Member, Phase, Ring, NOT_INUSE, RINGING};
 
 /// Rings the members available for this caller when it is its turn, as app_queue's loop
 /// does; when nobody could be rung, tries again after the queue's `retry`.
@@ -324,88 +324,4 @@ pub(crate) fn reject(e: &mut Engine, id: u64, interface: &str) {
             e.after(e.config.retry, Job::Ring { call: id, gen });
         }
     }
-}
-
-/// A ringing member answers: the others are cancelled, the caller leaves the queue and is
-/// bridged with the member.
-pub(crate) fn answer(e: &mut Engine, id: u64, gen: u64, interface: &str) {
-    let Some(call) = e.state.calls.get_mut(&id) else {
-        return;
-    };
-    if call.gen != gen {
-        return;
-    }
-    let Some(pos) = call.ringing.iter().position(|r| r.interface == interface) else {
-        return;
-    };
-    let mut won = call.ringing.remove(pos);
-    let caller = call.caller.clone();
-    won.chan.state = 6;
-    e.emit(channel_event("Newstate", &won.chan));
-    e.emit(dial(
-        "DialEnd",
-        Some(&caller),
-        &won.chan,
-        ("DialStatus", "ANSWER"),
-    ));
-    cancel_rings(e, id, RingEnd::AnsweredElsewhere);
-    e.emit(channel_event("MusicOnHoldStop", &caller));
-    let Some(call) = e.state.calls.get(&id).cloned() else {
-        return;
-    };
-    super::inbound::leave_queue(e, &call);
-    let now = e.now();
-    let hold = (now - call.joined).max(0.0);
-    let ring = (now - won.started).max(0.0);
-    let extra = [("HoldTime", secs(hold)), ("RingTime", secs(ring))];
-    e.emit(agent_event(
-        "AgentConnect",
-        &caller,
-        &won.chan,
-        &call.queue,
-        &won.interface,
-        &won.member_name,
-        &extra,
-    ));
-    let bridge = bridge_id(e);
-    let mut caller_b = caller.clone();
-    won.chan.bridge.clone_from(&bridge);
-    caller_b.bridge.clone_from(&bridge);
-    caller_b.conn_num.clone_from(&won.chan.exten);
-    caller_b.conn_name.clone_from(&won.member_name);
-    e.emit(events::bridge("BridgeCreate", &bridge, 0, None));
-    e.emit(events::bridge("BridgeEnter", &bridge, 1, Some(&won.chan)));
-    e.emit(events::bridge("BridgeEnter", &bridge, 2, Some(&caller_b)));
-    if let Some(q) = e.state.queue_mut(&call.queue) {
-        q.hold_total += hold;
-        if hold <= 30.0 {
-            q.within_sl += 1;
-        }
-        if let Some(m) = q.member_mut(interface) {
-            m.in_call = true;
-        }
-    }
-    if let Some(c) = e.state.calls.get_mut(&id) {
-        c.caller = caller_b;
-        c.phase = Phase::Talking {
-            interface: won.interface.clone(),
-            member_name: won.member_name.clone(),
-            device: won.device.clone(),
-            agent: Box::new(won.chan.clone()),
-            connected: now,
-        };
-    }
-    set_device(e, &won.device, INUSE);
-    // A caller that fixed the talk time (the rig's TALKTIME) is hung up by the agent's phone
-    // then; otherwise the talk time is random and so is who hangs up.
-    let fixed = e.state.calls.get(&id).and_then(|c| c.talk_time);
-    let (talk, by_agent) = match fixed {
-        Some(t) => (t, true),
-        None => {
-            let share = e.config.agent_hangup_share.clamp(0.0, 1.0);
-            let talk = random_between(e, e.config.talk_time);
-            (talk, rand::Rng::gen_bool(&mut e.rng, share))
-        }
-    };
-    e.after(talk, Job::TalkEnd { call: id, by_agent });
 }

@@ -61,6 +61,36 @@ fn agent_for_channel(e: &Engine, channel: &str) -> Option<String> {
         .cloned()
 }
 
+/// An Originate that reaches no free agent: refused at once when synchronous; else queued,
+/// then an `OriginateResponse` failure, Reason 5 when the agent is busy, 0 otherwise.
+fn originate_unreachable(e: &mut Engine, id: u64, msg: &AmiMessage, busy: bool, sync: bool) {
+    if sync {
+        e.reply(id, error(msg, "Originate failed"));
+        return;
+    }
+    e.reply(id, success(msg, "Originate successfully queued"));
+    let channel = msg.get("Channel").map(str::trim).unwrap_or("");
+    let target = match msg
+        .get("Application")
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        Some(app) => [
+            ("Application", app),
+            ("Data", msg.get("Data").unwrap_or("")),
+        ],
+        None => [
+            ("Context", msg.get("Context").unwrap_or("")),
+            ("Exten", msg.get("Exten").map(str::trim).unwrap_or("")),
+        ],
+    };
+    let (num, name) = msg.get("CallerID").map_or((None, None), parse_caller_id);
+    let num = num.as_deref().unwrap_or("<unknown>");
+    let name = name.as_deref().unwrap_or("<unknown>");
+    let reason = if busy { 5 } else { 0 };
+    traffic::originate_fail(e, msg.action_id(), channel, target, reason, (num, name));
+}
+
 /// `Local/<queue>@callers[/n]`: the queue a rig-style caller enters.
 fn queue_for_channel(e: &Engine, channel: &str) -> Option<String> {
     let rest = channel.strip_prefix("Local/")?;
@@ -105,22 +135,7 @@ fn originate(e: &mut Engine, id: u64, msg: &AmiMessage) {
         .as_ref()
         .is_some_and(|a| e.state.device(&e.config.device_of(a)) != NOT_INUSE);
     let Some(agent) = agent.filter(|_| !busy) else {
-        if sync {
-            e.reply(id, error(msg, "Originate failed"));
-            return;
-        }
-        e.reply(id, success(msg, "Originate successfully queued"));
-        let target = match application {
-            Some(app) => [("Application", app), ("Data", data.as_str())],
-            None => [
-                ("Context", msg.get("Context").unwrap_or("")),
-                ("Exten", exten),
-            ],
-        };
-        let num = cid_num.as_deref().unwrap_or("<unknown>");
-        let name = cid_name.as_deref().unwrap_or("<unknown>");
-        let reason = if busy { 5 } else { 0 };
-        traffic::originate_fail(e, msg.action_id(), channel, target, reason, (num, name));
+        originate_unreachable(e, id, msg, busy, sync);
         return;
     };
     if !sync {

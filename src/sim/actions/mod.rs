@@ -144,25 +144,7 @@ fn login(e: &mut Engine, id: u64, msg: &AmiMessage, auth: &Auth) {
         (false, _) => msg.get("Secret") == Some(e.config.secret.as_str()),
     };
     if !(user_ok && secret_ok) {
-        tracing::info!(session = id, "AMI login failed");
-        if let Some(s) = e.sessions.get_mut(&id) {
-            s.auth = Auth::Failing;
-        }
-        let event = if user_ok {
-            "InvalidPassword"
-        } else {
-            "InvalidAccountID"
-        };
-        let sec = events::event(event, "security,all")
-            .with("Severity", "Error")
-            .with("Service", "AMI")
-            .with("AccountID", msg.get("Username").unwrap_or(""));
-        e.emit(sec);
-        let job = Job::LoginFailed {
-            session: id,
-            action_id: msg.action_id().map(str::to_owned),
-        };
-        e.after(Duration::from_secs(1), job);
+        refuse_login(e, id, msg, user_ok);
         return;
     }
     // A missing or empty `Events:` keeps the new session's mask (all), as set_eventmask() does.
@@ -187,6 +169,29 @@ fn login(e: &mut Engine, id: u64, msg: &AmiMessage, auth: &Auth) {
         .with("AccountID", &e.config.username)
         .with("UsingPassword", "0");
     e.emit(sec);
+}
+
+/// A failed login: a security event at once, the answer a second later (then the close).
+fn refuse_login(e: &mut Engine, id: u64, msg: &AmiMessage, user_ok: bool) {
+    tracing::info!(session = id, "AMI login failed");
+    if let Some(s) = e.sessions.get_mut(&id) {
+        s.auth = Auth::Failing;
+    }
+    let event = if user_ok {
+        "InvalidPassword"
+    } else {
+        "InvalidAccountID"
+    };
+    let sec = events::event(event, "security,all")
+        .with("Severity", "Error")
+        .with("Service", "AMI")
+        .with("AccountID", msg.get("Username").unwrap_or(""));
+    e.emit(sec);
+    let job = Job::LoginFailed {
+        session: id,
+        action_id: msg.action_id().map(str::to_owned),
+    };
+    e.after(Duration::from_secs(1), job);
 }
 
 /// The delayed answer to a failed login: the error, then the connection closes.

@@ -310,8 +310,20 @@ pub(crate) fn talk_end(e: &mut Engine, id: u64, by_agent: bool) {
     e.emit(events::bridge("BridgeLeave", &agent.bridge, 1, Some(a)));
     e.emit(events::bridge("BridgeLeave", &agent.bridge, 0, Some(b)));
     e.emit(hangup(agent, 16));
+    record_completion(e, &call.queue, interface, talk);
+    set_device(e, device, NOT_INUSE);
+    hang_up_caller(e, &call);
+    e.emit(events::bridge("BridgeDestroy", &agent.bridge, 0, None));
+    tracing::info!(
+        queue = %call.queue, caller = %call.caller.cid_num, agent = %member_name,
+        hold = hold as u64, talk = talk as u64, hangup = reason, "call answered"
+    );
+}
+
+/// Counts a completed call in its queue and for its member.
+fn record_completion(e: &mut Engine, queue: &str, interface: &str, talk: f64) {
     let now = e.unix_secs();
-    if let Some(q) = e.state.queue_mut(&call.queue) {
+    if let Some(q) = e.state.queue_mut(queue) {
         q.completed += 1;
         q.talk_total += talk;
         if let Some(m) = q.member_mut(interface) {
@@ -320,11 +332,4 @@ pub(crate) fn talk_end(e: &mut Engine, id: u64, by_agent: bool) {
             m.last_call = now;
         }
     }
-    set_device(e, device, NOT_INUSE);
-    hang_up_caller(e, &call);
-    e.emit(events::bridge("BridgeDestroy", &agent.bridge, 0, None));
-    tracing::info!(
-        queue = %call.queue, caller = %call.caller.cid_num, agent = %member_name,
-        hold = hold as u64, talk = talk as u64, hangup = reason, "call answered"
-    );
 }

@@ -31,28 +31,8 @@ pub(crate) struct OriginateRequest {
 
 /// Starts ringing the agent's phone.
 pub(crate) fn originate(e: &mut Engine, r: OriginateRequest) {
-    let now = e.unix_secs();
-    let uid = e.state.uniqueid(now);
-    let suffix = e.state.channel_suffix();
     let device = e.config.device_of(&r.agent);
-    let mut chan = Channel {
-        name: format!("{device}-{suffix}"),
-        uniqueid: uid.clone(),
-        linkedid: uid,
-        state: 0,
-        cid_num: "<unknown>".to_owned(),
-        cid_name: "<unknown>".to_owned(),
-        conn_num: "<unknown>".to_owned(),
-        conn_name: "<unknown>".to_owned(),
-        context: r.context.clone(),
-        exten: r.exten.clone(),
-        priority: 1,
-        app: "AppDial2".to_owned(),
-        app_data: "(Outgoing Line)".to_owned(),
-        created: e.now(),
-        bridge: String::new(),
-        vars: Vec::new(),
-    };
+    let mut chan = agent_channel(e, &device, &r);
     e.emit(channel_event("Newchannel", &chan));
     if let Some(num) = &r.cid_num {
         chan.cid_num.clone_from(num);
@@ -94,6 +74,31 @@ pub(crate) fn originate(e: &mut Engine, r: OriginateRequest) {
         e.after(d, Job::OrigAnswer { orig: id });
     }
     e.after(r.timeout, Job::OrigTimeout { orig: id });
+}
+
+/// The agent's channel an Originate creates (named after its device).
+fn agent_channel(e: &mut Engine, device: &str, r: &OriginateRequest) -> Channel {
+    let now = e.unix_secs();
+    let uid = e.state.uniqueid(now);
+    let suffix = e.state.channel_suffix();
+    Channel {
+        name: format!("{device}-{suffix}"),
+        uniqueid: uid.clone(),
+        linkedid: uid,
+        state: 0,
+        cid_num: "<unknown>".to_owned(),
+        cid_name: "<unknown>".to_owned(),
+        conn_num: "<unknown>".to_owned(),
+        conn_name: "<unknown>".to_owned(),
+        context: r.context.clone(),
+        exten: r.exten.clone(),
+        priority: 1,
+        app: "AppDial2".to_owned(),
+        app_data: "(Outgoing Line)".to_owned(),
+        created: e.now(),
+        bridge: String::new(),
+        vars: Vec::new(),
+    }
 }
 
 fn sync_actions(e: &mut Engine) -> &mut std::collections::BTreeMap<u64, AmiMessage> {

@@ -45,6 +45,17 @@
 //!   delivered as events. So are the late items of a list action that timed out (the last
 //!   64 such lists are remembered).
 //!
+//! Together: what the client holds for others is at most [`MAX_LISTS_BYTES`] of list items,
+//! [`AmiConfig::event_buffer_bytes`] (plus one event) in the channel and as much again before
+//! `Connected`, plus the codec's read buffer (one message, capped by the codec). Every bound
+//! that drops something says so: the caller gets an error, the consumer an `Overflow`.
+//!
+//! # Link-state signals
+//! `Connected` after every login; `Disconnected { reason }` when the link is lost or cannot be
+//! opened; [`ClientEvent::AuthFailed`] *instead of* `Disconnected` when Asterisk refuses the
+//! login, so a consumer can tell bad credentials (which need an operator) from an outage. Both
+//! mean "the link is down"; each distinct failure is reported once until the next login.
+//!
 //! # Why not `asterisk-rs-ami`
 //! The crate `asterisk-rs-ami` 0.8 was evaluated against every point of the specification and
 //! rejected; this client is our own. What it gets right: an actor with ActionID correlation,
@@ -173,8 +184,9 @@ pub enum ClientEvent {
         /// The banner, e.g. `Asterisk Call Manager/11.0.0`.
         banner: String,
     },
-    /// The link was lost, or an attempt to open it failed (reported once per distinct reason);
-    /// the client goes on trying. Also the last event before the stream ends on shutdown.
+    /// The link was lost, or an attempt to open it failed for another reason than refused
+    /// credentials (reported once per distinct reason); the client goes on trying. Also the last
+    /// event before the stream ends on shutdown.
     Disconnected {
         /// Why, in words.
         reason: String,
@@ -188,7 +200,9 @@ pub enum ClientEvent {
     },
     /// An event (not a list item of one of our list actions).
     Event(AmiMessage),
-    /// The consumer fell behind: this many events were dropped. State must be rebuilt.
+    /// This many events were dropped: the consumer fell behind (a count or byte bound was hit),
+    /// or a message could not be read (over the codec's size cap, or neither a response nor an
+    /// event). State must be rebuilt.
     Overflow {
         /// How many events were dropped.
         dropped: u64,

@@ -57,7 +57,7 @@ fn replay(name: &str) -> Vec<Event> {
                     .get("Channel")
                     .and_then(|c| state.location().agent_of_interface(c));
                 if let (true, Some(agent)) = (originate, agent) {
-                    state.expect_originate(id, agent);
+                    state.expect_originate_to(id, agent, action.get("Exten"));
                 }
             }
             continue;

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pbxis_ws::ami::client::connect;
-use pbxis_ws::ami::{AmiConfig, AmiHandle, AmiMessage};
+use pbxis_ws::ami::{AmiConfig, AmiHandle, AmiMessage, ClientEvent};
 use pbxis_ws::pbx::service::{try_spawn, EventSink, PbxConfig, PbxHandle, QueueAction};
 use pbxis_ws::pbx::snapshot::snapshot;
 use pbxis_ws::pbx::sync::{rebuild, Lists};
@@ -23,6 +23,7 @@ use pbxis_ws::pbx::{
 };
 use pbxis_ws::sim::{self, SimConfig, SimHandle};
 use proptest::prelude::*;
+use tokio::sync::watch;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 const AGENTS: [&str; 3] = ["147", "148", "149"];
@@ -95,6 +96,8 @@ struct Rig {
     pbx: PbxHandle,
     recorder: Arc<Recorder>,
     checker: AmiHandle,
+    /// How many sessions the checker connection has started (its `Connected` events).
+    checker_sessions: watch::Receiver<u64>,
 }
 
 async fn until(what: &str, mut cond: impl AsyncFnMut() -> bool) {
@@ -119,18 +122,23 @@ async fn rig(config: SimConfig) -> Rig {
     };
     let pbx = try_spawn(ami, events, recorder.clone(), pbx_config).unwrap();
     let (checker, mut checker_events) = connect(ami_config(&sim));
-    tokio::spawn(async move { while checker_events.recv().await.is_some() {} });
+    let (sessions_tx, checker_sessions) = watch::channel(0u64);
+    tokio::spawn(async move {
+        while let Some(event) = checker_events.recv().await {
+            if matches!(event, ClientEvent::Connected { .. }) {
+                sessions_tx.send_modify(|n| *n += 1);
+            }
+        }
+    });
     let r = Rig {
         sim,
         pbx,
         recorder,
         checker,
+        checker_sessions,
     };
     until("the model is ready", async || r.pbx.link().ready).await;
-    until("the checker is connected", async || {
-        r.checker.is_connected()
-    })
-    .await;
+    r.checker_session_after(0).await;
     r
 }
 
@@ -162,19 +170,30 @@ impl Rig {
         v
     }
 
-    /// The view rebuilt from scratch by the list actions on the checker connection (which may
-    /// be reconnecting after a restart: then it is asked again).
+    /// How many sessions the checker connection has started so far.
+    fn checker_sessions(&self) -> u64 {
+        *self.checker_sessions.borrow()
+    }
+
+    /// Waits until the checker connection has started a session after the first `seen` ones
+    /// (its `Connected` event: logged in, booted, accepting actions).
+    async fn checker_session_after(&self, seen: u64) {
+        let mut sessions = self.checker_sessions.clone();
+        let started = tokio::time::timeout(PATIENCE, sessions.wait_for(|n| *n > seen)).await;
+        assert!(
+            matches!(started, Ok(Ok(_))),
+            "the checker connection did not (re)connect"
+        );
+        assert!(self.checker.is_connected(), "the checker is connected");
+    }
+
+    /// The view rebuilt from scratch by the list actions on the checker connection (which must
+    /// be connected: after a restart, wait for [`Rig::checker_session_after`] first).
     async fn rebuilt_view(&self) -> BTreeMap<String, Event> {
-        let lists = tokio::time::timeout(PATIENCE, async {
-            loop {
-                match self.lists().await {
-                    Ok(lists) => return lists,
-                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-                }
-            }
-        })
-        .await
-        .expect("the checker answers the list actions");
+        let lists = tokio::time::timeout(PATIENCE, self.lists())
+            .await
+            .expect("the checker answers the list actions in time")
+            .expect("the checker answers the list actions");
         let base = State::new(Location::parse("PJSIP/{agent}").unwrap(), "default");
         keyed(snapshot(&rebuild(&base, &lists), &filter(), true))
     }
@@ -349,6 +368,7 @@ async fn restart_mid_call_converges_with_exactly_the_corrections() {
     r.assert_converges().await;
     let before = r.model_view().await;
     r.recorder.take();
+    let checker_sessions = r.checker_sessions();
 
     r.sim.restart(Duration::from_millis(300)).await;
     until("the link went down and the model is rebuilt", async || {
@@ -359,7 +379,9 @@ async fn restart_mid_call_converges_with_exactly_the_corrections() {
     .await;
     let published = r.recorder.take();
 
-    // The truth after the restart: fresh state, nothing paused, no calls.
+    // The truth after the restart: fresh state, nothing paused, no calls, read on the checker
+    // connection once it is back (it reconnects on its own schedule, not the model's).
+    r.checker_session_after(checker_sessions).await;
     let after = r.rebuilt_view().await;
     assert_eq!(
         r.model_view().await,

@@ -1,8 +1,9 @@
 //! Who is patched to whom: the remote party of each agent's calls, for `phoneNumber`.
 //!
 //! A call is keyed by the remote party's channel (`remote`, its uniqueid) and the agent's own leg
-//! (`leg`). It starts when the agent's phone rings for a remote party (`AgentCalled`, or a
-//! `DialBegin` between an agent channel and another channel) or when the agent is bridged to one
+//! (`leg`). It starts when the agent's phone rings for a remote party (`AgentCalled`, a
+//! `DialBegin` between an agent channel and another channel, or one of our originates ringing the
+//! agent's phone first: a placeholder, `originates.rs`) or when the agent is bridged to one
 //! (`BridgeEnter`; bridges are tracked in `bridges.rs`), and ends however it ends: `DialEnd` other
 //! than ANSWER, `AgentRingNoAnswer`, `AgentComplete`, `AgentDump`, `QueueCallerAbandon`,
 //! `BridgeLeave`, or the `Hangup` of either leg; when the last one ends, `phoneNumber` goes to
@@ -12,6 +13,7 @@
 use super::codes;
 use super::event::Event;
 use super::ids::{AgentId, QueueName};
+use super::originates::is_placeholder;
 use super::state::{field, State, MAX_CALLS_PER_AGENT, MAX_TRACKED};
 use crate::ami::AmiMessage;
 
@@ -32,8 +34,11 @@ pub struct Call {
 
 /// The remote party's name, unless it is only inherited from the agent's own channel: a dialled
 /// channel takes over the caller's name, so when the agent dialled out, the remote channel shows
-/// the agent's name under another number. (When the agent was dialled, both legs show the
-/// caller's number and name, and the name is the caller's.)
+/// the agent's name under another number (recorded: `Local/1562830@pstn` with `Agent 147`).
+/// When the agent was dialled, both legs show the caller's number *and* name (recorded: the
+/// agent's leg with `Customer 0911555123` under the caller's number), and the name is the
+/// caller's: so a name equal to the agent leg's is dropped only under a different number. The
+/// live events and a rebuild from the channel list both decide by this one rule.
 pub(super) fn remote_name(
     name: Option<String>,
     number: &str,
@@ -102,6 +107,10 @@ impl State {
             return;
         };
         let before = shown(&a.calls);
+        if !is_placeholder(&call) {
+            a.calls
+                .retain(|c| !(is_placeholder(c) && c.leg == call.leg));
+        }
         if let Some(c) = a.calls.iter_mut().find(|c| c.remote == call.remote) {
             c.leg = call.leg.or(c.leg.take());
             c.number = call.number;
@@ -267,7 +276,11 @@ impl State {
     }
 
     pub(super) fn dial_begin(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
-        let (Some(ch), Some(dest)) = (field(msg, "Channel"), field(msg, "DestChannel")) else {
+        let Some(ch) = field(msg, "Channel") else {
+            self.originate_rings(msg, out);
+            return;
+        };
+        let Some(dest) = field(msg, "DestChannel") else {
             return;
         };
         let (Some(uid), Some(dest_uid)) = (field(msg, "Uniqueid"), field(msg, "DestUniqueid"))

@@ -11,6 +11,7 @@
 //! - [`state`]: the model and its pure `apply` (AMI event → published events).
 //! - [`members`]: queue memberships, names, extension status.
 //! - [`bridges`]: bridge membership (who shares a bridge with an agent).
+//! - [`originates`]: our originates (failure, the destination while the agent's phone rings).
 //! - [`calls`]: remote parties of the agents' calls (`phoneNumber`), bridges.
 //! - [`snapshot`]: the subscriber view, snapshots, and the difference between two views.
 //! - [`sync`]: the rebuild from list actions.
@@ -27,6 +28,7 @@ pub mod event;
 pub mod ids;
 pub mod members;
 pub mod names;
+pub mod originates;
 pub mod service;
 pub mod snapshot;
 pub mod state;

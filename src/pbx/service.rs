@@ -217,6 +217,7 @@ impl PbxHandle {
         self.ask(|tx| Command::ExpectOriginate {
             action_id: id,
             agent: src,
+            dest: dest.as_str().to_owned(),
             tx,
         })
         .await?;

@@ -19,6 +19,7 @@ use super::codes;
 use super::event::{DeviceStatus, Event, MemberStatus};
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
+use super::originates::Originate;
 use crate::ami::AmiMessage;
 
 /// Most agents the model tracks.
@@ -134,8 +135,8 @@ pub struct State {
     /// Answered queue calls: the agent leg's uniqueid → the caller's (for `AgentComplete`,
     /// which may come after the caller channel is gone and then lacks its fields).
     pub(super) answered: HashMap<String, String>,
-    /// Pending originates: action id → src agent.
-    pub(super) originates: HashMap<String, AgentId>,
+    /// Pending originates of ours, by action id.
+    pub(super) originates: HashMap<String, Originate>,
 }
 
 /// A non-empty field.
@@ -194,7 +195,18 @@ impl State {
 
     /// Remembers an originate of ours, so that its failure goes to `agent`.
     pub fn expect_originate(&mut self, action_id: &str, agent: AgentId) {
-        self.originates.insert(action_id.to_owned(), agent);
+        self.expect_originate_to(action_id, agent, None);
+    }
+
+    /// Remembers an originate of ours from `agent` to `dest`: its failure goes to `agent`, and
+    /// while it rings the agent's phone, the agent's `phoneNumber` shows `dest`.
+    pub fn expect_originate_to(&mut self, action_id: &str, agent: AgentId, dest: Option<&str>) {
+        let o = Originate {
+            agent,
+            dest: dest.map(str::to_owned),
+            leg: None,
+        };
+        self.originates.insert(action_id.to_owned(), o);
     }
 
     /// Forgets an originate (expired, or refused at once).
@@ -315,25 +327,6 @@ impl State {
             if self.callers.len() < MAX_TRACKED {
                 self.callers.insert(uid.to_owned(), q);
             }
-        }
-    }
-
-    fn originate_response(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
-        let Some(id) = field(msg, "ActionID") else {
-            return;
-        };
-        let Some(agent) = self.originates.remove(id) else {
-            return;
-        };
-        if !msg
-            .get("Response")
-            .is_some_and(|r| r.eq_ignore_ascii_case("Success"))
-        {
-            out.push(Event::OriginateFailed {
-                agent,
-                action_id: id.to_owned(),
-                reason: codes::originate_reason(msg.get("Reason").unwrap_or("")),
-            });
         }
     }
 }

@@ -77,8 +77,9 @@ fn queue_of(item: &AmiMessage) -> Option<QueueName> {
     QueueName::parse(data.split([',', '|']).next()?.trim()).ok()
 }
 
-/// Calls in progress from `CoreShowChannels`: bridged parties, and agents ringing for a queue
-/// caller (same `Linkedid` as a channel in `Queue()`).
+/// Calls in progress from `CoreShowChannels`: bridged parties, agents ringing for a queue
+/// caller (same `Linkedid` as a channel in `Queue()`), and agents' channels rung by one of our
+/// pending originates (known from the live events before the rebuild).
 fn channels(state: &mut State, items: &[AmiMessage], out: &mut Vec<Event>) {
     let mut in_queue: HashMap<&str, (&AmiMessage, QueueName)> = HashMap::new();
     for item in items {
@@ -107,10 +108,12 @@ fn channels(state: &mut State, items: &[AmiMessage], out: &mut Vec<Event>) {
                 bridges.push(bridge.to_owned());
             }
             None => {
-                let (Some(agent), Some(linked)) = (agent, field(item, "Linkedid")) else {
+                let Some(agent) = agent else {
                     continue;
                 };
-                let Some((caller, queue)) = in_queue.get(linked) else {
+                let linked = field(item, "Linkedid").and_then(|l| in_queue.get(l));
+                let Some((caller, queue)) = linked else {
+                    ringing_originate(state, &agent, uid, out);
                     continue;
                 };
                 let call = Call {
@@ -128,6 +131,19 @@ fn channels(state: &mut State, items: &[AmiMessage], out: &mut Vec<Event>) {
     bridges.dedup();
     for bridge in bridges {
         state.connect_bridge(&bridge, out);
+    }
+}
+
+/// An agent's channel that is in no bridge and rings for no queue caller: the ringing channel of
+/// one of our originates, if one is linked to it.
+fn ringing_originate(state: &mut State, agent: &AgentId, uid: &str, out: &mut Vec<Event>) {
+    let call = state
+        .originates
+        .iter()
+        .filter(|(_, o)| &o.agent == agent && o.leg.as_deref() == Some(uid))
+        .find_map(|(id, o)| State::originate_call(id, o));
+    if let Some(call) = call {
+        state.start_call(agent, call, out);
     }
 }
 

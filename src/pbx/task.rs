@@ -47,6 +47,7 @@ pub(super) enum Command {
     ExpectOriginate {
         action_id: String,
         agent: AgentId,
+        dest: String,
         tx: oneshot::Sender<()>,
     },
     ForgetOriginate {
@@ -173,6 +174,7 @@ impl Task {
             Command::ExpectOriginate {
                 action_id,
                 agent,
+                dest,
                 tx,
             } => {
                 if self.originates.len() >= MAX_ORIGINATES {
@@ -180,7 +182,8 @@ impl Task {
                         self.state.forget_originate(&old);
                     }
                 }
-                self.state.expect_originate(&action_id, agent);
+                self.state
+                    .expect_originate_to(&action_id, agent, Some(&dest));
                 self.originates.push_back((Instant::now(), action_id));
                 let _ = tx.send(());
             }
@@ -206,7 +209,7 @@ impl Task {
                 self.link.connected.store(true, Ordering::Release);
                 self.start_sync();
             }
-            ClientEvent::Disconnected { reason } => {
+            ClientEvent::Disconnected { reason } | ClientEvent::AuthFailed { message: reason } => {
                 tracing::info!(%reason, "AMI link down");
                 if let Some(s) = self.sync.take() {
                     s.abort();

@@ -268,3 +268,22 @@ pub async fn expect_error(response: reqwest::Response, status: StatusCode, what:
     assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{what}: {body}");
     message.to_owned()
 }
+
+/// The check of the service's own actions can fail: what an injection through
+/// `GET /queue/status` would look like on the simulator's side.
+#[test]
+fn the_clean_check_catches_what_an_injection_would_leave() {
+    let clean = AmiMessage::action("QueueStatus")
+        .with("ActionID", "pbxis-1")
+        .with("Queue", "q1");
+    assert_clean(&clean);
+    let injected = [
+        clean.clone().with("Action", "Originate"),
+        AmiMessage::action("QueueStatus").with("Queue", "q1\u{1b}[31m"),
+        AmiMessage::action("QueueStatus").with("Queue", "q1 x"),
+    ];
+    for action in injected {
+        let caught = std::panic::catch_unwind(|| assert_clean(&action));
+        assert!(caught.is_err(), "not caught: {action:?}");
+    }
+}

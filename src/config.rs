@@ -28,11 +28,11 @@
 //! max_header_bytes = 16384
 //! max_agents_per_ticket = 1000
 //! max_queues_per_ticket = 200
-//! max_tickets = 10000
+//! max_tickets = 4000
 //! max_tickets_per_owner = 1000
 //! max_pairs_per_ticket = 5000         # agents x queues of one ticket
 //! max_pending_events = 10000
-//! max_pending_bytes = 2097152         # undelivered bytes per ticket, snapshot included
+//! max_pending_bytes = 1048576         # undelivered bytes per ticket, snapshot included
 //! max_streams_per_client = 64
 //! max_connections = 10000             # open TCP connections; accepting pauses above
 //! header_read_timeout_seconds = 10    # a request head not complete by then: connection closed
@@ -162,10 +162,10 @@ impl Default for Limits {
             max_agents_per_ticket: 1000,
             max_queues_per_ticket: 200,
             max_pairs_per_ticket: 5000,
-            max_tickets: 10_000,
+            max_tickets: 4000,
             max_tickets_per_owner: 1000,
             max_pending_events: 10_000,
-            max_pending_bytes: 2 * 1024 * 1024,
+            max_pending_bytes: 1024 * 1024,
             max_streams_per_client: 64,
             max_connections: 10_000,
             header_read_timeout_seconds: 10,

@@ -62,10 +62,10 @@ impl Default for HubConfig {
     fn default() -> Self {
         Self {
             unsub_delay: Duration::from_secs(15),
-            max_tickets: 10_000,
+            max_tickets: 4000,
             max_tickets_per_owner: 1_000,
             max_pending: 1_000,
-            max_pending_bytes: 2 * 1024 * 1024,
+            max_pending_bytes: 1024 * 1024,
             sweep_interval: Duration::from_secs(1),
         }
     }

@@ -6,6 +6,7 @@
 //! - [`event`]: the published events and the ticket [`event::Filter`].
 //! - [`values`]: validated free-text values that travel to AMI (member names, reasons, ...).
 //! - `validated`: the macro behind every validated string type.
+//! - [`bounded`]: the bounded map that keeps the newest entries.
 //! - [`names`]: the location template; agent ↔ interface, channel and device names.
 //! - [`codes`]: Asterisk's status codes mapped to the model's values.
 //! - [`state`]: the model and its pure `apply` (AMI event → published events).
@@ -21,6 +22,7 @@
 //! - [`service`]: the task that owns the model, and its cloneable [`service::PbxHandle`].
 
 pub mod actions;
+pub mod bounded;
 pub mod bridges;
 pub mod calls;
 pub mod codes;

@@ -7,12 +7,25 @@
 //! to whom) in `calls.rs` and `bridges.rs`; the subscriber view, snapshots and the difference
 //! between two states in `snapshot.rs`.
 //!
-//! Bounds: at most [`MAX_AGENTS`] agents, [`MAX_QUEUES`] queues, [`MAX_TRACKED`] tracked
-//! channels (bridge legs, queue callers) and [`MAX_CALLS_PER_AGENT`] parallel calls per agent;
-//! beyond that, new entries are ignored (agents, queues) or the oldest dropped (calls, channels).
+//! Bounds: at most [`MAX_AGENTS`] agents and [`MAX_QUEUES`] queues: beyond that, new agents and
+//! queues are ignored (configuration, not traffic: a model that big is misconfigured). At most
+//! [`MAX_TRACKED`] entries in each table of channels (queue callers, answered queue calls, state
+//! interfaces, bridge legs) and [`MAX_CALLS_PER_AGENT`] calls per agent: beyond that the oldest
+//! entry is forgotten to make room ([`Recent`]), so the model stays right about the newest
+//! activity; what goes is most likely a channel whose end was missed.
+//!
+//! Per queue, the wallboard figures ([`QueueStats`]) are taken from `QueueParams` at a rebuild
+//! and kept current from the events, as app_queue itself computes them: `QueueCallerAbandon`
+//! counts an abandoned call, `AgentConnect` folds the caller's wait into the hold time,
+//! `AgentComplete` counts a completed call (within the service level or not) and folds its talk
+//! time in. Waiting callers carry the time they joined (longest wait); logged-in and available
+//! members come from the memberships ([`State::member_counts`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use tokio::time::Instant;
+
+use super::bounded::Recent;
 use super::bridges::Bridges;
 use super::calls::Call;
 use super::codes;
@@ -92,21 +105,37 @@ impl Agent {
     }
 }
 
-/// Queue figures from `QueueParams` (for the wallboard).
+/// Queue figures for the wallboard, as app_queue keeps them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueStats {
-    /// Calls answered.
+    /// Calls answered and ended.
     pub completed: u64,
+    /// Of those, answered within the service level.
+    pub completed_in_sl: u64,
     /// Calls abandoned.
     pub abandoned: u64,
-    /// Average hold time, s.
+    /// Hold time, s: app_queue's running average (each new wait weighs a quarter).
     pub hold_time: u64,
-    /// Average talk time, s.
+    /// Talk time, s: app_queue's running average (each new call weighs a quarter).
     pub talk_time: u64,
     /// Service level threshold, s.
     pub service_level: u64,
-    /// % answered within the service level.
-    pub service_level_perf: f64,
+}
+
+impl QueueStats {
+    /// % of completed calls answered within the service level.
+    pub fn service_level_perf(&self) -> f64 {
+        if self.completed == 0 {
+            0.0
+        } else {
+            100.0 * self.completed_in_sl as f64 / self.completed as f64
+        }
+    }
+}
+
+/// app_queue's running average: `(3 * old + new) / 4`, in whole seconds.
+pub(super) fn running_average(old: u64, new: u64) -> u64 {
+    old.saturating_mul(3).saturating_add(new) / 4
 }
 
 /// One queue.
@@ -114,8 +143,17 @@ pub struct QueueStats {
 pub struct Queue {
     /// Callers waiting.
     pub count: u32,
-    /// Figures from the last `QueueStatus`.
+    /// Wallboard figures.
     pub stats: QueueStats,
+}
+
+/// A channel in a queue: waiting, or answered (its queue names the agent's call).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Caller {
+    /// The queue.
+    pub queue: QueueName,
+    /// When it started waiting; `None` once it left the queue (answered).
+    pub waiting_since: Option<Instant>,
 }
 
 /// The model.
@@ -126,15 +164,15 @@ pub struct State {
     pub(super) agents: HashMap<AgentId, Agent>,
     pub(super) queues: BTreeMap<QueueName, Queue>,
     /// State interface (device) → agent, learned from member events.
-    pub(super) state_interfaces: HashMap<String, AgentId>,
-    /// Waiting queue callers: uniqueid → queue.
-    pub(super) callers: HashMap<String, QueueName>,
+    pub(super) state_interfaces: Recent<String, AgentId>,
+    /// Queue callers by uniqueid.
+    pub(super) callers: Recent<String, Caller>,
     pub(super) bridges: Bridges,
     /// Agents with calls in progress.
     pub(super) busy: BTreeSet<AgentId>,
     /// Answered queue calls: the agent leg's uniqueid → the caller's (for `AgentComplete`,
     /// which may come after the caller channel is gone and then lacks its fields).
-    pub(super) answered: HashMap<String, String>,
+    pub(super) answered: Recent<String, String>,
     /// Pending originates of ours, by action id.
     pub(super) originates: HashMap<String, Originate>,
 }
@@ -152,11 +190,11 @@ impl State {
             hint_context: hint_context.to_owned(),
             agents: HashMap::new(),
             queues: BTreeMap::new(),
-            state_interfaces: HashMap::new(),
-            callers: HashMap::new(),
+            state_interfaces: Recent::new(MAX_TRACKED),
+            callers: Recent::new(MAX_TRACKED),
             bridges: Bridges::default(),
             busy: BTreeSet::new(),
-            answered: HashMap::new(),
+            answered: Recent::new(MAX_TRACKED),
             originates: HashMap::new(),
         }
     }
@@ -282,10 +320,12 @@ impl State {
             return;
         };
         let count = codes::uint(msg.get("Count")) as u32;
-        if let (Some(uid), Ok(q)) = (field(msg, "Uniqueid"), QueueName::parse(queue)) {
-            if self.callers.len() < MAX_TRACKED {
-                self.callers.insert(uid.to_owned(), q);
-            }
+        if let (Some(uid), Ok(queue)) = (field(msg, "Uniqueid"), QueueName::parse(queue)) {
+            let caller = Caller {
+                queue,
+                waiting_since: Some(Instant::now()),
+            };
+            self.callers.insert(uid.to_owned(), caller);
         }
         self.set_count(queue, count, out);
     }
@@ -294,6 +334,9 @@ impl State {
         let Some(queue) = field(msg, "Queue") else {
             return;
         };
+        if let Some(c) = field(msg, "Uniqueid").and_then(|u| self.callers.get_mut(u)) {
+            c.waiting_since = None;
+        }
         let count = codes::uint(msg.get("Count")) as u32;
         self.set_count(queue, count, out);
     }
@@ -304,29 +347,82 @@ impl State {
         };
         let count = codes::uint(msg.get("Calls")) as u32;
         if let Some((_, q)) = self.queue_mut(queue) {
+            let completed = codes::uint(msg.get("Completed"));
+            let perf: f64 = msg
+                .get("ServicelevelPerf")
+                .and_then(|v| v.trim().parse().ok())
+                .filter(|p: &f64| p.is_finite() && *p >= 0.0)
+                .unwrap_or(0.0);
+            let in_sl = ((perf.min(100.0) * completed as f64) / 100.0).round() as u64;
             q.stats = QueueStats {
-                completed: codes::uint(msg.get("Completed")),
+                completed,
+                completed_in_sl: in_sl.min(completed),
                 abandoned: codes::uint(msg.get("Abandoned")),
                 hold_time: codes::uint(msg.get("Holdtime")),
                 talk_time: codes::uint(msg.get("TalkTime")),
                 service_level: codes::uint(msg.get("ServiceLevel")),
-                service_level_perf: msg
-                    .get("ServicelevelPerf")
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0.0),
             };
         }
         self.set_count(queue, count, out);
     }
 
+    /// A waiting caller in a `QueueStatus` list: it has waited `Wait` seconds.
     fn queue_entry(&mut self, msg: &AmiMessage) {
         let (Some(queue), Some(uid)) = (field(msg, "Queue"), field(msg, "Uniqueid")) else {
             return;
         };
-        if let Ok(q) = QueueName::parse(queue) {
-            if self.callers.len() < MAX_TRACKED {
-                self.callers.insert(uid.to_owned(), q);
+        if let Ok(queue) = QueueName::parse(queue) {
+            let wait = std::time::Duration::from_secs(codes::uint(msg.get("Wait")));
+            let now = Instant::now();
+            let caller = Caller {
+                queue,
+                waiting_since: Some(now.checked_sub(wait).unwrap_or(now)),
+            };
+            self.callers.insert(uid.to_owned(), caller);
+        }
+    }
+
+    /// The queue a channel is in, as a caller.
+    pub(super) fn caller_queue(&self, uid: &str) -> Option<QueueName> {
+        self.callers.get(uid).map(|c| c.queue.clone())
+    }
+
+    /// Longest current wait per queue, s.
+    pub fn longest_waits(&self, now: Instant) -> HashMap<QueueName, u64> {
+        let mut out: HashMap<QueueName, u64> = HashMap::new();
+        for (_, c) in self.callers.iter() {
+            if let Some(since) = c.waiting_since {
+                let wait = now.saturating_duration_since(since).as_secs();
+                let w = out.entry(c.queue.clone()).or_default();
+                *w = (*w).max(wait);
             }
         }
+        out
+    }
+
+    /// Logged-in and available members per queue, counted as app_queue's `QueueSummary` does:
+    /// logged in unless unavailable; available when also not paused and not in use (or unknown).
+    pub fn member_counts(&self) -> HashMap<QueueName, (u32, u32)> {
+        let mut out: HashMap<QueueName, (u32, u32)> = HashMap::new();
+        for a in self.agents.values() {
+            for (queue, m) in &a.members {
+                if m.status == DeviceStatus::Unavailable {
+                    continue;
+                }
+                let (logged_in, available) = out.entry(queue.clone()).or_default();
+                *logged_in += 1;
+                let free = matches!(m.status, DeviceStatus::NotInuse | DeviceStatus::Unknown);
+                if free && !m.paused {
+                    *available += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// A queue's figures, when the queue is known.
+    pub(super) fn stats_mut(&mut self, queue: &str) -> Option<&mut QueueStats> {
+        let name = QueueName::parse(queue).ok()?;
+        self.queues.get_mut(&name).map(|q| &mut q.stats)
     }
 }

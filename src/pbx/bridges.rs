@@ -206,3 +206,41 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leg(i: usize) -> Leg {
+        Leg {
+            uid: format!("1.{i}"),
+            number: String::new(),
+            name: None,
+            agent: None,
+        }
+    }
+
+    #[test]
+    fn the_legs_stay_bounded_and_the_newest_bridges_are_kept() {
+        let mut b = Bridges::default();
+        b.enter("old", leg(0));
+        b.enter("old", leg(1));
+        for i in 2..MAX_TRACKED {
+            b.enter(&format!("b{i}"), leg(i));
+        }
+        assert_eq!(b.legs(), MAX_TRACKED);
+        // An existing bridge grows: the oldest bridge makes room.
+        b.enter("b5", leg(MAX_TRACKED));
+        assert!(b.legs() <= MAX_TRACKED, "{}", b.legs());
+        assert!(b.map.get("old").is_none(), "the oldest bridge is forgotten");
+        assert_eq!(b.map.get("b5").map(Vec::len), Some(2));
+        // A new one too: now b2 is the oldest.
+        for i in 0..3 {
+            b.enter("new", leg(MAX_TRACKED + 1 + i));
+        }
+        assert!(b.legs() <= MAX_TRACKED, "{}", b.legs());
+        assert!(b.map.get("b2").is_none());
+        assert_eq!(b.map.get("new").map(Vec::len), Some(3));
+        assert_eq!(b.legs(), b.map.iter().map(|(_, l)| l.len()).sum::<usize>());
+    }
+}

@@ -11,6 +11,7 @@
 //! - [`codes`]: Asterisk's status codes mapped to the model's values.
 //! - [`state`]: the model and its pure `apply` (AMI event → published events).
 //! - [`members`]: queue memberships, names, extension status.
+//! - [`queues`]: waiting callers, queue figures, wallboard counts.
 //! - [`bridges`]: bridge membership (who shares a bridge with an agent).
 //! - [`originates`]: our originates (failure, the destination while the agent's phone rings).
 //! - [`calls`]: remote parties of the agents' calls (`phoneNumber`), bridges.
@@ -31,6 +32,7 @@ pub mod ids;
 pub mod members;
 pub mod names;
 pub mod originates;
+pub mod queues;
 pub mod service;
 pub mod snapshot;
 pub mod state;

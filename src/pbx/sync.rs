@@ -219,3 +219,45 @@ pub async fn collect(
         channels,
     })
 }
+
+/// What calls for a rebuild.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Trigger {
+    /// Asterisk finished booting.
+    Booted,
+    /// app_queue (or everything) was reloaded.
+    Reload,
+}
+
+/// `FullyBooted`, or a `Reload` of app_queue or everything.
+pub(super) fn is_resync_trigger(msg: &AmiMessage) -> Option<Trigger> {
+    match msg.event_name()? {
+        "FullyBooted" => Some(Trigger::Booted),
+        "Reload" => {
+            let module = msg.get("Module").unwrap_or("All").to_ascii_lowercase();
+            (module == "all" || module.starts_with("app_queue")).then_some(Trigger::Reload)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_boot_and_queue_reloads_trigger_a_rebuild() {
+        let reload = |m: &str| AmiMessage::event("Reload").with("Module", m);
+        assert_eq!(
+            is_resync_trigger(&reload("app_queue.so")),
+            Some(Trigger::Reload)
+        );
+        assert_eq!(is_resync_trigger(&reload("All")), Some(Trigger::Reload));
+        assert_eq!(is_resync_trigger(&reload("res_pjsip.so")), None);
+        assert_eq!(
+            is_resync_trigger(&AmiMessage::event("FullyBooted")),
+            Some(Trigger::Booted)
+        );
+        assert_eq!(is_resync_trigger(&AmiMessage::event("Shutdown")), None);
+    }
+}

@@ -31,7 +31,7 @@ use super::service::{EventSink, LinkFlags, PbxConfig};
 use super::snapshot::snapshot;
 use super::state::State;
 use super::summary::summary_events;
-use super::sync::{collect, rebuild, sync_events, Lists};
+use super::sync::{collect, is_resync_trigger, rebuild, sync_events, Lists};
 use crate::ami::{AmiError, AmiHandle, AmiMessage, ClientEvent};
 
 /// Most live events buffered during a rebuild.
@@ -381,24 +381,6 @@ impl Task {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Trigger {
-    Booted,
-    Reload,
-}
-
-/// `FullyBooted`, or a `Reload` of app_queue or everything.
-fn is_resync_trigger(msg: &AmiMessage) -> Option<Trigger> {
-    match msg.event_name()? {
-        "FullyBooted" => Some(Trigger::Booted),
-        "Reload" => {
-            let module = msg.get("Module").unwrap_or("All").to_ascii_lowercase();
-            (module == "all" || module.starts_with("app_queue")).then_some(Trigger::Reload)
-        }
-        _ => None,
-    }
-}
-
 async fn wait_sync(
     sync: &mut Option<JoinHandle<Result<Lists, AmiError>>>,
 ) -> Result<Lists, AmiError> {
@@ -421,26 +403,5 @@ async fn tick(i: &mut Option<Interval>) {
             i.tick().await;
         }
         None => std::future::pending().await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_boot_and_queue_reloads_trigger_a_rebuild() {
-        let reload = |m: &str| AmiMessage::event("Reload").with("Module", m);
-        assert_eq!(
-            is_resync_trigger(&reload("app_queue.so")),
-            Some(Trigger::Reload)
-        );
-        assert_eq!(is_resync_trigger(&reload("All")), Some(Trigger::Reload));
-        assert_eq!(is_resync_trigger(&reload("res_pjsip.so")), None);
-        assert_eq!(
-            is_resync_trigger(&AmiMessage::event("FullyBooted")),
-            Some(Trigger::Booted)
-        );
-        assert_eq!(is_resync_trigger(&AmiMessage::event("Shutdown")), None);
     }
 }

@@ -48,7 +48,7 @@ async fn commands_are_served_under_a_flood_of_events() {
             let mut sent = 0u64;
             while !stop.load(Ordering::Relaxed) && !tx.is_closed() {
                 // Refill the channel to the brim, then let the others run.
-                while tx.try_send(pause(sent % 2 == 0)).is_ok() {
+                while tx.try_send(pause(sent.is_multiple_of(2))).is_ok() {
                     sent += 1;
                 }
                 tokio::task::yield_now().await;

@@ -5,6 +5,11 @@
 //! - the *order* of the queue and agent milestones (`QueueCallerJoin`, `AgentCalled`,
 //!   `AgentRingNoAnswer`, `QueueCallerLeave`, `QueueCallerAbandon`, `AgentConnect`,
 //!   `AgentComplete`), with their exact key sets;
+//! - the *order* of each agent channel's life (`Newchannel`, `Newstate`, `AgentCalled`,
+//!   `DialBegin`, `DialState`, `DialEnd`, `AgentConnect`, `BridgeEnter`, `AgentComplete`,
+//!   `BridgeLeave`, `HangupRequest`, `Hangup`, `OriginateResponse`, with states, dial
+//!   statuses and causes), and per agent device the sequences of `DeviceStateChange`,
+//!   `ExtensionStatus` and `QueueMemberStatus` (see `sim_support::order`);
 //! - the *key sets* of every event relevant to a call center (queue, member, agent, device,
 //!   extension, dial, bridge, channel and hangup events, `OriginateResponse`): each one the
 //!   simulator sends has a key set the recording shows for that event, and every
@@ -12,7 +17,11 @@
 //! - values that differ by nature (unique ids, channel names, timestamps, durations) are not
 //!   compared; the recorded rig used Local channels (two halves per call, `LocalBridge`) and
 //!   dialplan noise (`Newexten`, `VarSet`, `Cdr`, caller-id updates, music on hold) that a
-//!   simulator need not reproduce, so the order of the channel-level events is not compared.
+//!   PJSIP simulator need not reproduce: the `;2` halves of the agents' Local channels are
+//!   left out, an agent channel is the one dialled.
+//! - the busy load (08) cascades from sub-second timings of the rig, so its outcome counts are
+//!   compared within a tolerance and its channel lives and device steps must each be ones
+//!   the recording shows, not the same list.
 //!
 //! The scenarios run on tokio's paused clock: the simulated seconds pass instantly, in order.
 
@@ -22,10 +31,14 @@ use pbxis_ws::ami::message::AmiMessage;
 use pbxis_ws::sim::SimConfig;
 use std::time::Duration;
 
+use sim_support::order::{assert_known_order, assert_same_order};
 use sim_support::{
     assert_same_keys, assert_same_milestones, recorded, replay, replay_with, responses, start,
     Client,
 };
+
+/// The agents of the recorded rig.
+const AGENTS: &[&str] = &["147", "148", "149"];
 
 /// Durations in whole seconds: Asterisk subtracts whole-second clock readings, so the
 /// recorded value and the simulator's may differ by one.
@@ -79,14 +92,21 @@ async fn forget(c: &mut Client) {
     c.seen.clear();
 }
 
+/// The members of 05 and 05b: 147 and 148 in q1, 148 in q2.
+async fn as_in_05(c: &mut Client) {
+    remove(c, "q1", "149").await;
+    remove(c, "q2", "147").await;
+    remove(c, "q2", "149").await;
+    forget(c).await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn inbound_call_answered_agent_hangs_up_matches_05() {
     let mut config = SimConfig::quiet();
     config.agent_hangup_share = 1.0;
     let sim = start(config).await;
     let mut c = Client::logged_in(sim.addr()).await;
-    remove(&mut c, "q1", "149").await;
-    forget(&mut c).await;
+    as_in_05(&mut c).await;
     let call = caller("q1", "0911555123", 60).with("Variable", "__TALKTIME=5");
     assert!(c.action(call).await.is_success());
     let done = c.wait_event("AgentComplete").await;
@@ -96,6 +116,7 @@ async fn inbound_call_answered_agent_hangs_up_matches_05() {
     c.wait_event("BridgeDestroy").await;
     let rec = recorded("05-inbound-agent-hangup.txt", "main");
     assert_same_milestones(&c.seen, &rec);
+    assert_same_order(&c.seen, &rec, AGENTS);
     assert_same_keys(&c.seen, &rec);
 }
 
@@ -103,8 +124,7 @@ async fn inbound_call_answered_agent_hangs_up_matches_05() {
 async fn inbound_call_caller_hangs_up_matches_05b() {
     let sim = start(SimConfig::quiet()).await;
     let mut c = Client::logged_in(sim.addr()).await;
-    remove(&mut c, "q1", "149").await;
-    forget(&mut c).await;
+    as_in_05(&mut c).await;
     let call = caller("q1", "0911555123", 8).with("Variable", "__TALKTIME=30");
     assert!(c.action(call).await.is_success());
     let done = c.wait_event("AgentComplete").await;
@@ -113,6 +133,7 @@ async fn inbound_call_caller_hangs_up_matches_05b() {
     c.wait_event("BridgeDestroy").await;
     let rec = recorded("05b-inbound-caller-hangup.txt", "main");
     assert_same_milestones(&c.seen, &rec);
+    assert_same_order(&c.seen, &rec, AGENTS);
     assert_same_keys(&c.seen, &rec);
 }
 
@@ -152,6 +173,7 @@ async fn ring_no_answer_abandon_and_queue_timeout_match_06() {
     assert!(c.action(AmiMessage::action("Ping")).await.is_success());
     let rec = recorded("06-abandon-ringnoanswer.txt", "main");
     assert_same_milestones(&c.seen, &rec);
+    assert_same_order(&c.seen, &rec, AGENTS);
     assert_same_keys(&c.seen, &rec);
 }
 
@@ -164,6 +186,26 @@ fn rig() -> SimConfig {
     config.device = "Custom:{agent}".to_owned();
     config.hint_context = "hints".to_owned();
     config
+}
+
+/// The rig with only the static member 148 in q2, then `members` (queue, agent, paused)
+/// added through a control connection of their own.
+async fn add_members(addr: std::net::SocketAddr, members: &[(&str, &str, bool)]) {
+    let mut control = Client::connect(addr).await;
+    let login = AmiMessage::action("Login")
+        .with("Username", "pbxis")
+        .with("Secret", "pbxis-secret");
+    assert!(control.action(login).await.is_success());
+    for (queue, agent, paused) in members {
+        let add = AmiMessage::action("QueueAdd")
+            .with("Queue", *queue)
+            .with("Interface", format!("Local/{agent}@agents/n"))
+            .with("MemberName", format!("Agent {agent}"))
+            .with("StateInterface", format!("Custom:{agent}"))
+            .with("Paused", paused.to_string())
+            .with("Reason", "lunch");
+        assert!(control.action(add).await.is_success());
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -181,7 +223,11 @@ async fn queue_member_actions_answer_as_recorded_in_03() {
 
 #[tokio::test(start_paused = true)]
 async fn originate_outcomes_match_04() {
-    let sim = start(rig()).await;
+    // As recorded: no dynamic members yet, only the static 148 in q2.
+    let mut config = rig();
+    config.initial_members = false;
+    config.static_members = vec![("q2".to_owned(), "148".to_owned())];
+    let sim = start(config).await;
     let file = "04-originate.txt";
     let c = replay(sim.addr(), file, "main", Duration::from_secs(60)).await;
     let rec = recorded(file, "main");
@@ -196,6 +242,7 @@ async fn originate_outcomes_match_04() {
             .collect()
     };
     assert_eq!(outcomes(&c.all), outcomes(&rec));
+    assert_same_order(&c.all, &rec, AGENTS);
     assert_same_keys(&c.all, &rec);
 }
 
@@ -205,31 +252,19 @@ async fn queue_status_and_summary_match_02() {
     config.initial_members = false;
     config.static_members = vec![("q2".to_owned(), "148".to_owned())];
     let sim = start(config).await;
-    let mut control = Client::connect(sim.addr()).await;
-    let login = AmiMessage::action("Login")
-        .with("Username", "pbxis")
-        .with("Secret", "pbxis-secret");
-    assert!(control.action(login).await.is_success());
-    for (queue, agent, paused) in [
+    let members = [
         ("q1", "147", false),
         ("q1", "148", true),
         ("q1", "149", false),
         ("q2", "147", false),
-    ] {
-        let add = AmiMessage::action("QueueAdd")
-            .with("Queue", queue)
-            .with("Interface", format!("Local/{agent}@agents/n"))
-            .with("MemberName", format!("Agent {agent}"))
-            .with("StateInterface", format!("Custom:{agent}"))
-            .with("Paused", paused.to_string())
-            .with("Reason", "lunch");
-        assert!(control.action(add).await.is_success());
-    }
+    ];
+    add_members(sim.addr(), &members).await;
     let file = "02-queue-status.txt";
     let c = replay(sim.addr(), file, "main", Duration::from_secs(1)).await;
     let rec = recorded(file, "main");
     assert_eq!(responses(&c.all), responses(&rec));
     assert_same_milestones(&c.seen, &rec);
+    assert_same_order(&c.seen, &rec, AGENTS);
     assert_same_keys(&c.all, &rec);
     let counts = |msgs: &[AmiMessage]| -> Vec<String> {
         msgs.iter()
@@ -242,7 +277,16 @@ async fn queue_status_and_summary_match_02() {
 
 #[tokio::test(start_paused = true)]
 async fn misc_actions_and_event_masks_match_07() {
-    let sim = start(rig()).await;
+    let mut config = rig();
+    config.initial_members = false;
+    config.static_members = vec![("q2".to_owned(), "148".to_owned())];
+    let sim = start(config).await;
+    let members = [
+        ("q1", "147", false),
+        ("q1", "148", false),
+        ("q1", "149", false),
+    ];
+    add_members(sim.addr(), &members).await;
     let file = "07-misc-actions.txt";
     // The recorded channel `Local/q1@callers-0000001c;1` is the first caller's `;1` half.
     let rewrite = |a: &mut AmiMessage, got: &[AmiMessage]| {
@@ -262,6 +306,7 @@ async fn misc_actions_and_event_masks_match_07() {
     let rec = recorded(file, "main");
     assert_eq!(responses(&c.all), responses(&rec));
     assert_same_milestones(&c.seen, &rec);
+    assert_same_order(&c.seen, &rec, AGENTS);
     assert_same_keys(&c.all, &rec);
 }
 
@@ -327,5 +372,6 @@ async fn busy_load_matches_08() {
         .into_iter()
         .filter(|m| !m.is_event("AgentComplete") || m.has("Channel"))
         .collect();
+    assert_known_order(&c.seen, &rec, AGENTS);
     assert_same_keys(&c.all, &rec);
 }

@@ -154,6 +154,84 @@ async fn each_client_has_its_own_event_mask() {
     assert_eq!(agent_only.seen.len(), before, "nothing while off");
 }
 
+/// The `Events` action as Asterisk answers it: a missing or empty `EventMask` is an error
+/// that changes nothing; unknown class words are mask 0 (`Events: Off`); integers are bits;
+/// a class list lets through only events all of whose classes it holds.
+#[tokio::test(start_paused = true)]
+async fn events_action_parses_masks_as_asterisk() {
+    let sim = start(SimConfig::quiet()).await;
+    let mut c = Client::logged_in(sim.addr()).await;
+    let events = |mask: Option<&str>| {
+        let m = AmiMessage::action("Events");
+        match mask {
+            Some(v) => m.with("EventMask", v),
+            None => m,
+        }
+    };
+    for bad in [None, Some("")] {
+        let r = c.action(events(bad)).await;
+        assert_eq!(r.response_status(), Some("Error"), "{bad:?}: {r:?}");
+        assert_eq!(r.message(), Some("Invalid event mask"));
+    }
+    for (mask, answer) in [
+        ("bogus", "Off"),
+        ("Agent", "Off"),
+        ("off", "Off"),
+        ("0", "Off"),
+        ("on", "On"),
+        ("true", "On"),
+        ("agent,bogus", "On"),
+        ("2", "On"),
+    ] {
+        let r = c.action(events(Some(mask))).await;
+        assert!(r.is_success(), "{mask}: {r:?}");
+        assert_eq!(r.get("Events"), Some(answer), "{mask}");
+    }
+    // The mask is now 2 (call): device events arrive, queue (agent) events do not.
+    let mut all = Client::logged_in(sim.addr()).await;
+    add_member(&mut all, "PJSIP/150").await;
+    all.wait_event("QueueMemberAdded").await;
+    c.action(AmiMessage::action("Ping")).await;
+    let names: Vec<&str> = c.seen.iter().filter_map(|m| m.event_name()).collect();
+    assert!(names.contains(&"DeviceStateChange"), "{names:?}");
+    assert!(!names.contains(&"QueueMemberAdded"), "{names:?}");
+    // An error keeps the mask: still call events only.
+    let r = c.action(events(Some(""))).await;
+    assert_eq!(r.response_status(), Some("Error"));
+    c.seen.clear();
+    add_member(&mut all, "PJSIP/151").await;
+    all.wait_event("QueueMemberAdded").await;
+    c.action(AmiMessage::action("Ping")).await;
+    let names: Vec<&str> = c.seen.iter().filter_map(|m| m.event_name()).collect();
+    assert!(names.contains(&"DeviceStateChange"), "{names:?}");
+    assert!(!names.contains(&"QueueMemberAdded"), "{names:?}");
+}
+
+/// Login's `Events:` goes through the same parser; a missing or empty one keeps every class,
+/// and `FullyBooted` follows only when the mask holds `system`.
+#[tokio::test(start_paused = true)]
+async fn login_events_header_sets_the_mask() {
+    let sim = start(SimConfig::quiet()).await;
+    for (events, booted) in [
+        (None, true),
+        (Some(""), true),
+        (Some("system"), true),
+        (Some("1"), true),
+        (Some("agent"), false),
+        (Some("nonsense"), false),
+    ] {
+        let mut c = Client::connect(sim.addr()).await;
+        let mut m = login("pbxis", "pbxis");
+        if let Some(v) = events {
+            m = m.with("Events", v);
+        }
+        assert!(c.action(m).await.is_success());
+        c.action(AmiMessage::action("Ping")).await;
+        let got = c.seen.iter().any(|m| m.is_event("FullyBooted"));
+        assert_eq!(got, booted, "Events: {events:?}");
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn connections_over_the_limit_are_closed() {
     let mut config = SimConfig::quiet();

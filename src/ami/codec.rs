@@ -1,4 +1,4 @@
-//! Bytes ⇄ AMI frames, no I/O: a `tokio_util` [`Decoder`]/[`Encoder`] pair.
+//! Bytes ⇄ AMI frames, no I/O: a `tokio_util` [`Decoder`]/[`Encoder`](tokio_util::codec::Encoder) pair.
 //!
 //! Decoding: the banner line (`Asterisk Call Manager/x.y.z`, no blank line after it, expected
 //! first in client mode), then `Key: Value` lines ended by CRLF or a bare LF, a blank line ending

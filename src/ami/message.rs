@@ -151,6 +151,14 @@ impl AmiMessage {
         self.fields.len()
     }
 
+    /// Roughly the memory this message holds (its text, its field index and itself), for the
+    /// byte bounds of whoever keeps messages waiting.
+    pub fn size_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.text.len()
+            + self.fields.len() * std::mem::size_of::<Field>()
+    }
+
     /// True when the message has no field.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()

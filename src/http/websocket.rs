@@ -9,7 +9,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use futures_util::{stream, Sink, SinkExt, Stream, StreamExt};
+use futures_util::{stream, FutureExt, Sink, SinkExt, Stream, StreamExt};
 use std::time::Duration;
 
 use super::error::ApiError;
@@ -22,6 +22,8 @@ pub const CLOSE_UNKNOWN_TICKET: u16 = 4404;
 pub const CLOSE_NORMAL: u16 = 1000;
 /// Largest message accepted from a client (clients have nothing to say but pings).
 const MAX_CLIENT_MESSAGE: usize = 4096;
+/// Events written to the socket before one flush, when several are ready at once.
+const MAX_BATCH: usize = 64;
 
 /// One event to send: the full JSON object, and whether it is the closing one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,7 +60,10 @@ pub async fn websocket(
         Err(e) => return Err(e),
     };
     let keep_alive = state.timing().keep_alive;
+    // Clients only send pings: a small read buffer (tungstenite's default is 128 KiB, cleared on
+    // every read) keeps a subscriber's memory and the per-read cost low.
     let upgrade = upgrade
+        .read_buffer_size(MAX_CLIENT_MESSAGE)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE);
     let sockets = state.sockets().clone();
@@ -109,6 +114,62 @@ async fn send<Tx: Sink<Message> + Unpin>(tx: &mut Tx, message: Message, limit: D
     )
 }
 
+fn ended() -> Outgoing {
+    Outgoing {
+        json: r#"{"type":"closed","reason":"ended"}"#.into(),
+        closed: true,
+    }
+}
+
+/// Writes `first` and whatever other events are ready right now (up to [`MAX_BATCH`]), then
+/// flushes once: one socket write for a burst instead of one per event. Returns how the socket
+/// ended, if it did.
+async fn send_batch<Tx, Ev>(
+    tx: &mut Tx,
+    events: &mut Ev,
+    first: Outgoing,
+    limit: Duration,
+) -> Option<PumpEnd>
+where
+    Tx: Sink<Message> + Unpin,
+    Ev: Stream<Item = Outgoing> + Unpin,
+{
+    let mut event = first;
+    let mut fed = 0;
+    loop {
+        let closed = event.closed;
+        if !within(limit, tx.feed(Message::Text(event.json.into()))).await {
+            return Some(PumpEnd::ClientGone);
+        }
+        if closed {
+            if !within(limit, tx.flush()).await {
+                return Some(PumpEnd::ClientGone);
+            }
+            send(tx, close_frame(CLOSE_NORMAL, "closed"), limit).await;
+            return Some(PumpEnd::Closed);
+        }
+        fed += 1;
+        if fed == MAX_BATCH {
+            break;
+        }
+        // Take the next event only if it is ready now, so that nothing fetched is left behind.
+        event = match events.next().now_or_never() {
+            Some(Some(next)) => next,
+            Some(None) => ended(),
+            None => break,
+        };
+    }
+    if !within(limit, tx.flush()).await {
+        return Some(PumpEnd::ClientGone);
+    }
+    None
+}
+
+/// True when `fut` completes without error within `limit`.
+async fn within<E>(limit: Duration, fut: impl std::future::Future<Output = Result<(), E>>) -> bool {
+    matches!(tokio::time::timeout(limit, fut).await, Ok(Ok(())))
+}
+
 /// Runs one socket: sends every event as a text message until the closing one (then a close
 /// frame), answers pings, sends a ping every `keep_alive`, and stops when the client leaves or
 /// does not take a message within two `keep_alive`s. If the event stream ends without a
@@ -129,16 +190,9 @@ where
     loop {
         tokio::select! {
             event = events.next() => {
-                let event = event.unwrap_or_else(|| Outgoing {
-                    json: r#"{"type":"closed","reason":"ended"}"#.into(),
-                    closed: true,
-                });
-                if !send(&mut tx, Message::Text(event.json.into()), limit).await {
-                    return PumpEnd::ClientGone;
-                }
-                if event.closed {
-                    send(&mut tx, close_frame(CLOSE_NORMAL, "closed"), limit).await;
-                    return PumpEnd::Closed;
+                match send_batch(&mut tx, &mut events, event.unwrap_or_else(ended), limit).await {
+                    Some(end) => return end,
+                    None => continue,
                 }
             }
             incoming = rx.next() => match incoming {

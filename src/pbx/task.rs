@@ -258,7 +258,7 @@ impl Task {
                 self.link.connected.store(true, Ordering::Release);
                 self.start_sync();
             }
-            ClientEvent::Disconnected { reason } => {
+            ClientEvent::Disconnected { reason } | ClientEvent::AuthFailed { message: reason } => {
                 tracing::info!(%reason, "AMI link down");
                 if let Some(s) = self.sync.take() {
                     s.abort();

@@ -36,6 +36,9 @@ pub struct SimConfig {
     pub firehose: u32,
     /// How long each agent takes to answer; absent or `None` = never answers.
     pub answer_delays: BTreeMap<String, Option<Duration>>,
+    /// Outside numbers that are busy: an agent's Originate to one of them dials it, gets
+    /// `DialStatus: BUSY` and hangs up (the recorded rig's `1562831`).
+    pub busy_numbers: Vec<String>,
     /// Talk time of answered calls: uniform in this range (simulated time).
     pub talk_time: (Duration, Duration),
     /// Share of answered calls the agent (rather than the caller) hangs up, 0..=1.
@@ -62,7 +65,7 @@ pub struct SimConfig {
 impl SimConfig {
     /// The recorded rig without automatic traffic: `pbxis`/`pbxis`, agents 147 148 149, queues
     /// q1 (ringall) and q2 (rrmemory), every agent a dynamic, unpaused member of every queue;
-    /// 147 answers after 2 s, 148 after 3 s, 149 never.
+    /// 147 answers after 2 s, 148 after 3 s, 149 never; the outside number 1562831 is busy.
     pub fn quiet() -> Self {
         let agents: Vec<String> = ["147", "148", "149"].map(String::from).to_vec();
         let mut answer_delays = BTreeMap::new();
@@ -84,6 +87,7 @@ impl SimConfig {
             time_scale: 1.0,
             firehose: 0,
             answer_delays,
+            busy_numbers: vec!["1562831".to_owned()],
             talk_time: (Duration::from_secs(5), Duration::from_secs(60)),
             agent_hangup_share: 0.7,
             patience: (Duration::from_secs(20), Duration::from_secs(120)),

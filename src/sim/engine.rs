@@ -16,8 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::SimConfig;
 use super::handle::Shared;
+use super::mask::Mask;
 use super::server::{self, ServerCtl};
-use super::session::{Mask, Out};
+use super::session::Out;
 use super::state::State;
 use super::truth::SimSnapshot;
 use super::{actions, traffic, truth};
@@ -26,6 +27,9 @@ use crate::ami::message::AmiMessage;
 mod faults;
 
 use faults::FIREHOSE_TICK;
+
+/// The read permission of the simulated AMI user (`read = all`).
+const READ_PERMISSION: Mask = Mask::ALL;
 
 /// What the handle, the server and the sessions ask of the engine.
 pub(crate) enum Command {
@@ -263,17 +267,16 @@ impl Engine {
         }
     }
 
-    /// Sends `msg` to every logged-in client whose event mask lets it through.
+    /// Sends `msg` to every logged-in client whose event mask and read permission hold
+    /// every class of its `Privilege`.
     pub fn emit(&mut self, msg: AmiMessage) {
-        let class = msg
-            .get("Privilege")
-            .and_then(|p| p.split(',').next())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let privilege = msg.get("Privilege").unwrap_or("");
         let targets: Vec<u64> = self
             .sessions
             .iter()
-            .filter(|(_, s)| s.auth == Auth::LoggedIn && s.mask.allows(&class))
+            .filter(|(_, s)| {
+                s.auth == Auth::LoggedIn && s.mask.delivers(READ_PERMISSION, privilege)
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in targets {
@@ -305,23 +308,8 @@ impl Engine {
                 out,
                 cancel,
                 peer,
-            } => {
-                let entry = SessionEntry {
-                    out,
-                    cancel,
-                    auth: Auth::None,
-                    mask: Mask::all(),
-                    peer,
-                };
-                self.sessions.insert(id, entry);
-            }
-            Command::Action { id, msg } => {
-                actions::dispatch(self, id, msg);
-                if let Some(downtime) = self.pending_restart.take() {
-                    let (tx, _rx) = oneshot::channel();
-                    self.restart(downtime, tx).await;
-                }
-            }
+            } => self.open_session(id, out, cancel, peer),
+            Command::Action { id, msg } => self.run_action(id, msg).await,
             Command::Closed { id } => {
                 self.sessions.remove(&id);
             }
@@ -344,26 +332,37 @@ impl Engine {
                 self.close_all();
                 let _ = reply.send(());
             }
-            Command::Stall { d, reply } => {
-                let _ = self.stall.send(Some(Instant::now() + d));
-                let _ = reply.send(());
-                tokio::time::sleep(d).await;
-            }
+            Command::Stall { d, reply } => self.stall_for(d, reply).await,
             Command::Restart { downtime, reply } => self.restart(downtime, reply).await,
-            Command::Garbage { bytes, reply } => {
-                let ids: Vec<u64> = self.sessions.keys().copied().collect();
-                for id in ids {
-                    self.send(id, Out::Raw(bytes.clone()));
-                }
-                let _ = reply.send(());
-            }
-            Command::Shutdown(reply) => {
-                let (tx, rx) = oneshot::channel();
-                let _ = self.server.send(ServerCtl::Stop(tx)).await;
-                let _ = rx.await;
-                self.stopped = true;
-                let _ = reply.send(());
-            }
+            Command::Garbage { bytes, reply } => self.send_garbage(bytes, reply),
+            Command::Shutdown(reply) => self.shut_down(reply).await,
+        }
+    }
+
+    /// A new connection: not logged in yet, every event class on.
+    fn open_session(
+        &mut self,
+        id: u64,
+        out: mpsc::Sender<Out>,
+        cancel: CancellationToken,
+        peer: String,
+    ) {
+        let entry = SessionEntry {
+            out,
+            cancel,
+            auth: Auth::None,
+            mask: Mask::ALL,
+            peer,
+        };
+        self.sessions.insert(id, entry);
+    }
+
+    /// Runs a client's action; a restart it asked for (`core restart now`) happens after.
+    async fn run_action(&mut self, id: u64, msg: AmiMessage) {
+        actions::dispatch(self, id, msg);
+        if let Some(downtime) = self.pending_restart.take() {
+            let (tx, _rx) = oneshot::channel();
+            self.restart(downtime, tx).await;
         }
     }
 }

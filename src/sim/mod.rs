@@ -3,7 +3,8 @@
 //! - [`config`]: what the simulated call center is made of ([`SimConfig`]).
 //! - [`handle`]: the library API tests and the demo drive it with ([`SimHandle`], [`start`]).
 //! - [`truth`]: the simulator's own view of its state ([`SimSnapshot`]), for assertions.
-//! - `server` / `session`: the listener and one AMI connection (login, event mask, writer).
+//! - `server` / `session`: the listener and one AMI connection (login, writer); `mask`: event
+//!   masks and which events a session receives.
 //! - `engine`: the one task that owns the state, runs actions and timed steps in order.
 //! - `state`: queues, members, devices and hints, channels, calls.
 //! - `actions`: one handler per AMI action, answered as Asterisk 22 answers.
@@ -34,6 +35,7 @@ mod devices;
 mod engine;
 mod events;
 pub mod handle;
+mod mask;
 mod server;
 mod session;
 mod state;

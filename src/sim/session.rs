@@ -3,7 +3,6 @@
 //! deadline: a client that does not read is disconnected, as Asterisk does after its
 //! `writetimeout`. Faults reach here too: stalls (no reading, no writing), split writes.
 
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -35,56 +34,6 @@ pub(crate) enum Out {
     Raw(Vec<u8>),
     /// Flush, then close the connection.
     Close,
-}
-
-/// Which event classes a client receives (`Events:` on Login, the `Events` action).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Mask {
-    All,
-    Off,
-    Classes(BTreeSet<String>),
-}
-
-impl Mask {
-    /// Every class.
-    pub fn all() -> Self {
-        Self::All
-    }
-
-    /// Parses `on`, `off`, or a comma-separated class list (`agent,call`).
-    pub fn parse(s: &str) -> Self {
-        let s = s.trim();
-        if s.eq_ignore_ascii_case("on")
-            || s.eq_ignore_ascii_case("yes")
-            || s.eq_ignore_ascii_case("all")
-        {
-            return Self::All;
-        }
-        if s.eq_ignore_ascii_case("off") || s.eq_ignore_ascii_case("no") || s.is_empty() {
-            return Self::Off;
-        }
-        let set: BTreeSet<String> = s
-            .split(',')
-            .map(|c| c.trim().to_ascii_lowercase())
-            .filter(|c| !c.is_empty())
-            .collect();
-        if set.contains("all") || set.contains("on") {
-            Self::All
-        } else if set.is_empty() {
-            Self::Off
-        } else {
-            Self::Classes(set)
-        }
-    }
-
-    /// True when an event of `class` goes through.
-    pub fn allows(&self, class: &str) -> bool {
-        match self {
-            Self::All => true,
-            Self::Off => false,
-            Self::Classes(set) => set.contains(class),
-        }
-    }
 }
 
 /// Bounds of one session.

@@ -1,5 +1,7 @@
 //! The simulator's own view of its state, for tests to compare with what a client believes.
 
+use super::state::{member_status, Member, Phase, Queue, State};
+
 /// Everything the simulator knows, at one instant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimSnapshot {
@@ -72,45 +74,54 @@ pub struct CallTruth {
 
 /// The snapshot of a running engine.
 pub(crate) fn snapshot(e: &super::engine::Engine) -> SimSnapshot {
-    use super::state::{member_status, Phase};
     let s = &e.state;
-    let queues = s
-        .queues
-        .iter()
-        .map(|q| QueueTruth {
-            name: q.name.clone(),
-            strategy: q.strategy.clone(),
-            waiting: q
-                .waiting
-                .iter()
-                .filter_map(|c| s.calls.get(c))
-                .map(|c| c.caller.uniqueid.clone())
-                .collect(),
-            completed: q.completed,
-            abandoned: q.abandoned,
-            members: q
-                .members
-                .iter()
-                .map(|m| MemberTruth {
-                    interface: m.interface.clone(),
-                    name: m.name.clone(),
-                    state_interface: m.state_interface.clone(),
-                    dynamic: m.dynamic,
-                    paused: m.paused,
-                    reason: m.reason.clone(),
-                    penalty: m.penalty,
-                    calls_taken: m.calls_taken,
-                    status: member_status(s.device(&m.state_interface)),
-                    in_call: m.in_call,
-                })
-                .collect(),
-        })
-        .collect();
     let devices = s
         .devices
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    SimSnapshot {
+        queues: s.queues.iter().map(|q| queue_truth(s, q)).collect(),
+        devices,
+        calls: call_truths(s),
+    }
+}
+
+/// One queue: its waiting callers (in line order) and its members.
+fn queue_truth(s: &State, q: &Queue) -> QueueTruth {
+    QueueTruth {
+        name: q.name.clone(),
+        strategy: q.strategy.clone(),
+        waiting: q
+            .waiting
+            .iter()
+            .filter_map(|c| s.calls.get(c))
+            .map(|c| c.caller.uniqueid.clone())
+            .collect(),
+        completed: q.completed,
+        abandoned: q.abandoned,
+        members: q.members.iter().map(|m| member_truth(s, m)).collect(),
+    }
+}
+
+/// One member, its status from its device's state.
+fn member_truth(s: &State, m: &Member) -> MemberTruth {
+    MemberTruth {
+        interface: m.interface.clone(),
+        name: m.name.clone(),
+        state_interface: m.state_interface.clone(),
+        dynamic: m.dynamic,
+        paused: m.paused,
+        reason: m.reason.clone(),
+        penalty: m.penalty,
+        calls_taken: m.calls_taken,
+        status: member_status(s.device(&m.state_interface)),
+        in_call: m.in_call,
+    }
+}
+
+/// Every call: inbound callers (waiting, ringing, talking), then originated calls.
+fn call_truths(s: &State) -> Vec<CallTruth> {
     let mut calls: Vec<CallTruth> = s
         .calls
         .values()
@@ -138,9 +149,5 @@ pub(crate) fn snapshot(e: &super::engine::Engine) -> SimSnapshot {
         agent: Some(o.device.clone()),
         state: if o.answered { "talking" } else { "originating" }.to_owned(),
     }));
-    SimSnapshot {
-        queues,
-        devices,
-        calls,
-    }
+    calls
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod order;
+
 use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -349,8 +351,15 @@ pub fn shapes(msgs: &[AmiMessage], names: &[&str]) -> Vec<(String, BTreeSet<Stri
 
 /// Asserts that every relevant event the simulator sent has a key set recorded for that
 /// event, and that every (event, key set) of the recording was produced by the simulator.
+/// Events on the `;2` halves of the agents' Local channels (the recorded rig's phone
+/// dialplan, which a PJSIP phone has not) are left out of the recording.
 pub fn assert_same_keys(sim: &[AmiMessage], rec: &[AmiMessage]) {
-    let rec_shapes: BTreeSet<_> = shapes(rec, RELEVANT).into_iter().collect();
+    let rec: Vec<AmiMessage> = rec
+        .iter()
+        .filter(|m| !m.get("Channel").is_some_and(order::is_agent_phone_half))
+        .cloned()
+        .collect();
+    let rec_shapes: BTreeSet<_> = shapes(&rec, RELEVANT).into_iter().collect();
     let sim_shapes: BTreeSet<_> = shapes(sim, RELEVANT).into_iter().collect();
     for (name, keys) in &sim_shapes {
         assert!(

@@ -195,6 +195,14 @@ pub async fn expect_disconnected(rx: &mut Receiver<ClientEvent>) -> String {
     }
 }
 
+/// The next client event must be `AuthFailed`; Asterisk's message.
+pub async fn expect_auth_failed(rx: &mut Receiver<ClientEvent>) -> String {
+    match next_event(rx).await {
+        ClientEvent::AuthFailed { message } => message,
+        other => panic!("expected AuthFailed, got {other:?}"),
+    }
+}
+
 /// Starts a client on `server` and serves its first login.
 pub async fn logged_in(server: &ScriptedAmi) -> (AmiHandle, Receiver<ClientEvent>, Peer) {
     let (handle, mut rx) = client::connect(server.config());

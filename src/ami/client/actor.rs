@@ -46,6 +46,8 @@ pub(super) struct Session {
     /// lost before `Connected`, they go with it: the consumer never saw that session, and
     /// rebuilds its state at the `Connected` of the next one.
     pub(super) early: Vec<AmiMessage>,
+    /// The bytes of `early` ([`AmiMessage::size_bytes`]), bounded by the event buffer's bytes.
+    pub(super) early_bytes: usize,
     pub(super) early_lost: u64,
     pub(super) ping: tokio::time::Interval,
     /// The keep-alive `Ping` waiting for its answer, and until when.
@@ -73,10 +75,11 @@ pub(super) async fn run(
     shared: Arc<Shared>,
 ) {
     let backoff = Backoff::new(config.backoff_min, config.backoff_max);
+    let outbox = Outbox::new(events, config.event_buffer_bytes);
     let actor = Actor {
         config: Arc::new(config),
         commands,
-        outbox: Outbox::new(events),
+        outbox,
         shared,
         pending: Pending::default(),
         backoff,
@@ -105,7 +108,7 @@ impl Actor {
                     }
                 }
                 Ok(Err(OpenError::Auth(why))) => {
-                    self.report(AmiError::AuthFailed(why).to_string());
+                    self.report_auth(why);
                     self.backoff.auth_failed_delay()
                 }
                 Ok(Err(OpenError::Link(why))) => {
@@ -151,6 +154,7 @@ impl Actor {
             banner,
             booting: Some(now + BOOT_GRACE),
             early: Vec::new(),
+            early_bytes: 0,
             early_lost: 0,
             ping,
             ping_due: None,
@@ -231,11 +235,7 @@ impl Actor {
             Some(Ok(AmiFrame::Message(m))) => self.on_message(s, m),
             Some(Ok(AmiFrame::Oversized { bytes })) => {
                 tracing::warn!(bytes, "skipped a message over the size cap");
-                if s.booting.is_some() {
-                    s.early_lost += 1;
-                } else {
-                    self.outbox.count_lost(1);
-                }
+                self.count_lost(s, 1);
                 None
             }
             Some(Ok(AmiFrame::Banner(_))) => None,
@@ -254,7 +254,12 @@ impl Actor {
         let event = match self.pending.offer(m) {
             Routed::Taken => return None,
             Routed::Stray(m) => {
-                tracing::debug!(message = ?m, "a message nobody waits for");
+                tracing::debug!(message = ?m, "a late response nobody waits for");
+                return None;
+            }
+            Routed::Unroutable(m) => {
+                tracing::warn!(message = ?m, "neither a response nor an event; counted as lost");
+                self.count_lost(s, 1);
                 return None;
             }
             Routed::Event(m) => m,
@@ -266,7 +271,12 @@ impl Actor {
                 self.up(s);
                 return None;
             }
-            if s.early.len() < self.config.event_buffer.max(1) {
+            let size = event.size_bytes();
+            let fits = s.early.is_empty()
+                || (s.early.len() < self.config.event_buffer.max(1)
+                    && s.early_bytes.saturating_add(size) <= self.config.event_buffer_bytes);
+            if fits {
+                s.early_bytes += size;
                 s.early.push(event);
             } else {
                 s.early_lost += 1;
@@ -277,6 +287,15 @@ impl Actor {
         shutdown.then(|| End::Lost("Asterisk is shutting down".into()))
     }
 
+    /// Counts `n` messages lost: reported after `Connected` if it was not sent yet.
+    fn count_lost(&mut self, s: &mut Session, n: u64) {
+        if s.booting.is_some() {
+            s.early_lost += n;
+        } else {
+            self.outbox.count_lost(n);
+        }
+    }
+
     /// The session is ready: `Connected`, then what was read before it.
     fn up(&mut self, s: &mut Session) {
         s.booting = None;
@@ -285,6 +304,7 @@ impl Actor {
         self.outbox.link(ClientEvent::Connected {
             banner: s.banner.clone(),
         });
+        s.early_bytes = 0;
         for event in s.early.drain(..) {
             self.outbox.event(event);
         }
@@ -307,14 +327,7 @@ impl Actor {
     async fn submit(&mut self, conn: &mut Conn, cmd: Command) -> Result<(), String> {
         let (mut action, waiter) = match cmd {
             Command::Send { action, reply } => (action, Waiter::Single(reply)),
-            Command::SendList { action, reply } => (
-                action,
-                Waiter::List {
-                    reply,
-                    response: None,
-                    items: Vec::new(),
-                },
-            ),
+            Command::SendList { action, reply } => (action, Waiter::list(reply)),
             Command::Shutdown { done } => {
                 let _ = done.send(());
                 return Ok(());

@@ -63,6 +63,17 @@ impl Actor {
         }
     }
 
+    /// Asterisk refused the login; reported (as [`ClientEvent::AuthFailed`]) once per distinct
+    /// refusal.
+    pub(super) fn report_auth(&mut self, message: String) {
+        tracing::warn!(%message, "Asterisk refused the login");
+        let reason = AmiError::AuthFailed(message.clone()).to_string();
+        if self.last_reason.as_deref() != Some(reason.as_str()) {
+            self.outbox.link(ClientEvent::AuthFailed { message });
+            self.last_reason = Some(reason);
+        }
+    }
+
     /// Ends the actor: everyone waiting learns it, the event stream ends.
     pub(super) fn finish(mut self, done: Option<oneshot::Sender<()>>) {
         self.shared.set_closed();

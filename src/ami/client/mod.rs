@@ -24,9 +24,37 @@
 //!   100 ms): when the channel is full, events are counted instead and the consumer receives
 //!   [`ClientEvent::Overflow`] at the place of the gap, then the events after it. A message over
 //!   the codec's size cap is reported the same way (`Overflow { dropped: 1 }`).
+//!   The channel is also bounded in bytes ([`AmiConfig::event_buffer_bytes`], default
+//!   [`DEFAULT_EVENT_BUFFER_BYTES`], measured by [`AmiMessage::size_bytes`]): an event that
+//!   would take the bytes waiting in the channel past it is counted the same way. Link-state
+//!   changes and overflow counts wait in a backlog of a few entries that collapses to the last
+//!   link state and the total count.
+//! - Events read after the login but before `Connected` (while waiting for `FullyBooted`) are
+//!   held back, at most [`AmiConfig::event_buffer`] of them and
+//!   [`AmiConfig::event_buffer_bytes`] bytes; the rest are counted and reported as `Overflow`
+//!   right after `Connected`.
+//! - A frame that is neither a response nor an event (nothing Asterisk sends) is logged as a
+//!   warning and counted as lost (`Overflow`), like an oversized one: it may have been an event
+//!   the consumer needed. A response nobody waits for (late, after its caller got
+//!   [`AmiError::Timeout`]) is only logged: its caller was already told.
 //! - At most [`MAX_IN_FLIGHT`] actions wait for an answer; more fail with
 //!   [`AmiError::NotSent`]. A list longer than [`MAX_LIST_ITEMS`] fails with
-//!   [`AmiError::ListTooLong`] (its remaining items are discarded, not delivered as events).
+//!   [`AmiError::ListTooLong`]; one whose items hold more than [`MAX_LIST_BYTES`], or that takes
+//!   all lists being collected past [`MAX_LISTS_BYTES`], fails with [`AmiError::ListTooLarge`].
+//!   Either way its items are freed and the rest of it is discarded up to its `*Complete`, not
+//!   delivered as events. So are the late items of a list action that timed out (the last
+//!   64 such lists are remembered).
+//!
+//! Together: what the client holds for others is at most [`MAX_LISTS_BYTES`] of list items,
+//! [`AmiConfig::event_buffer_bytes`] (plus one event) in the channel and as much again before
+//! `Connected`, plus the codec's read buffer (one message, capped by the codec). Every bound
+//! that drops something says so: the caller gets an error, the consumer an `Overflow`.
+//!
+//! # Link-state signals
+//! `Connected` after every login; `Disconnected { reason }` when the link is lost or cannot be
+//! opened; [`ClientEvent::AuthFailed`] *instead of* `Disconnected` when Asterisk refuses the
+//! login, so a consumer can tell bad credentials (which need an operator) from an outage. Both
+//! mean "the link is down"; each distinct failure is reported once until the next login.
 //!
 //! # Why not `asterisk-rs-ami`
 //! The crate `asterisk-rs-ami` 0.8 was evaluated against every point of the specification and
@@ -104,6 +132,10 @@ pub struct AmiConfig {
     pub backoff_max: Duration,
     /// How many client events may wait for the consumer before the client reports an overflow.
     pub event_buffer: usize,
+    /// How many bytes of events ([`AmiMessage::size_bytes`]) may wait for the consumer before
+    /// the client reports an overflow; the same bound applies to the events read before
+    /// `Connected`.
+    pub event_buffer_bytes: usize,
 }
 
 impl std::fmt::Debug for AmiConfig {
@@ -139,6 +171,7 @@ impl AmiConfig {
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
             event_buffer: 65_536,
+            event_buffer_bytes: DEFAULT_EVENT_BUFFER_BYTES,
         }
     }
 }
@@ -151,15 +184,25 @@ pub enum ClientEvent {
         /// The banner, e.g. `Asterisk Call Manager/11.0.0`.
         banner: String,
     },
-    /// The link was lost, or an attempt to open it failed (reported once per distinct reason);
-    /// the client goes on trying. Also the last event before the stream ends on shutdown.
+    /// The link was lost, or an attempt to open it failed for another reason than refused
+    /// credentials (reported once per distinct reason); the client goes on trying. Also the last
+    /// event before the stream ends on shutdown.
     Disconnected {
         /// Why, in words.
         reason: String,
     },
+    /// Asterisk refused the login (bad credentials, or the user may not log in). The link is
+    /// down, as after [`ClientEvent::Disconnected`]; the client tries again only after its
+    /// longest backoff. Reported once until the next successful login or a different failure.
+    AuthFailed {
+        /// Asterisk's refusal, in words.
+        message: String,
+    },
     /// An event (not a list item of one of our list actions).
     Event(AmiMessage),
-    /// The consumer fell behind: this many events were dropped. State must be rebuilt.
+    /// This many events were dropped: the consumer fell behind (a count or byte bound was hit),
+    /// or a message could not be read (over the codec's size cap, or neither a response nor an
+    /// event). State must be rebuilt.
     Overflow {
         /// How many events were dropped.
         dropped: u64,
@@ -211,12 +254,25 @@ pub enum AmiError {
         /// The bound ([`MAX_LIST_ITEMS`]).
         limit: usize,
     },
+    /// A list action's items outgrew the bytes the client keeps for one list
+    /// ([`MAX_LIST_BYTES`]) or for all lists being collected at once ([`MAX_LISTS_BYTES`]).
+    #[error("the list is larger than {limit} bytes")]
+    ListTooLarge {
+        /// The bound that was crossed, in bytes.
+        limit: usize,
+    },
 }
 
 /// How many actions may wait for their answer at once.
 pub const MAX_IN_FLIGHT: usize = 4096;
 /// How many items one list action may collect.
-pub const MAX_LIST_ITEMS: usize = 1_000_000;
+pub const MAX_LIST_ITEMS: usize = 200_000;
+/// How many bytes ([`AmiMessage::size_bytes`]) the items of one list action may hold.
+pub const MAX_LIST_BYTES: usize = 64 * 1024 * 1024;
+/// How many bytes the items of all list actions being collected at once may hold.
+pub const MAX_LISTS_BYTES: usize = 256 * 1024 * 1024;
+/// Default of [`AmiConfig::event_buffer_bytes`].
+pub const DEFAULT_EVENT_BUFFER_BYTES: usize = 64 * 1024 * 1024;
 
 /// Starts the connection actor: it connects, logs in and reconnects for ever, until
 /// [`AmiHandle::shutdown`] (or until every handle is dropped). Events arrive on the returned

@@ -1,6 +1,13 @@
 //! Delivery of [`ClientEvent`]s to the consumer: in wire order, on a bounded channel, without
 //! ever making the actor wait (it must keep reading the socket) and without silent loss.
 //!
+//! The channel is bounded in places by its capacity and in bytes by the outbox: it remembers the
+//! size of everything it put in the channel, in order, and learns from the channel's free
+//! capacity how many of those the consumer has taken (it takes them in order), so it knows the
+//! bytes still waiting. An event that would take them past the byte bound is treated as if the
+//! channel were full (an event is always accepted into an empty channel, so one large event
+//! cannot block the stream; link states and counts are not held to the byte bound).
+//!
 //! When the channel is full, events are not queued inside the actor: they are counted, and the
 //! count is delivered as [`ClientEvent::Overflow`] at the place of the gap. Link-state changes
 //! (`Connected`, `Disconnected`) are never dropped: they wait in a short backlog, in order with
@@ -24,15 +31,35 @@ pub(super) struct Outbox {
     backlog: VecDeque<ClientEvent>,
     /// The consumer dropped its receiver: nothing to deliver any more.
     gone: bool,
+    /// The sizes of what was put in the channel and may not be taken yet, oldest first.
+    sent: VecDeque<usize>,
+    /// The sum of `sent`.
+    sent_bytes: usize,
+    /// The byte bound of what waits in the channel.
+    max_bytes: usize,
 }
 
 impl Outbox {
-    pub(super) fn new(tx: mpsc::Sender<ClientEvent>) -> Self {
+    pub(super) fn new(tx: mpsc::Sender<ClientEvent>, max_bytes: usize) -> Self {
         Self {
             tx,
             backlog: VecDeque::new(),
             gone: false,
+            sent: VecDeque::new(),
+            sent_bytes: 0,
+            max_bytes,
         }
+    }
+
+    /// The bytes still waiting in the channel for the consumer.
+    pub(super) fn waiting_bytes(&mut self) -> usize {
+        let waiting = self.tx.max_capacity().saturating_sub(self.tx.capacity());
+        while self.sent.len() > waiting {
+            if let Some(size) = self.sent.pop_front() {
+                self.sent_bytes = self.sent_bytes.saturating_sub(size);
+            }
+        }
+        self.sent_bytes
     }
 
     /// Delivers an AMI event, or counts it when the consumer is behind.
@@ -93,6 +120,8 @@ impl Outbox {
             return;
         };
         if let Some(first) = self.backlog.pop_front() {
+            self.waiting_bytes();
+            self.record(size_of_event(&first));
             permit.send(first);
         }
         while let Some(next) = self.backlog.pop_front() {
@@ -109,8 +138,19 @@ impl Outbox {
         if self.gone {
             return true;
         }
+        let size = size_of_event(&event);
+        let waiting = self.waiting_bytes();
+        // Only AMI events are held to the byte bound: link states and counts are small, and
+        // the channel's capacity and the backlog's collapse bound how many there are.
+        let is_event = matches!(event, ClientEvent::Event(_));
+        if is_event && !self.sent.is_empty() && waiting.saturating_add(size) > self.max_bytes {
+            return false;
+        }
         match self.tx.try_send(event) {
-            Ok(()) => true,
+            Ok(()) => {
+                self.record(size);
+                true
+            }
             Err(TrySendError::Full(_)) => false,
             Err(TrySendError::Closed(_)) => {
                 self.gone = true;
@@ -118,6 +158,11 @@ impl Outbox {
                 true
             }
         }
+    }
+
+    fn record(&mut self, size: usize) {
+        self.sent.push_back(size);
+        self.sent_bytes = self.sent_bytes.saturating_add(size);
     }
 
     fn push_backlog(&mut self, event: ClientEvent) {
@@ -141,6 +186,10 @@ impl Outbox {
                     up = None;
                 }
                 ClientEvent::Connected { .. } => up = Some(event),
+                ClientEvent::AuthFailed { .. } => {
+                    down = Some(event);
+                    up = None;
+                }
                 ClientEvent::Event(_) => lost = lost.saturating_add(1),
             }
         }
@@ -151,6 +200,18 @@ impl Outbox {
                 .push_back(ClientEvent::Overflow { dropped: lost });
         }
     }
+}
+
+/// The bytes an event holds while it waits in the channel.
+fn size_of_event(event: &ClientEvent) -> usize {
+    let extra = match event {
+        ClientEvent::Event(m) => m.size_bytes(),
+        ClientEvent::Connected { banner } => banner.len(),
+        ClientEvent::Disconnected { reason } => reason.len(),
+        ClientEvent::AuthFailed { message } => message.len(),
+        ClientEvent::Overflow { .. } => 0,
+    };
+    std::mem::size_of::<ClientEvent>() + extra
 }
 
 #[cfg(test)]
@@ -169,6 +230,7 @@ mod tests {
                 ClientEvent::Overflow { dropped } => format!("O{dropped}"),
                 ClientEvent::Connected { .. } => "C".into(),
                 ClientEvent::Disconnected { .. } => "D".into(),
+                ClientEvent::AuthFailed { .. } => "A".into(),
             });
         }
         out
@@ -187,7 +249,7 @@ mod tests {
     #[tokio::test]
     async fn a_full_channel_counts_and_reports_the_gap_in_order() {
         let (tx, mut rx) = mpsc::channel(2);
-        let mut o = Outbox::new(tx);
+        let mut o = Outbox::new(tx, usize::MAX);
         for n in 0..5 {
             o.event(ev(n));
         }
@@ -209,7 +271,7 @@ mod tests {
     #[tokio::test]
     async fn the_backlog_collapses_to_the_last_link_state() {
         let (tx, mut rx) = mpsc::channel(1);
-        let mut o = Outbox::new(tx);
+        let mut o = Outbox::new(tx, usize::MAX);
         o.event(ev(0));
         for _ in 0..10 {
             o.link(ClientEvent::Disconnected { reason: "x".into() });
@@ -231,10 +293,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_channel_is_bounded_in_bytes_and_frees_as_the_consumer_reads() {
+        let size = size_of_event(&ClientEvent::Event(ev(0)));
+        let (tx, mut rx) = mpsc::channel(100);
+        let mut o = Outbox::new(tx, 3 * size);
+        for n in 0..5 {
+            o.event(ev(n));
+        }
+        let counts = 2 * size_of_event(&ClientEvent::Overflow { dropped: 0 });
+        assert_eq!(o.waiting_bytes(), 3 * size + counts);
+        assert!(matches!(rx.recv().await, Some(ClientEvent::Event(_))));
+        assert!(matches!(rx.recv().await, Some(ClientEvent::Event(_))));
+        assert_eq!(o.waiting_bytes(), size + counts, "the consumer freed two");
+        o.event(ev(5));
+        assert_eq!(drain(&mut rx), vec!["E2", "O1", "O1", "E5"]);
+        assert_eq!(o.waiting_bytes(), 0);
+    }
+
+    #[tokio::test]
+    async fn one_event_over_the_byte_bound_still_passes_an_empty_channel() {
+        let (tx, mut rx) = mpsc::channel(100);
+        let mut o = Outbox::new(tx, 1);
+        o.event(ev(0));
+        o.event(ev(1));
+        assert_eq!(drain(&mut rx), vec!["E0", "O1"]);
+        o.event(ev(2));
+        assert_eq!(drain(&mut rx), vec!["E2"]);
+    }
+
+    #[tokio::test]
     async fn a_gone_consumer_is_not_an_error() {
         let (tx, rx) = mpsc::channel(1);
         drop(rx);
-        let mut o = Outbox::new(tx);
+        let mut o = Outbox::new(tx, usize::MAX);
         o.event(ev(0));
         o.link(ClientEvent::Connected { banner: "b".into() });
         assert!(!o.has_backlog());

@@ -91,3 +91,72 @@ async fn client_gone_stops_the_loop() {
     let end = pump(tx, rx, stream::pending(), Duration::from_secs(15)).await;
     assert_eq!(end, PumpEnd::ClientGone);
 }
+
+/// A sink that records each message and counts flushes, as a socket would write them.
+#[derive(Default)]
+struct CountingSink {
+    messages: Vec<Message>,
+    flushes: usize,
+}
+
+impl Sink<Message> for CountingSink {
+    type Error = std::io::Error;
+    fn poll_ready(
+        self: Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn start_send(mut self: Pin<&mut Self>, item: Message) -> Result<(), Self::Error> {
+        self.messages.push(item);
+        Ok(())
+    }
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.flushes += 1;
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_close(
+        self: Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_is_written_with_one_flush_per_batch_and_nothing_lost() {
+    let mut sink = CountingSink::default();
+    let total = MAX_BATCH + 36;
+    // Ready events, then a stream that stays open (an ended stream would close the socket).
+    let mut events = stream::iter((1..total).map(|i| {
+        out(
+            &format!(r#"{{"type":"queueCount","queue":"q1","count":{i}}}"#),
+            false,
+        )
+    }))
+    .chain(stream::pending());
+    let first = out(r#"{"type":"queueCount","queue":"q1","count":0}"#, false);
+    let end = send_batch(&mut sink, &mut events, first, Duration::from_secs(30)).await;
+    assert_eq!(end, None);
+    assert_eq!(sink.messages.len(), MAX_BATCH, "one full batch");
+    assert_eq!(sink.flushes, 1);
+    let next = events.next().await.unwrap();
+    assert!(
+        next.json.contains(&format!("\"count\":{MAX_BATCH}}}")),
+        "the event after the batch is still there: {}",
+        next.json
+    );
+    let end = send_batch(&mut sink, &mut events, next, Duration::from_secs(30)).await;
+    assert_eq!(end, None);
+    assert_eq!(sink.messages.len(), total, "every event written once");
+    assert_eq!(sink.flushes, 2);
+    for (i, m) in sink.messages.iter().enumerate() {
+        assert_eq!(
+            m,
+            &Message::Text(format!(r#"{{"type":"queueCount","queue":"q1","count":{i}}}"#).into())
+        );
+    }
+}

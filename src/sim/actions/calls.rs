@@ -61,6 +61,36 @@ fn agent_for_channel(e: &Engine, channel: &str) -> Option<String> {
         .cloned()
 }
 
+/// An Originate that reaches no free agent: refused at once when synchronous; else queued,
+/// then an `OriginateResponse` failure, Reason 5 when the agent is busy, 0 otherwise.
+fn originate_unreachable(e: &mut Engine, id: u64, msg: &AmiMessage, busy: bool, sync: bool) {
+    if sync {
+        e.reply(id, error(msg, "Originate failed"));
+        return;
+    }
+    e.reply(id, success(msg, "Originate successfully queued"));
+    let channel = msg.get("Channel").map(str::trim).unwrap_or("");
+    let target = match msg
+        .get("Application")
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        Some(app) => [
+            ("Application", app),
+            ("Data", msg.get("Data").unwrap_or("")),
+        ],
+        None => [
+            ("Context", msg.get("Context").unwrap_or("")),
+            ("Exten", msg.get("Exten").map(str::trim).unwrap_or("")),
+        ],
+    };
+    let (num, name) = msg.get("CallerID").map_or((None, None), parse_caller_id);
+    let num = num.as_deref().unwrap_or("<unknown>");
+    let name = name.as_deref().unwrap_or("<unknown>");
+    let reason = if busy { 5 } else { 0 };
+    traffic::originate_fail(e, msg.action_id(), channel, target, reason, (num, name));
+}
+
 /// `Local/<queue>@callers[/n]`: the queue a rig-style caller enters.
 fn queue_for_channel(e: &Engine, channel: &str) -> Option<String> {
     let rest = channel.strip_prefix("Local/")?;
@@ -105,22 +135,7 @@ fn originate(e: &mut Engine, id: u64, msg: &AmiMessage) {
         .as_ref()
         .is_some_and(|a| e.state.device(&e.config.device_of(a)) != NOT_INUSE);
     let Some(agent) = agent.filter(|_| !busy) else {
-        if sync {
-            e.reply(id, error(msg, "Originate failed"));
-            return;
-        }
-        e.reply(id, success(msg, "Originate successfully queued"));
-        let target = match application {
-            Some(app) => [("Application", app), ("Data", data.as_str())],
-            None => [
-                ("Context", msg.get("Context").unwrap_or("")),
-                ("Exten", exten),
-            ],
-        };
-        let num = cid_num.as_deref().unwrap_or("<unknown>");
-        let name = cid_name.as_deref().unwrap_or("<unknown>");
-        let reason = if busy { 5 } else { 0 };
-        traffic::originate_fail(e, msg.action_id(), channel, target, reason, (num, name));
+        originate_unreachable(e, id, msg, busy, sync);
         return;
     };
     if !sync {
@@ -151,47 +166,9 @@ fn local_caller(
     (num, name): (Option<String>, Option<String>),
     data: &str,
 ) {
-    let now = e.unix_secs();
-    let (u1, u2) = (e.state.uniqueid(now), e.state.uniqueid(now));
-    let suffix = e.state.channel_suffix();
-    let base = channel.trim_end_matches("/n");
     let num = num.unwrap_or_else(|| "<unknown>".to_owned());
     let name = name.unwrap_or_else(|| "<unknown>".to_owned());
-    let mk = |half: &str, uid: &str, state: u8, prio: u32| Channel {
-        name: format!("{base}-{suffix};{half}"),
-        uniqueid: uid.to_owned(),
-        linkedid: u1.clone(),
-        state,
-        cid_num: num.clone(),
-        cid_name: name.clone(),
-        conn_num: num.clone(),
-        conn_name: name.clone(),
-        context: "callers".to_owned(),
-        exten: queue.to_owned(),
-        priority: prio,
-        app: if half == "1" { "Wait" } else { "Queue" }.to_owned(),
-        app_data: if half == "1" {
-            data.to_owned()
-        } else {
-            queue.to_owned()
-        },
-        created: 0.0,
-        bridge: String::new(),
-        vars: variables(msg),
-    };
-    let mut one = mk("1", &u1, 0, 1);
-    let mut two = mk("2", &u2, 4, 1);
-    one.created = e.now();
-    two.created = e.now();
-    e.emit(channel_event("Newchannel", &one));
-    e.emit(channel_event("Newchannel", &two));
-    let dial_string = base.trim_start_matches("Local/").to_owned();
-    e.emit(dial("DialBegin", None, &one, ("DialString", &dial_string)));
-    two.state = 6;
-    e.emit(channel_event("Newstate", &two));
-    one.state = 6;
-    e.emit(channel_event("Newstate", &one));
-    e.emit(dial("DialEnd", None, &one, ("DialStatus", "ANSWER")));
+    let (one, two) = local_halves(e, msg, channel, queue, (&num, &name), data);
     let outcome = crate::sim::events::OriginateOutcome {
         action_id: msg.action_id(),
         success: true,
@@ -215,6 +192,53 @@ fn local_caller(
     };
     tracing::info!(%queue, caller = %num, "caller originated into queue");
     traffic::join_local_caller(e, one, two, queue, timing);
+}
+
+/// The two halves of a rig-style caller's Local channel, created and answered with their
+/// events: `;1` runs the Originate's application (`Wait`), `;2` will run `Queue()`.
+fn local_halves(
+    e: &mut Engine,
+    msg: &AmiMessage,
+    channel: &str,
+    queue: &str,
+    (num, name): (&str, &str),
+    data: &str,
+) -> (Channel, Channel) {
+    let now = e.unix_secs();
+    let (u1, u2) = (e.state.uniqueid(now), e.state.uniqueid(now));
+    let suffix = e.state.channel_suffix();
+    let base = channel.trim_end_matches("/n");
+    let created = e.now();
+    let mk = |half: &str, uid: &str, state: u8| Channel {
+        name: format!("{base}-{suffix};{half}"),
+        uniqueid: uid.to_owned(),
+        linkedid: u1.clone(),
+        state,
+        cid_num: num.to_owned(),
+        cid_name: name.to_owned(),
+        conn_num: num.to_owned(),
+        conn_name: name.to_owned(),
+        context: "callers".to_owned(),
+        exten: queue.to_owned(),
+        priority: 1,
+        app: if half == "1" { "Wait" } else { "Queue" }.to_owned(),
+        app_data: if half == "1" { data } else { queue }.to_owned(),
+        created,
+        bridge: String::new(),
+        vars: variables(msg),
+    };
+    let mut one = mk("1", &u1, 0);
+    let mut two = mk("2", &u2, 4);
+    e.emit(channel_event("Newchannel", &one));
+    e.emit(channel_event("Newchannel", &two));
+    let dial_string = base.trim_start_matches("Local/").to_owned();
+    e.emit(dial("DialBegin", None, &one, ("DialString", &dial_string)));
+    two.state = 6;
+    e.emit(channel_event("Newstate", &two));
+    one.state = 6;
+    e.emit(channel_event("Newstate", &one));
+    e.emit(dial("DialEnd", None, &one, ("DialStatus", "ANSWER")));
+    (one, two)
 }
 
 fn find_channel(e: &Engine, name: &str) -> Option<Channel> {

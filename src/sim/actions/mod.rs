@@ -14,7 +14,8 @@ use rand::Rng;
 
 use super::engine::{Auth, Engine, Job};
 use super::events;
-use super::session::{Mask, Out};
+use super::mask::Mask;
+use super::session::Out;
 use crate::ami::message::AmiMessage;
 
 /// A response: `Response: <status>`, the action's `ActionID` when it had one, then `fields`.
@@ -143,50 +144,54 @@ fn login(e: &mut Engine, id: u64, msg: &AmiMessage, auth: &Auth) {
         (false, _) => msg.get("Secret") == Some(e.config.secret.as_str()),
     };
     if !(user_ok && secret_ok) {
-        tracing::info!(session = id, "AMI login failed");
-        if let Some(s) = e.sessions.get_mut(&id) {
-            s.auth = Auth::Failing;
-        }
-        let event = if user_ok {
-            "InvalidPassword"
-        } else {
-            "InvalidAccountID"
-        };
-        let sec = events::event(event, "security,all")
-            .with("Severity", "Error")
-            .with("Service", "AMI")
-            .with("AccountID", msg.get("Username").unwrap_or(""));
-        e.emit(sec);
-        let job = Job::LoginFailed {
-            session: id,
-            action_id: msg.action_id().map(str::to_owned),
-        };
-        e.after(Duration::from_secs(1), job);
+        refuse_login(e, id, msg, user_ok);
         return;
     }
-    let mask = msg.get("Events").map_or(Mask::All, Mask::parse);
+    // A missing or empty `Events:` keeps the new session's mask (all), as set_eventmask() does.
+    let mask = msg.get("Events").and_then(Mask::parse).unwrap_or(Mask::ALL);
     if let Some(s) = e.sessions.get_mut(&id) {
         s.auth = Auth::LoggedIn;
-        s.mask = mask.clone();
+        s.mask = mask;
     }
     tracing::info!(session = id, "AMI login");
     e.reply(id, success(msg, "Authentication accepted"));
-    if mask != Mask::Off {
+    if mask.has("system") {
         let uptime = (e.now() as u64).max(1).to_string();
         let booted = events::event("FullyBooted", "system,all")
             .with("Uptime", &uptime)
             .with("LastReload", &uptime)
             .with("Status", "Fully Booted");
-        if mask.allows("system") {
-            e.reply(id, booted);
-        }
-        let sec = events::event("SuccessfulAuth", "security,all")
-            .with("Severity", "Informational")
-            .with("Service", "AMI")
-            .with("AccountID", &e.config.username)
-            .with("UsingPassword", "0");
-        e.emit(sec);
+        e.reply(id, booted);
     }
+    let sec = events::event("SuccessfulAuth", "security,all")
+        .with("Severity", "Informational")
+        .with("Service", "AMI")
+        .with("AccountID", &e.config.username)
+        .with("UsingPassword", "0");
+    e.emit(sec);
+}
+
+/// A failed login: a security event at once, the answer a second later (then the close).
+fn refuse_login(e: &mut Engine, id: u64, msg: &AmiMessage, user_ok: bool) {
+    tracing::info!(session = id, "AMI login failed");
+    if let Some(s) = e.sessions.get_mut(&id) {
+        s.auth = Auth::Failing;
+    }
+    let event = if user_ok {
+        "InvalidPassword"
+    } else {
+        "InvalidAccountID"
+    };
+    let sec = events::event(event, "security,all")
+        .with("Severity", "Error")
+        .with("Service", "AMI")
+        .with("AccountID", msg.get("Username").unwrap_or(""));
+    e.emit(sec);
+    let job = Job::LoginFailed {
+        session: id,
+        action_id: msg.action_id().map(str::to_owned),
+    };
+    e.after(Duration::from_secs(1), job);
 }
 
 /// The delayed answer to a failed login: the error, then the connection closes.
@@ -201,14 +206,16 @@ pub(crate) fn login_failed(e: &mut Engine, id: u64, action_id: Option<String>) {
     e.sessions.remove(&id);
 }
 
+/// `Events`: a missing or empty `EventMask` is an error; otherwise the mask is set and the
+/// answer says whether any class is on.
 fn events_action(e: &mut Engine, id: u64, msg: &AmiMessage) {
-    let mask = Mask::parse(msg.get("EventMask").unwrap_or("off"));
-    let on = mask != Mask::Off;
+    let Some(mask) = msg.get("EventMask").and_then(Mask::parse) else {
+        e.reply(id, error(msg, "Invalid event mask"));
+        return;
+    };
     if let Some(s) = e.sessions.get_mut(&id) {
         s.mask = mask;
     }
-    e.reply(
-        id,
-        response(msg, "Success", &[("Events", if on { "On" } else { "Off" })]),
-    );
+    let on = if mask.is_off() { "Off" } else { "On" };
+    e.reply(id, response(msg, "Success", &[("Events", on)]));
 }

@@ -6,7 +6,9 @@ use crate::ami::message::AmiMessage;
 use crate::sim::devices::{refresh_queue, set_pseudo};
 use crate::sim::engine::Engine;
 use crate::sim::events::member_event;
-use crate::sim::state::{member_status, pause_device, Member, INUSE, MAX_MEMBERS, NOT_INUSE};
+use crate::sim::state::{
+    member_status, pause_device, Member, Queue, INUSE, MAX_MEMBERS, NOT_INUSE,
+};
 
 /// Runs the action when it is a queue action; false otherwise.
 pub(super) fn handle(e: &mut Engine, id: u64, name: &str, msg: &AmiMessage) -> bool {
@@ -39,7 +41,6 @@ fn queue_status(e: &mut Engine, id: u64, msg: &AmiMessage) {
     let queue = non_empty(msg, "Queue");
     let member = non_empty(msg, "Member");
     e.reply(id, list_start(msg, "Queue status will follow"));
-    let now = e.now();
     let mut items = Vec::new();
     for q in e
         .state
@@ -47,20 +48,7 @@ fn queue_status(e: &mut Engine, id: u64, msg: &AmiMessage) {
         .iter()
         .filter(|q| queue.is_none_or(|n| n == q.name))
     {
-        let params = AmiMessage::event("QueueParams")
-            .with("Queue", &q.name)
-            .with("Max", "0")
-            .with("Strategy", &q.strategy)
-            .with("Calls", q.waiting.len().to_string())
-            .with("Holdtime", q.holdtime().to_string())
-            .with("TalkTime", q.talktime().to_string())
-            .with("Completed", q.completed.to_string())
-            .with("Abandoned", q.abandoned.to_string())
-            .with("ServiceLevel", "30")
-            .with("ServicelevelPerf", q.sl_perf())
-            .with("ServicelevelPerf2", q.sl_perf())
-            .with("Weight", "0");
-        items.push(params);
+        items.push(queue_params(q));
         for m in q
             .members
             .iter()
@@ -72,33 +60,54 @@ fn queue_status(e: &mut Engine, id: u64, msg: &AmiMessage) {
                 e.state.device(&m.state_interface),
             ));
         }
-        for (pos, call) in q
-            .waiting
-            .iter()
-            .filter_map(|c| e.state.calls.get(c))
-            .enumerate()
-        {
-            let c = &call.caller;
-            items.push(
-                AmiMessage::event("QueueEntry")
-                    .with("Queue", &q.name)
-                    .with("Position", (pos + 1).to_string())
-                    .with("Channel", &c.name)
-                    .with("Uniqueid", &c.uniqueid)
-                    .with("CallerIDNum", &c.cid_num)
-                    .with("CallerIDName", &c.cid_name)
-                    .with("ConnectedLineNum", &c.conn_num)
-                    .with("ConnectedLineName", &c.conn_name)
-                    .with("Wait", ((now - call.joined).max(0.0) as u64).to_string())
-                    .with("Priority", "0"),
-            );
-        }
+        items.extend(queue_entries(e, q));
     }
     let n = items.len();
     for item in items {
         e.reply(id, with_action_id(item, msg));
     }
     e.reply(id, list_complete(msg, "QueueStatusComplete", n));
+}
+
+/// `QueueParams` of one queue.
+fn queue_params(q: &Queue) -> AmiMessage {
+    AmiMessage::event("QueueParams")
+        .with("Queue", &q.name)
+        .with("Max", "0")
+        .with("Strategy", &q.strategy)
+        .with("Calls", q.waiting.len().to_string())
+        .with("Holdtime", q.holdtime().to_string())
+        .with("TalkTime", q.talktime().to_string())
+        .with("Completed", q.completed.to_string())
+        .with("Abandoned", q.abandoned.to_string())
+        .with("ServiceLevel", "30")
+        .with("ServicelevelPerf", q.sl_perf())
+        .with("ServicelevelPerf2", q.sl_perf())
+        .with("Weight", "0")
+}
+
+/// `QueueEntry` of every caller waiting in `q`, in line order.
+fn queue_entries(e: &Engine, q: &Queue) -> Vec<AmiMessage> {
+    let now = e.now();
+    q.waiting
+        .iter()
+        .filter_map(|c| e.state.calls.get(c))
+        .enumerate()
+        .map(|(pos, call)| {
+            let c = &call.caller;
+            AmiMessage::event("QueueEntry")
+                .with("Queue", &q.name)
+                .with("Position", (pos + 1).to_string())
+                .with("Channel", &c.name)
+                .with("Uniqueid", &c.uniqueid)
+                .with("CallerIDNum", &c.cid_num)
+                .with("CallerIDName", &c.cid_name)
+                .with("ConnectedLineNum", &c.conn_num)
+                .with("ConnectedLineName", &c.conn_name)
+                .with("Wait", ((now - call.joined).max(0.0) as u64).to_string())
+                .with("Priority", "0")
+        })
+        .collect()
 }
 
 fn queue_member(queue: &str, m: &Member, device_state: &str) -> AmiMessage {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use super::{Engine, Job};
 use crate::sim::server::ServerCtl;
@@ -19,6 +20,31 @@ impl Engine {
         for (_, s) in std::mem::take(&mut self.sessions) {
             s.cancel.cancel();
         }
+    }
+
+    /// Stalls every session (no reading, no writing) and the engine for `d`.
+    pub(super) async fn stall_for(&mut self, d: Duration, reply: oneshot::Sender<()>) {
+        let _ = self.stall.send(Some(Instant::now() + d));
+        let _ = reply.send(());
+        tokio::time::sleep(d).await;
+    }
+
+    /// Writes `bytes` as they are to every connection.
+    pub(super) fn send_garbage(&mut self, bytes: Vec<u8>, reply: oneshot::Sender<()>) {
+        let ids: Vec<u64> = self.sessions.keys().copied().collect();
+        for id in ids {
+            self.send(id, Out::Raw(bytes.clone()));
+        }
+        let _ = reply.send(());
+    }
+
+    /// Stops the listener for good; the engine ends.
+    pub(super) async fn shut_down(&mut self, reply: oneshot::Sender<()>) {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.server.send(ServerCtl::Stop(tx)).await;
+        let _ = rx.await;
+        self.stopped = true;
+        let _ = reply.send(());
     }
 
     pub(super) async fn restart(&mut self, downtime: Duration, reply: oneshot::Sender<()>) {

@@ -1,7 +1,7 @@
 //! What happens to a call from outside: a channel hung up by Uniqueid (a party hangs up, or a
 //! client's `Hangup`), a waiting caller redirected to another queue.
 
-use super::inbound::{abandon, leave_queue, talk_end};
+use super::inbound::{caller_hangs_up, leave_queue, talk_end};
 use crate::sim::devices::refresh_queue;
 use crate::sim::engine::Engine;
 use crate::sim::events::caller_join_leave;
@@ -21,7 +21,7 @@ pub(crate) fn move_to_queue(e: &mut Engine, uid: &str, queue: &str) -> bool {
     if e.state.queue(queue).is_none() {
         return false;
     }
-    super::ring::cancel_rings(e, id, "CANCEL");
+    super::ring::cancel_rings(e, id, super::ring::RingEnd::CallerGone);
     let Some(call) = e.state.calls.get(&id).cloned() else {
         return false;
     };
@@ -78,7 +78,7 @@ pub(crate) fn hangup_uniqueid(e: &mut Engine, uid: &str) -> bool {
     });
     if let Some((id, caller, waiting, ringing)) = found {
         match (caller, waiting, ringing) {
-            (true, true, _) => abandon(e, id),
+            (true, true, _) => caller_hangs_up(e, id),
             (true, false, _) => talk_end(e, id, false),
             (false, _, Some(iface)) => super::ring::reject(e, id, &iface),
             (false, _, None) => talk_end(e, id, true),

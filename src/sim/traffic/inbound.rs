@@ -203,11 +203,25 @@ pub(crate) fn patience_over(e: &mut Engine, id: u64) {
     if talking_lifetime {
         talk_end(e, id, false);
     } else {
-        abandon(e, id);
+        caller_hangs_up(e, id);
     }
 }
 
-/// The caller gives up (patience over, or hung up while waiting).
+/// A waiting caller hangs up: `HangupRequest` on its channel (cause 0 from a Local caller's
+/// other half, as recorded; 16 from the trunk), then it abandons.
+pub(crate) fn caller_hangs_up(e: &mut Engine, id: u64) {
+    let Some(call) = e.state.calls.get(&id) else {
+        return;
+    };
+    if matches!(call.phase, Phase::Waiting) {
+        let cause = if call.partner.is_some() { 0 } else { 16 };
+        let msg = hangup_request("HangupRequest", &call.caller, cause);
+        e.emit(msg);
+    }
+    abandon(e, id);
+}
+
+/// The caller gives up (hung up while waiting, or the `Queue()` timeout).
 pub(crate) fn abandon(e: &mut Engine, id: u64) {
     let Some(call) = e.state.calls.get(&id).cloned() else {
         return;
@@ -215,7 +229,7 @@ pub(crate) fn abandon(e: &mut Engine, id: u64) {
     if !matches!(call.phase, Phase::Waiting) {
         return;
     }
-    super::ring::cancel_rings(e, id, "CANCEL");
+    super::ring::cancel_rings(e, id, super::ring::RingEnd::CallerGone);
     let hold = (e.now() - call.joined).max(0.0);
     let pos = e
         .state
@@ -296,8 +310,20 @@ pub(crate) fn talk_end(e: &mut Engine, id: u64, by_agent: bool) {
     e.emit(events::bridge("BridgeLeave", &agent.bridge, 1, Some(a)));
     e.emit(events::bridge("BridgeLeave", &agent.bridge, 0, Some(b)));
     e.emit(hangup(agent, 16));
+    record_completion(e, &call.queue, interface, talk);
+    set_device(e, device, NOT_INUSE);
+    hang_up_caller(e, &call);
+    e.emit(events::bridge("BridgeDestroy", &agent.bridge, 0, None));
+    tracing::info!(
+        queue = %call.queue, caller = %call.caller.cid_num, agent = %member_name,
+        hold = hold as u64, talk = talk as u64, hangup = reason, "call answered"
+    );
+}
+
+/// Counts a completed call in its queue and for its member.
+fn record_completion(e: &mut Engine, queue: &str, interface: &str, talk: f64) {
     let now = e.unix_secs();
-    if let Some(q) = e.state.queue_mut(&call.queue) {
+    if let Some(q) = e.state.queue_mut(queue) {
         q.completed += 1;
         q.talk_total += talk;
         if let Some(m) = q.member_mut(interface) {
@@ -306,11 +332,4 @@ pub(crate) fn talk_end(e: &mut Engine, id: u64, by_agent: bool) {
             m.last_call = now;
         }
     }
-    set_device(e, device, NOT_INUSE);
-    hang_up_caller(e, &call);
-    e.emit(events::bridge("BridgeDestroy", &agent.bridge, 0, None));
-    tracing::info!(
-        queue = %call.queue, caller = %call.caller.cid_num, agent = %member_name,
-        hold = hold as u64, talk = talk as u64, hangup = reason, "call answered"
-    );
 }

@@ -2,6 +2,7 @@
 //! randomness comes from the engine's seeded generator and all waiting from its timer queue
 //! (tokio time, scaled), so a seed and a paused or scaled clock give a reproducible run.
 
+mod answer;
 mod control;
 mod inbound;
 mod originate;
@@ -27,7 +28,7 @@ pub(crate) fn run_job(e: &mut Engine, job: Job) {
         Job::Patience { call } => inbound::patience_over(e, call),
         Job::LocalJoin(p) => inbound::local_join(e, *p),
         Job::QueueTimeout { call } => {
-            ring::cancel_rings(e, call, "NOANSWER");
+            ring::cancel_rings(e, call, ring::RingEnd::NoAnswer);
             inbound::abandon(e, call);
         }
         Job::Ring { call, gen } => ring::retry(e, call, gen),
@@ -35,7 +36,7 @@ pub(crate) fn run_job(e: &mut Engine, job: Job) {
             call,
             gen,
             interface,
-        } => ring::answer(e, call, gen, &interface),
+        } => answer::answer(e, call, gen, &interface),
         Job::RingTimeout { call, gen } => ring::ring_timeout(e, call, gen),
         Job::TalkEnd { call, by_agent } => inbound::talk_end(e, call, by_agent),
         Job::OrigAnswer { orig } => originate::answered(e, orig),

@@ -31,28 +31,8 @@ pub(crate) struct OriginateRequest {
 
 /// Starts ringing the agent's phone.
 pub(crate) fn originate(e: &mut Engine, r: OriginateRequest) {
-    let now = e.unix_secs();
-    let uid = e.state.uniqueid(now);
-    let suffix = e.state.channel_suffix();
     let device = e.config.device_of(&r.agent);
-    let mut chan = Channel {
-        name: format!("{device}-{suffix}"),
-        uniqueid: uid.clone(),
-        linkedid: uid,
-        state: 0,
-        cid_num: "<unknown>".to_owned(),
-        cid_name: "<unknown>".to_owned(),
-        conn_num: "<unknown>".to_owned(),
-        conn_name: "<unknown>".to_owned(),
-        context: r.context.clone(),
-        exten: r.exten.clone(),
-        priority: 1,
-        app: "AppDial2".to_owned(),
-        app_data: "(Outgoing Line)".to_owned(),
-        created: e.now(),
-        bridge: String::new(),
-        vars: Vec::new(),
-    };
+    let mut chan = agent_channel(e, &device, &r);
     e.emit(channel_event("Newchannel", &chan));
     if let Some(num) = &r.cid_num {
         chan.cid_num.clone_from(num);
@@ -96,6 +76,31 @@ pub(crate) fn originate(e: &mut Engine, r: OriginateRequest) {
     e.after(r.timeout, Job::OrigTimeout { orig: id });
 }
 
+/// The agent's channel an Originate creates (named after its device).
+fn agent_channel(e: &mut Engine, device: &str, r: &OriginateRequest) -> Channel {
+    let now = e.unix_secs();
+    let uid = e.state.uniqueid(now);
+    let suffix = e.state.channel_suffix();
+    Channel {
+        name: format!("{device}-{suffix}"),
+        uniqueid: uid.clone(),
+        linkedid: uid,
+        state: 0,
+        cid_num: "<unknown>".to_owned(),
+        cid_name: "<unknown>".to_owned(),
+        conn_num: "<unknown>".to_owned(),
+        conn_name: "<unknown>".to_owned(),
+        context: r.context.clone(),
+        exten: r.exten.clone(),
+        priority: 1,
+        app: "AppDial2".to_owned(),
+        app_data: "(Outgoing Line)".to_owned(),
+        created: e.now(),
+        bridge: String::new(),
+        vars: Vec::new(),
+    }
+}
+
 fn sync_actions(e: &mut Engine) -> &mut std::collections::BTreeMap<u64, AmiMessage> {
     &mut e.sync_originates
 }
@@ -135,12 +140,18 @@ pub(crate) fn answered(e: &mut Engine, id: u64) {
         Some(action) => e.reply(o.session, success(&action, "Originate successfully queued")),
         None => e.emit(events::originate_response(&outcome)),
     }
-    set_device(e, &o.device, INUSE);
     if o.application.is_some() {
+        set_device(e, &o.device, INUSE);
         let talk = talk_time(e, id);
         e.after(talk, Job::OrigEnd { orig: id });
         return;
     }
+    dial_out(e, id, &o);
+}
+
+/// The answered agent's dialplan dials the outside number: it rings (and answers a second
+/// later), or is busy.
+fn dial_out(e: &mut Engine, id: u64, o: &Orig) {
     let now = e.unix_secs();
     let uid = e.state.uniqueid(now);
     let suffix = e.state.channel_suffix();
@@ -170,6 +181,18 @@ pub(crate) fn answered(e: &mut Engine, id: u64) {
         &remote,
         ("DialString", &dial_string),
     ));
+    if e.config.busy_numbers.contains(&o.exten) {
+        e.emit(dial(
+            "DialEnd",
+            Some(&o.agent),
+            &remote,
+            ("DialStatus", "BUSY"),
+        ));
+        e.emit(hangup(&remote, 17));
+        // Dial() returns BUSY and the agent's dialplan ends: its channel hangs up, unasked.
+        finish(e, id, false);
+        return;
+    }
     remote.state = 5;
     e.emit(channel_event("Newstate", &remote));
     e.emit(dial(
@@ -178,6 +201,9 @@ pub(crate) fn answered(e: &mut Engine, id: u64) {
         &remote,
         ("DialStatus", "RINGING"),
     ));
+    // The recorded phone shows itself in use once the outside number rings (and never when
+    // that number is busy).
+    set_device(e, &o.device, INUSE);
     if let Some(o) = e.state.origs.get_mut(&id) {
         o.remote = Some(remote);
     }
@@ -220,11 +246,19 @@ fn talk_time(e: &mut Engine, id: u64) -> Duration {
 
 /// The agent hangs up: both legs end.
 pub(crate) fn end(e: &mut Engine, id: u64) {
+    finish(e, id, true);
+}
+
+/// Both legs end; `requested` when the agent's phone hung up (a `HangupRequest` first)
+/// rather than its dialplan ending.
+fn finish(e: &mut Engine, id: u64, requested: bool) {
     let Some(o) = e.state.origs.remove(&id) else {
         return;
     };
     e.sync_originates.remove(&id);
-    e.emit(hangup_request("HangupRequest", &o.agent, 16));
+    if requested {
+        e.emit(hangup_request("HangupRequest", &o.agent, 16));
+    }
     let bridged = !o.agent.bridge.is_empty();
     if bridged {
         e.emit(events::bridge(
@@ -250,7 +284,8 @@ pub(crate) fn end(e: &mut Engine, id: u64) {
     tracing::info!(agent_channel = %o.agent.name, exten = %o.exten, answered = o.answered, "originated call ended");
 }
 
-/// The agent did not answer in time: failure, Reason 3.
+/// The agent did not answer in time: failure, Reason 3. Asterisk sends no `DialEnd` for
+/// it: the originate thread hangs the channel up (cause 19).
 pub(crate) fn timed_out(e: &mut Engine, id: u64) {
     if e.state.origs.get(&id).is_none_or(|o| o.answered) {
         return;
@@ -258,7 +293,6 @@ pub(crate) fn timed_out(e: &mut Engine, id: u64) {
     let Some(o) = e.state.origs.remove(&id) else {
         return;
     };
-    e.emit(dial("DialEnd", None, &o.agent, ("DialStatus", "NOANSWER")));
     e.emit(hangup(&o.agent, 19));
     set_device(e, &o.device, NOT_INUSE);
     // A synchronous Originate answers in its response; only an async one gets the event.

@@ -1,11 +1,13 @@
 //! Ringing members for a waiting caller, per the queue's strategy (`ringall` rings every
-//! available member, `rrmemory` one at a time in turn), then answer, no answer, or cancel.
+//! available member, `rrmemory` one at a time in turn), then no answer or cancel (the
+//! answer is in `answer`).
 
-use super::{bridge_id, random_between, secs};
+use std::time::Duration;
+
 use crate::sim::devices::set_device;
 use crate::sim::engine::{Engine, Job};
-use crate::sim::events::{self, agent_event, channel_event, dial, hangup};
-use crate::sim::state::{Channel, Member, Phase, Ring, INUSE, NOT_INUSE, RINGING};
+use crate::sim::events::{agent_event, channel_event, dial, hangup};
+use crate::sim::state::{Channel, Member, Phase, Ring, NOT_INUSE, RINGING};
 
 /// Rings the members available for this caller when it is its turn, as app_queue's loop
 /// does; when nobody could be rung, tries again after the queue's `retry`.
@@ -104,6 +106,8 @@ fn agent_of(e: &Engine, m: &Member) -> Option<String> {
         .cloned()
 }
 
+/// Rings one member for the caller: its channel appears, is called and rings; its answer
+/// is scheduled when its agent answers at all.
 fn ring_member(e: &mut Engine, id: u64, m: &Member) {
     let Some((caller, queue)) = e
         .state
@@ -113,29 +117,8 @@ fn ring_member(e: &mut Engine, id: u64, m: &Member) {
     else {
         return;
     };
-    let now = e.unix_secs();
-    let uid = e.state.uniqueid(now);
-    let suffix = e.state.channel_suffix();
     let agent = agent_of(e, m);
-    let base = m.interface.strip_suffix("/n").unwrap_or(&m.interface);
-    let mut chan = Channel {
-        name: format!("{base}-{suffix}"),
-        uniqueid: uid,
-        linkedid: caller.linkedid.clone(),
-        state: 0,
-        cid_num: caller.cid_num.clone(),
-        cid_name: caller.cid_name.clone(),
-        conn_num: caller.cid_num.clone(),
-        conn_name: caller.cid_name.clone(),
-        context: e.config.hint_context.clone(),
-        exten: agent.clone().unwrap_or_else(|| "s".to_owned()),
-        priority: 1,
-        app: "AppQueue".to_owned(),
-        app_data: "(Outgoing Line)".to_owned(),
-        created: e.now(),
-        bridge: String::new(),
-        vars: Vec::new(),
-    };
+    let mut chan = member_channel(e, &caller, m, agent.as_deref());
     e.emit(channel_event("Newchannel", &chan));
     e.emit(agent_event(
         "AgentCalled",
@@ -165,6 +148,40 @@ fn ring_member(e: &mut Engine, id: u64, m: &Member) {
         &chan,
         ("DialStatus", "RINGING"),
     ));
+    let delay = agent.and_then(|a| e.shared.answer_delay(&a));
+    track_ring(e, id, m, chan, delay);
+}
+
+/// The channel app_queue dials for member `m` (named after its interface), in the caller's
+/// call.
+fn member_channel(e: &mut Engine, caller: &Channel, m: &Member, agent: Option<&str>) -> Channel {
+    let now = e.unix_secs();
+    let uid = e.state.uniqueid(now);
+    let suffix = e.state.channel_suffix();
+    let base = m.interface.strip_suffix("/n").unwrap_or(&m.interface);
+    Channel {
+        name: format!("{base}-{suffix}"),
+        uniqueid: uid,
+        linkedid: caller.linkedid.clone(),
+        state: 0,
+        cid_num: caller.cid_num.clone(),
+        cid_name: caller.cid_name.clone(),
+        conn_num: caller.cid_num.clone(),
+        conn_name: caller.cid_name.clone(),
+        context: e.config.hint_context.clone(),
+        exten: agent.unwrap_or("s").to_owned(),
+        priority: 1,
+        app: "AppQueue".to_owned(),
+        app_data: "(Outgoing Line)".to_owned(),
+        created: e.now(),
+        bridge: String::new(),
+        vars: Vec::new(),
+    }
+}
+
+/// Keeps the ring on the call and schedules the member's answer after `delay` (never when
+/// `None`).
+fn track_ring(e: &mut Engine, id: u64, m: &Member, chan: Channel, delay: Option<Duration>) {
     let started = e.now();
     let Some(call) = e.state.calls.get_mut(&id) else {
         return;
@@ -177,7 +194,6 @@ fn ring_member(e: &mut Engine, id: u64, m: &Member) {
         started,
     });
     let gen = call.gen;
-    let delay = agent.and_then(|a| e.shared.answer_delay(&a));
     if let Some(delay) = delay {
         let interface = m.interface.clone();
         e.after(
@@ -191,9 +207,23 @@ fn ring_member(e: &mut Engine, id: u64, m: &Member) {
     }
 }
 
-/// Ends every ring of the call with `status` (`CANCEL`, `NOANSWER`), hanging up the member
-/// channels; bumps the call's generation so their pending steps are void.
-pub(crate) fn cancel_rings(e: &mut Engine, id: u64, status: &str) {
+/// Why the rings of a call end; it decides the events, as app_queue's `rna()`,
+/// `publish_dial_end_event()` and `hangupcalls()` send them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RingEnd {
+    /// Another member answered: `DialEnd CANCEL` for every ring, then per ring `DialEnd
+    /// CANCEL` again and `Hangup` cause 26 (answered elsewhere).
+    AnsweredElsewhere,
+    /// The caller left (hung up, redirected): the same, with hangup cause 0.
+    CallerGone,
+    /// The ring timeout or the `Queue()` timeout: `AgentRingNoAnswer` and `DialEnd NOANSWER`
+    /// for every ring, then per ring `DialEnd CANCEL` and `Hangup` cause 0.
+    NoAnswer,
+}
+
+/// Ends every ring of the call, hanging up the member channels; bumps the call's generation
+/// so their pending steps are void.
+pub(crate) fn cancel_rings(e: &mut Engine, id: u64, end: RingEnd) {
     let Some(call) = e.state.calls.get_mut(&id) else {
         return;
     };
@@ -202,8 +232,8 @@ pub(crate) fn cancel_rings(e: &mut Engine, id: u64, status: &str) {
     let caller = call.caller.clone();
     let queue = call.queue.clone();
     let now = e.now();
-    for r in rings {
-        if status == "NOANSWER" {
+    if end == RingEnd::NoAnswer {
+        for r in &rings {
             let ms = ((now - r.started).max(0.0) * 1000.0).round() as u64;
             let extra = [("RingTime", ms.to_string())];
             e.emit(agent_event(
@@ -216,14 +246,31 @@ pub(crate) fn cancel_rings(e: &mut Engine, id: u64, status: &str) {
                 &extra,
             ));
         }
+    }
+    let first = match end {
+        RingEnd::NoAnswer => "NOANSWER",
+        RingEnd::AnsweredElsewhere | RingEnd::CallerGone => "CANCEL",
+    };
+    for r in &rings {
         e.emit(dial(
             "DialEnd",
             Some(&caller),
             &r.chan,
-            ("DialStatus", status),
+            ("DialStatus", first),
         ));
-        let cause = if status == "CANCEL" { 26 } else { 19 };
-        e.emit(events::hangup_request("HangupRequest", &r.chan, cause));
+    }
+    let cause = if end == RingEnd::AnsweredElsewhere {
+        26
+    } else {
+        0
+    };
+    for r in rings {
+        e.emit(dial(
+            "DialEnd",
+            Some(&caller),
+            &r.chan,
+            ("DialStatus", "CANCEL"),
+        ));
         e.emit(hangup(&r.chan, cause));
         set_device(e, &r.device, NOT_INUSE);
     }
@@ -239,7 +286,7 @@ pub(crate) fn ring_timeout(e: &mut Engine, id: u64, gen: u64) {
     {
         return;
     }
-    cancel_rings(e, id, "NOANSWER");
+    cancel_rings(e, id, RingEnd::NoAnswer);
     let gen = e.state.calls.get(&id).map_or(0, |c| c.gen);
     e.after(e.config.retry, Job::Ring { call: id, gen });
 }
@@ -277,88 +324,4 @@ pub(crate) fn reject(e: &mut Engine, id: u64, interface: &str) {
             e.after(e.config.retry, Job::Ring { call: id, gen });
         }
     }
-}
-
-/// A ringing member answers: the others are cancelled, the caller leaves the queue and is
-/// bridged with the member.
-pub(crate) fn answer(e: &mut Engine, id: u64, gen: u64, interface: &str) {
-    let Some(call) = e.state.calls.get_mut(&id) else {
-        return;
-    };
-    if call.gen != gen {
-        return;
-    }
-    let Some(pos) = call.ringing.iter().position(|r| r.interface == interface) else {
-        return;
-    };
-    let mut won = call.ringing.remove(pos);
-    let caller = call.caller.clone();
-    won.chan.state = 6;
-    e.emit(channel_event("Newstate", &won.chan));
-    e.emit(dial(
-        "DialEnd",
-        Some(&caller),
-        &won.chan,
-        ("DialStatus", "ANSWER"),
-    ));
-    cancel_rings(e, id, "CANCEL");
-    e.emit(channel_event("MusicOnHoldStop", &caller));
-    let Some(call) = e.state.calls.get(&id).cloned() else {
-        return;
-    };
-    super::inbound::leave_queue(e, &call);
-    let now = e.now();
-    let hold = (now - call.joined).max(0.0);
-    let ring = (now - won.started).max(0.0);
-    let extra = [("HoldTime", secs(hold)), ("RingTime", secs(ring))];
-    e.emit(agent_event(
-        "AgentConnect",
-        &caller,
-        &won.chan,
-        &call.queue,
-        &won.interface,
-        &won.member_name,
-        &extra,
-    ));
-    let bridge = bridge_id(e);
-    let mut caller_b = caller.clone();
-    won.chan.bridge.clone_from(&bridge);
-    caller_b.bridge.clone_from(&bridge);
-    caller_b.conn_num.clone_from(&won.chan.exten);
-    caller_b.conn_name.clone_from(&won.member_name);
-    e.emit(events::bridge("BridgeCreate", &bridge, 0, None));
-    e.emit(events::bridge("BridgeEnter", &bridge, 1, Some(&won.chan)));
-    e.emit(events::bridge("BridgeEnter", &bridge, 2, Some(&caller_b)));
-    if let Some(q) = e.state.queue_mut(&call.queue) {
-        q.hold_total += hold;
-        if hold <= 30.0 {
-            q.within_sl += 1;
-        }
-        if let Some(m) = q.member_mut(interface) {
-            m.in_call = true;
-        }
-    }
-    if let Some(c) = e.state.calls.get_mut(&id) {
-        c.caller = caller_b;
-        c.phase = Phase::Talking {
-            interface: won.interface.clone(),
-            member_name: won.member_name.clone(),
-            device: won.device.clone(),
-            agent: Box::new(won.chan.clone()),
-            connected: now,
-        };
-    }
-    set_device(e, &won.device, INUSE);
-    // A caller that fixed the talk time (the rig's TALKTIME) is hung up by the agent's phone
-    // then; otherwise the talk time is random and so is who hangs up.
-    let fixed = e.state.calls.get(&id).and_then(|c| c.talk_time);
-    let (talk, by_agent) = match fixed {
-        Some(t) => (t, true),
-        None => {
-            let share = e.config.agent_hangup_share.clamp(0.0, 1.0);
-            let talk = random_between(e, e.config.talk_time);
-            (talk, rand::Rng::gen_bool(&mut e.rng, share))
-        }
-    };
-    e.after(talk, Job::TalkEnd { call: id, by_agent });
 }

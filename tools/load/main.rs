@@ -1,0 +1,102 @@
+//! `pbxis-load`: the load tool behind the README's performance figures. Against loopback only,
+//! it starts the simulated Asterisk and the service in-process (or takes a running one with
+//! `--url` and `--ami`), opens subscribers on SSE, WebSocket and long-poll, drives stamped
+//! events through the whole pipeline (simulator → AMI → model → hub → transport), and reports
+//! per transport the latency percentiles, throughput, losses and duplicates (which must be
+//! zero), and the process's memory. Bounded counts and a hard time limit: it always stops.
+//!
+//! - `args`: flags and bounds; `service`: the service under load; `driver`: the event source;
+//! - `stamp`: what each event carries; `subscriber`, `http`, `sse`: the three clients;
+//! - `tally`: what one subscriber saw; `run`: the phases; `report`, `print`: the results;
+//! - `memory`: resident memory from `/proc`, and live heap per side (service, simulator,
+//!   clients) from a counting allocator; `usage`: CPU time and write calls per side.
+//!
+//! Exit status: 0 when every event reached every subscriber exactly once and in order, 1 when
+//! not, 2 for bad flags, 3 when the run overran its time limit (no report then).
+
+mod args;
+mod driver;
+mod http;
+mod memory;
+mod print;
+mod report;
+mod run;
+mod service;
+mod sse;
+mod stamp;
+mod subscriber;
+mod tally;
+mod usage;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Counts live heap bytes per side (service, simulator, clients).
+#[global_allocator]
+static ALLOCATOR: memory::Counting = memory::Counting;
+
+/// Grace after `--time-limit` for start-up and shutdown before the run is abandoned.
+const OVERRUN_GRACE: Duration = Duration::from_secs(30);
+/// Worker threads of the load clients' runtime (the in-process service has its own).
+const CLIENT_THREADS: usize = 2;
+
+fn main() -> ExitCode {
+    let plan = match args::Plan::from_args(args::LoadArgs::parse()) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("pbxis-load: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,tower_http=off")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(CLIENT_THREADS)
+        .thread_name("load")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pbxis-load: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let json = plan.args.json;
+    let limit = plan.time_limit() + OVERRUN_GRACE;
+    let outcome = runtime.block_on(async { tokio::time::timeout(limit, run::run(plan)).await });
+    let code = match outcome {
+        Ok(Ok(report)) => {
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("pbxis-load: {e}"),
+                }
+            } else {
+                print!("{}", print::text(&report));
+            }
+            if report.ok {
+                0
+            } else {
+                1
+            }
+        }
+        Ok(Err(e)) => {
+            eprintln!("pbxis-load: {e:#}");
+            1
+        }
+        Err(_) => {
+            eprintln!("pbxis-load: the run overran its time limit by {OVERRUN_GRACE:?}; abandoned");
+            3
+        }
+    };
+    // Whatever is still running (an abandoned run) ends with the process.
+    std::process::exit(code);
+}

@@ -189,3 +189,21 @@ async fn a_waiting_caller_in_the_list_keeps_its_wait_and_members_their_figures()
     };
     assert_eq!(available, 0, "147 is in use now");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_queue_reset_zeroes_the_figures_of_that_queue_only() {
+    let mut s = rebuilt();
+    s.apply(&ev("QueueParams", &[("Queue", "q2"), ("Completed", "9")]));
+    s.reset_stats(Some(&QueueName::parse("q1").unwrap()));
+    assert_eq!(queue_summary(&s), summary(0, 0, 0, 0, 0, 0, 0.0));
+    let q2 = s.queues().get(&QueueName::parse("q2").unwrap()).unwrap();
+    assert_eq!(q2.stats.completed, 9, "another queue keeps its figures");
+    let calls: Vec<u64> = summary_events(&s, Instant::now())
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::MemberSummary { calls_taken, .. } => Some(calls_taken),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls, [0, 0, 0, 0]);
+}

@@ -133,6 +133,28 @@ impl State {
         let name = QueueName::parse(queue).ok()?;
         self.queues.get_mut(&name).map(|q| &mut q.stats)
     }
+
+    /// What app_queue's `QueueReset` does to the figures of `queue` (all queues when `None`):
+    /// completed, abandoned, hold and talk time back to zero, and each member's calls taken and
+    /// last call; the service level threshold stays.
+    pub fn reset_stats(&mut self, queue: Option<&QueueName>) {
+        for (name, q) in self.queues.iter_mut() {
+            if queue.is_none_or(|n| n == name) {
+                q.stats = QueueStats {
+                    service_level: q.stats.service_level,
+                    ..QueueStats::default()
+                };
+            }
+        }
+        for a in self.agents.values_mut() {
+            for (name, m) in a.members.iter_mut() {
+                if queue.is_none_or(|n| n == name) {
+                    m.calls_taken = 0;
+                    m.last_call = 0;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

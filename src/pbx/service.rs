@@ -206,6 +206,10 @@ impl PbxHandle {
         }
         let msg = actions::queue_action(&action, &self.location);
         let response = self.ami.send(msg).await.map_err(refused)?;
+        if let QueueAction::Reset { queue } = action {
+            // No event tells of a reset: the model's figures follow it here.
+            let _ = self.commands.send(Command::ResetStats { queue }).await;
+        }
         Ok(response.message().unwrap_or_default().to_owned())
     }
 

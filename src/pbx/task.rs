@@ -66,6 +66,10 @@ pub(super) enum Command {
     ForgetOriginate {
         action_id: String,
     },
+    /// Asterisk accepted a `QueueReset`: the figures go back to zero in the model too.
+    ResetStats {
+        queue: Option<QueueName>,
+    },
     Shutdown {
         tx: oneshot::Sender<()>,
     },
@@ -237,6 +241,7 @@ impl Task {
                 let _ = tx.send(());
             }
             Command::ForgetOriginate { action_id } => self.state.forget_originate(&action_id),
+            Command::ResetStats { queue } => self.state.reset_stats(queue.as_ref()),
             Command::Shutdown { .. } => {}
         }
     }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, Rust tests, then the suites that need outside tools
-# when those tools are installed (.ci/run installs them all).
+# (scripts/test-*.sh). Those tools must be installed, or their suites fail: chromium, the npm
+# packages of tests/browser (`npm ci` there) and the Python packages of
+# tests/python/requirements.txt (panoramisk). .ci/run installs them all, then runs this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

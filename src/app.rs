@@ -15,9 +15,11 @@ use crate::ami;
 use crate::config::{DemoArgs, ServeArgs, Settings};
 use crate::http::auth::Auth;
 use crate::http::cors::Origins;
+use crate::http::server::{self, ServerConfig};
 use crate::http::state::{StateParts, StreamTiming};
 use crate::http::{router, AppState};
 use crate::hub::{Hub, HubConfig};
+use crate::pbx::names::Location;
 use crate::pbx::service::{self, PbxHandle};
 use crate::sim;
 
@@ -77,6 +79,8 @@ impl Application {
             origins,
             allow_stop: settings.allow_stop,
             stop: stop.clone(),
+            location: Location::parse(&settings.location)
+                .map_err(|e| anyhow::anyhow!("invalid configuration value `location`: {e}"))?,
         });
         tracing::info!(%addr, ami = %format!("{}:{}", settings.ami.host, settings.ami.port), "service bound");
         Ok(Self {
@@ -110,7 +114,12 @@ impl Application {
             ..
         } = self;
         let sockets = state.sockets().clone();
-        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let limits = state.limits();
+        let server_config = ServerConfig {
+            header_read_timeout: Duration::from_secs(limits.header_read_timeout_seconds),
+            max_connections: limits.max_connections,
+        };
+        let app = router(state);
         let signal = {
             let (stop, hub) = (stop.clone(), hub.clone());
             async move {
@@ -119,15 +128,10 @@ impl Application {
                 hub.close_all("shutdown");
             }
         };
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(signal)
-                .await
-        });
+        let server = tokio::spawn(server::serve(listener, app, server_config, signal));
         stop.cancelled().await;
         match tokio::time::timeout(DRAIN_TIMEOUT, server).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "server error"),
+            Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "server task failed"),
             Err(_) => tracing::warn!("connections still open after the drain timeout; stopping"),
         }
@@ -150,6 +154,7 @@ fn hub_config(settings: &Settings) -> HubConfig {
         max_tickets: settings.limits.max_tickets,
         max_tickets_per_owner: settings.limits.max_tickets_per_owner,
         max_pending: settings.limits.max_pending_events,
+        max_pending_bytes: settings.limits.max_pending_bytes,
         ..HubConfig::default()
     }
 }

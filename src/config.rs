@@ -30,8 +30,12 @@
 //! max_queues_per_ticket = 200
 //! max_tickets = 10000
 //! max_tickets_per_owner = 1000
+//! max_pairs_per_ticket = 5000         # agents x queues of one ticket
 //! max_pending_events = 10000
+//! max_pending_bytes = 2097152         # undelivered bytes per ticket, snapshot included
 //! max_streams_per_client = 64
+//! max_connections = 10000             # open TCP connections; accepting pauses above
+//! header_read_timeout_seconds = 10    # a request head not complete by then: connection closed
 //!
 //! [[auth.keys]]                       # see the README, "Security"
 //! ```
@@ -126,6 +130,9 @@ pub struct Limits {
     pub max_agents_per_ticket: usize,
     /// Most queues one ticket may ask for (400 above).
     pub max_queues_per_ticket: usize,
+    /// Most agent × queue pairs one ticket may ask for (400 above): its snapshot holds one
+    /// entry per pair. An agent-only or queue-only ticket counts its agents or queues.
+    pub max_pairs_per_ticket: usize,
     /// Most live tickets in total (429 above).
     pub max_tickets: usize,
     /// Most live tickets per API key (429 above).
@@ -133,8 +140,18 @@ pub struct Limits {
     /// Events kept per ticket while no stream is attached (the ticket is closed with
     /// `overflow` above).
     pub max_pending_events: usize,
+    /// Serialized bytes kept per ticket while undelivered, its snapshot included: a ticket
+    /// whose snapshot alone is larger is refused (400); a later event over it closes the ticket
+    /// with `overflow`.
+    pub max_pending_bytes: usize,
     /// Concurrent streams (long-poll, SSE, WebSocket) per client address (429 above).
     pub max_streams_per_client: usize,
+    /// Open TCP connections at once. Above it the server stops accepting until one closes (new
+    /// clients wait in the kernel's backlog, and may time out there).
+    pub max_connections: usize,
+    /// Seconds a connection may take to send a complete request head (HTTP/1); beyond it the
+    /// connection is closed.
+    pub header_read_timeout_seconds: u64,
 }
 
 impl Default for Limits {
@@ -144,10 +161,14 @@ impl Default for Limits {
             max_header_bytes: 16 * 1024,
             max_agents_per_ticket: 1000,
             max_queues_per_ticket: 200,
+            max_pairs_per_ticket: 5000,
             max_tickets: 10_000,
             max_tickets_per_owner: 1000,
             max_pending_events: 10_000,
+            max_pending_bytes: 2 * 1024 * 1024,
             max_streams_per_client: 64,
+            max_connections: 10_000,
+            header_read_timeout_seconds: 10,
         }
     }
 }
@@ -273,6 +294,25 @@ impl Settings {
         }
         if self.poll_timeout_seconds == 0 || self.poll_timeout_seconds > 3600 {
             return Err(invalid("poll_timeout_seconds", "must be 1..=3600"));
+        }
+        if self.unsub_delay_seconds == 0 {
+            return Err(invalid(
+                "unsub_delay_seconds",
+                "must be at least 1 (0 would drop every ticket before a stream could attach)",
+            ));
+        }
+        let limits = &self.limits;
+        if limits.max_connections == 0 {
+            return Err(invalid("limits.max_connections", "must be at least 1"));
+        }
+        if limits.header_read_timeout_seconds == 0 || limits.header_read_timeout_seconds > 3600 {
+            return Err(invalid(
+                "limits.header_read_timeout_seconds",
+                "must be 1..=3600",
+            ));
+        }
+        if limits.max_pending_bytes < 4096 {
+            return Err(invalid("limits.max_pending_bytes", "must be at least 4096"));
         }
         if self.limits.max_body_bytes < 256 {
             return Err(invalid("limits.max_body_bytes", "must be at least 256"));

@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use pbxis_ws::{app, config, sim};
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Puts an Asterisk call center on the web: agents and queues over REST, long-poll, SSE and
@@ -33,6 +34,8 @@ async fn main() -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal, not in a file or a service manager's journal.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(filter);
     if cli.log_json {
         logs.json().init();

@@ -166,6 +166,33 @@ async fn serve_refuses_an_open_public_address() {
 }
 
 #[tokio::test]
+async fn logs_to_a_pipe_carry_no_colour_codes() {
+    let output = Command::new(env!("CARGO_BIN_EXE_pbxis-ws"))
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .env_remove("PBXIS_INSECURE_NO_AUTH")
+        .env("RUST_LOG", "info")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("INFO"), "a log line was written: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
+
+#[tokio::test]
+async fn serve_refuses_a_zero_unsub_delay_naming_it() {
+    let output = Command::new(env!("CARGO_BIN_EXE_pbxis-ws"))
+        .args(["serve", "--unsub-delay-seconds", "0"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unsub_delay_seconds"), "{stderr}");
+    assert!(stderr.contains("at least 1"), "{stderr}");
+}
+
+#[tokio::test]
 async fn help_lists_every_flag() {
     let output = Command::new(env!("CARGO_BIN_EXE_pbxis-ws"))
         .args(["serve", "--help"])

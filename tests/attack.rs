@@ -11,6 +11,8 @@
 //! - [`limits`]: oversized bodies, too many agents, ticket guessing and expiry.
 //! - [`browser`]: CORS preflights and WebSocket upgrades from allowed and foreign origins.
 //! - [`open`]: the service without keys: loopback only, no DNS rebinding, no cross-site requests.
+//! - [`paths`]: undecodable path parameters and WebSocket routes without an upgrade.
+//! - [`restricted`]: a key restricted to some agents only: members it sees, resets it may do.
 //! - [`leaks`]: no key, ticket or AMI secret in logs, `Debug` output or responses; oversized
 //!   headers.
 
@@ -28,3 +30,7 @@ mod leaks;
 mod limits;
 #[path = "attack/open.rs"]
 mod open;
+#[path = "attack/paths.rs"]
+mod paths;
+#[path = "attack/restricted.rs"]
+mod restricted;

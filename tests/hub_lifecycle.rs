@@ -271,11 +271,21 @@ fn a_hub_outside_a_runtime_does_not_panic() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_snapshot_larger_than_max_pending_is_kept_whole() {
+async fn a_snapshot_is_outside_max_pending_but_inside_the_byte_budget() {
+    let size = Delivery::new(&count(0)).unwrap().size();
     let hub = Hub::new(HubConfig {
         max_pending: 2,
+        max_pending_bytes: 7 * size,
         ..config()
     });
+    // Over the byte budget: the ticket is refused and nothing is kept.
+    let too_big: Vec<Event> = (0..8).map(count).collect();
+    assert_eq!(
+        hub.create_ticket(q1(), too_big, None).unwrap_err(),
+        HubError::SnapshotTooLarge
+    );
+    assert_eq!(hub.ticket_count(), 0);
+    // Within it: more than max_pending snapshot events, then max_pending changes.
     let snapshot: Vec<Event> = (0..5).map(count).collect();
     let t = hub.create_ticket(q1(), snapshot, None).unwrap();
     hub.publish(&[count(5), count(6)]);
@@ -287,6 +297,23 @@ async fn a_snapshot_larger_than_max_pending_is_kept_whole() {
     drop(sub);
     hub.publish(&[count(7), count(8)]);
     hub.publish(&[count(9)]);
+    let mut sub = hub.attach(t.as_str()).unwrap();
+    let got = sub.poll(TIMEOUT, GATHER).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].data_json(), r#"{"reason":"overflow"}"#);
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_over_the_byte_budget_close_the_ticket() {
+    let size = Delivery::new(&count(0)).unwrap().size();
+    let hub = Hub::new(HubConfig {
+        max_pending: 1000,
+        max_pending_bytes: 3 * size,
+        ..config()
+    });
+    let t = hub.create_ticket(q1(), vec![count(0)], None).unwrap();
+    hub.publish(&[count(1), count(2)]);
+    hub.publish(&[count(3)]);
     let mut sub = hub.attach(t.as_str()).unwrap();
     let got = sub.poll(TIMEOUT, GATHER).await;
     assert_eq!(got.len(), 1);

@@ -80,3 +80,28 @@ fn debug_redacts_secrets() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("<redacted>"));
 }
+
+#[test]
+fn a_zero_unsub_delay_and_bad_server_limits_are_refused_naming_the_key() {
+    let cases = [
+        ("unsub_delay_seconds = 0", "unsub_delay_seconds"),
+        ("[limits]\nmax_connections = 0", "limits.max_connections"),
+        (
+            "[limits]\nheader_read_timeout_seconds = 0",
+            "limits.header_read_timeout_seconds",
+        ),
+        (
+            "[limits]\nmax_pending_bytes = 10",
+            "limits.max_pending_bytes",
+        ),
+    ];
+    for (toml, key) in cases {
+        let s = Settings::from_toml(toml).unwrap();
+        let message = s.validate().unwrap_err().to_string();
+        assert!(message.contains(key), "{toml}: {message}");
+    }
+    let s = Settings::from_toml("unsub_delay_seconds = 1\n[limits]\nmax_pairs_per_ticket = 10")
+        .unwrap();
+    s.validate().unwrap();
+    assert_eq!(s.limits.max_pairs_per_ticket, 10);
+}

@@ -3,6 +3,7 @@
 //! then validates every parameter, and only then talks to the model: nothing reaches Asterisk
 //! unless it is valid and allowed.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +14,7 @@ use super::auth::{Principal, Scope};
 use super::error::ApiError;
 use super::params::Params;
 use super::state::AppState;
+use crate::pbx::names::Location;
 use crate::pbx::service::{QueueAction, QueueStatusReport};
 use crate::pbx::{AgentId, CallerId, Destination, Filter, MemberName, PauseReason, QueueName};
 
@@ -32,9 +34,12 @@ async fn authorize_then_params(
     Ok((principal, params))
 }
 
-/// `GET /queue/status[?queue=q]`: the seed's JSON shape, one object per queue (an object for
-/// one queue, an array for all); 404 for an unknown queue. Scope `events`; a key restricted to
-/// some queues sees only those.
+/// `GET /queue/status[?queue=q]`: one object per queue, `{"queue": "q1", "members": [..],
+/// <the queue's properties>}`, each member an object with `location` and its other properties
+/// (`status`, `paused`, `callsTaken`, ...), all values strings as Asterisk reports them; an
+/// object for one queue, an array for all; 404 for an unknown queue. Scope `events`; a key
+/// restricted to some queues sees only those, and one restricted to some agents sees only
+/// their members.
 pub async fn queue_status(
     State(state): State<AppState>,
     request: Request,
@@ -46,7 +51,8 @@ pub async fn queue_status(
     let reports = state.pbx().queue_status(queue.clone()).await?;
     let visible = reports
         .into_iter()
-        .filter(|r| QueueName::parse(&r.queue).is_ok_and(|q| principal.allows_queue(&q)));
+        .filter(|r| QueueName::parse(&r.queue).is_ok_and(|q| principal.allows_queue(&q)))
+        .map(|r| visible_members(r, &principal, state.location()));
     let mut objects: Vec<Value> = visible.map(report_json).collect();
     match queue {
         Some(q) => match objects.pop() {
@@ -55,6 +61,24 @@ pub async fn queue_status(
         },
         None => Ok(Json(objects).into_response()),
     }
+}
+
+/// The report with only the members a key restricted to some agents may see: those whose
+/// `location` is the queue interface of one of its agents.
+fn visible_members(
+    mut report: QueueStatusReport,
+    principal: &Principal,
+    location: &Location,
+) -> QueueStatusReport {
+    if !principal.allows_all_agents() {
+        report.members.retain(|member| {
+            member
+                .get("location")
+                .and_then(|l| location.agent_of_interface(l))
+                .is_some_and(|agent| principal.allows_agent(&agent))
+        });
+    }
+    report
 }
 
 /// One queue's report as JSON: `{"queue": .., "members": [..], <queue properties>}`.
@@ -77,10 +101,12 @@ pub fn report_json(report: QueueStatusReport) -> Value {
 /// `{"message": "<Asterisk's message>"}`; an Asterisk refusal is 409 with its message.
 pub async fn queue_action(
     State(state): State<AppState>,
-    Path(action): Path<String>,
+    action: Result<Path<String>, PathRejection>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let (principal, params) = authorize_then_params(&state, request, Scope::Control).await?;
+    let principal = authorize(&state, request.headers(), Scope::Control)?;
+    let Path(action) = action?;
+    let params = Params::from_request(request, &state).await?;
     let action = parse_queue_action(&action, params)?;
     match &action {
         QueueAction::Add { queue, agent, .. }
@@ -131,10 +157,12 @@ pub fn parse_queue_action(action: &str, mut p: Params) -> Result<QueueAction, Ap
 /// `control`; the key must allow the agent `src`.
 pub async fn originate(
     State(state): State<AppState>,
-    Path((src, dest)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let (principal, mut params) = authorize_then_params(&state, request, Scope::Control).await?;
+    let principal = authorize(&state, request.headers(), Scope::Control)?;
+    let Path((src, dest)) = path?;
+    let mut params = Params::from_request(request, &state).await?;
     let src = AgentId::parse(&src).map_err(|e| ApiError::param("src", e))?;
     let dest = Destination::parse(&dest).map_err(|e| ApiError::param("dest", e))?;
     let caller_id = params.optional("callerId", CallerId::parse)?;
@@ -154,6 +182,7 @@ pub async fn ticket(State(state): State<AppState>, request: Request) -> Result<R
     let queues = params.list("queues", limits.max_queues_per_ticket, QueueName::parse)?;
     let summary = params.optional_bool("summaryEvents")?.unwrap_or(false);
     params.finish()?;
+    check_pairs(agents.len(), queues.len(), limits.max_pairs_per_ticket)?;
     principal.check_agents(&agents)?;
     principal.check_queues(&queues)?;
     let mut filter = Filter::new(agents, queues);
@@ -167,6 +196,20 @@ pub async fn ticket(State(state): State<AppState>, request: Request) -> Result<R
         })
         .await??;
     Ok(Json(ticket.as_str()).into_response())
+}
+
+/// Refuses a ticket whose snapshot would hold more than `max` entries (one per agent × queue
+/// pair; an agent-only or queue-only ticket counts its agents or queues), before the model
+/// computes anything.
+fn check_pairs(agents: usize, queues: usize, max: usize) -> Result<(), ApiError> {
+    let pairs = agents.max(1).saturating_mul(queues.max(1));
+    if pairs > max {
+        return Err(ApiError::BadRequest(format!(
+            "too many agent × queue pairs: {agents} agents × {queues} queues exceeds \
+             limits.max_pairs_per_ticket ({max}); ask for fewer agents or queues"
+        )));
+    }
+    Ok(())
 }
 
 /// `POST /stop`: stops the service gracefully (every stream gets its closing event, AMI logs

@@ -96,8 +96,9 @@ pub enum AuthError {
     /// The key is restricted to other queues.
     #[error("this API key may not use queue {0}")]
     Queue(QueueName),
-    /// The action would touch every queue, and the key is restricted to some.
-    #[error("this API key is restricted to some queues; name the queue")]
+    /// The action would touch every queue (and all their members), and the key is restricted to
+    /// some queues or agents.
+    #[error("this API key is restricted to some queues or agents; name the queue")]
     AllQueues,
     /// An open service addressed by a host name (DNS rebinding protection).
     #[error(

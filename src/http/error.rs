@@ -17,6 +17,9 @@
 //! | 504 | Asterisk did not answer in time |
 //! | 500 | anything else; the details go to the log, never to the client |
 
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -113,6 +116,32 @@ pub fn json_error(status: StatusCode, message: &str) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
+impl From<PathRejection> for ApiError {
+    /// A path parameter that does not decode (`%FF`): 400 naming it.
+    fn from(rejection: PathRejection) -> Self {
+        match rejection {
+            PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+                ErrorKind::InvalidUtf8InPathParam { key } => {
+                    let key: String = key.chars().filter(|c| !c.is_control()).take(40).collect();
+                    ApiError::BadRequest(format!("parameter `{key}`: not valid UTF-8"))
+                }
+                _ => ApiError::BadRequest("malformed path parameter".into()),
+            },
+            other => ApiError::Internal(other.body_text()),
+        }
+    }
+}
+
+impl From<WebSocketUpgradeRejection> for ApiError {
+    /// A request to a WebSocket route that is not a valid upgrade: 400.
+    fn from(rejection: WebSocketUpgradeRejection) -> Self {
+        ApiError::BadRequest(format!(
+            "a WebSocket upgrade is required: {}",
+            rejection.body_text()
+        ))
+    }
+}
+
 impl From<PbxError> for ApiError {
     fn from(e: PbxError) -> Self {
         match e {
@@ -143,6 +172,7 @@ impl From<HubError> for ApiError {
         match e {
             HubError::UnknownTicket => ApiError::NotFound("unknown or expired ticket".into()),
             HubError::TooManyTickets => ApiError::TooMany(e.to_string()),
+            HubError::SnapshotTooLarge => ApiError::BadRequest(e.to_string()),
             HubError::ShuttingDown | HubError::Entropy => ApiError::Unavailable(e.to_string()),
         }
     }

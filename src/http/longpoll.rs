@@ -2,6 +2,7 @@
 //! plus a short gathering delay (a burst comes in one answer), else `[]` after the poll timeout.
 //! The body is a JSON array of the hub's already-serialized events. An unknown ticket is 404.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -9,14 +10,18 @@ use axum::response::{IntoResponse, Response};
 use super::error::ApiError;
 use super::state::AppState;
 use super::streams::{attach, ClientAddr};
-use crate::hub::Delivery;
+use crate::hub::{Delivery, HubError};
 
 /// The long-poll handler.
 pub async fn long_poll(
     State(state): State<AppState>,
-    Path(ticket): Path<String>,
+    ticket: Result<Path<String>, PathRejection>,
     addr: ClientAddr,
 ) -> Result<Response, ApiError> {
+    // A ticket that does not even decode is just another unknown ticket.
+    let Ok(Path(ticket)) = ticket else {
+        return Err(HubError::UnknownTicket.into());
+    };
     let mut attached = attach(&state, &ticket, addr)?;
     let timing = state.timing();
     let deliveries = attached

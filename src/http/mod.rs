@@ -1,6 +1,7 @@
 //! The HTTP face: routes, parameters, errors, the three transports, pages, auth and CORS.
 //!
 //! - [`mod@router`]: the routes and layers ([`router()`] builds the whole app).
+//! - [`server`]: the HTTP/1 server loop: header read timeout, connection cap, graceful drain.
 //! - [`state`]: [`AppState`], what every handler shares.
 //! - [`params`]: parameters from the query string, a JSON body or form data.
 //! - [`error`]: [`error::ApiError`], the JSON errors and their status codes.
@@ -19,6 +20,7 @@ pub mod longpoll;
 pub mod pages;
 pub mod params;
 pub mod router;
+pub mod server;
 pub mod sse;
 pub mod state;
 pub mod streams;

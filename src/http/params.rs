@@ -9,7 +9,7 @@
 //! - Lists (`agents`, `queues`): a JSON array, a repeated key (`agents=1&agents=2`, also
 //!   `agents[]=`), or a comma-separated string (names cannot contain commas).
 //! - The same parameter in the query and the body is refused (400), as is a repeated key for a
-//!   single value; JSON `null` counts as absent.
+//!   single value, and so is a key repeated in a JSON object; JSON `null` counts as absent.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -17,6 +17,9 @@ use axum::http::{header, StatusCode};
 use std::collections::BTreeMap;
 
 use super::error::ApiError;
+use json::JsonBody;
+
+mod json;
 
 /// A parameter's raw value.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,12 +70,12 @@ impl Params {
     }
 
     fn add_json(&mut self, body: &[u8]) -> Result<(), ApiError> {
-        let value: serde_json::Value = serde_json::from_slice(body)
+        let value: JsonBody = serde_json::from_slice(body)
             .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))?;
         let object = match value {
-            serde_json::Value::Object(o) => o,
-            serde_json::Value::Null => return Ok(()),
-            _ => {
+            JsonBody::Object(o) => o,
+            JsonBody::Null => return Ok(()),
+            JsonBody::Other => {
                 return Err(ApiError::BadRequest(
                     "the JSON body must be an object".into(),
                 ))

@@ -4,6 +4,7 @@
 //! its README documents), both carrying the reason. An unknown or expired ticket gets those two
 //! events at once (`{"reason":"unknownTicket"}`), so an `EventSource` stops reconnecting.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -23,10 +24,15 @@ pub const ENDED: &str = r#"{"reason":"ended"}"#;
 /// The SSE handler.
 pub async fn sse(
     State(state): State<AppState>,
-    Path(ticket): Path<String>,
+    ticket: Result<Path<String>, PathRejection>,
     addr: ClientAddr,
 ) -> Result<Response, ApiError> {
-    let step = match attach(&state, &ticket, addr) {
+    // A ticket that does not even decode is just another unknown ticket.
+    let attached = match ticket {
+        Ok(Path(ticket)) => attach(&state, &ticket, addr),
+        Err(_) => Err(ApiError::NotFound(String::new())),
+    };
+    let step = match attached {
         Ok(attached) => Step::Live(Box::new(attached)),
         Err(ApiError::NotFound(_)) => Step::Closed(UNKNOWN_TICKET.into()),
         Err(e) => return Err(e),

@@ -11,6 +11,7 @@ use super::cors::Origins;
 use super::streams::StreamLimiter;
 use crate::config::Limits;
 use crate::hub::Hub;
+use crate::pbx::names::Location;
 use crate::pbx::service::PbxHandle;
 
 /// Timing of the streams.
@@ -51,6 +52,7 @@ struct Inner {
     stop: CancellationToken,
     streams: StreamLimiter,
     sockets: TaskTracker,
+    location: Location,
 }
 
 /// Everything [`AppState::new`] needs.
@@ -71,6 +73,8 @@ pub struct StateParts {
     pub allow_stop: bool,
     /// Cancelled by `POST /stop`.
     pub stop: CancellationToken,
+    /// The agent ↔ queue interface template (to tell whose a queue member is).
+    pub location: Location,
 }
 
 impl AppState {
@@ -89,6 +93,7 @@ impl AppState {
                 stop: parts.stop,
                 streams,
                 sockets: TaskTracker::new(),
+                location: parts.location,
             }),
         }
     }
@@ -129,6 +134,10 @@ impl AppState {
     pub fn sockets(&self) -> &TaskTracker {
         &self.inner.sockets
     }
+    /// The agent ↔ queue interface template.
+    pub fn location(&self) -> &Location {
+        &self.inner.location
+    }
     /// The per-address stream counter.
     pub fn streams(&self) -> &StreamLimiter {
         &self.inner.streams
@@ -152,6 +161,7 @@ impl AppState {
             origins: Origins::default(),
             allow_stop: true,
             stop: CancellationToken::new(),
+            location: Location::parse("PJSIP/{agent}").expect("a valid template"),
         })
     }
 }

@@ -1,10 +1,13 @@
 //! `GET /<ticket>/websocket`: one JSON event per text message; pings answered with pongs and
-//! sent every ~15 s to notice dead peers; the stream ends with `{"type":"closed",...}` then a
+//! sent every ~15 s to notice dead peers (a client that answers none within two keep-alives is
+//! dropped); the stream ends with `{"type":"closed",...}` then a
 //! close frame. An upgrade from an Origin not on the allow-list is refused (403) before it
 //! happens; an unknown ticket gets `{"type":"closed","reason":"unknownTicket"}` and close code
 //! 4404. The socket loop ([`pump`]) is generic over `Sink`/`Stream`, so it is tested without a
 //! socket.
 
+use axum::extract::rejection::PathRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -46,15 +49,21 @@ pub enum PumpEnd {
 /// The WebSocket handler.
 pub async fn websocket(
     State(state): State<AppState>,
-    Path(ticket): Path<String>,
+    ticket: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     addr: ClientAddr,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     if !state.origins().websocket_allowed(&headers) {
         return Err(ApiError::Forbidden("origin not allowed".into()));
     }
-    let attached = match attach(&state, &ticket, addr) {
+    let upgrade = upgrade?;
+    // A ticket that does not even decode is just another unknown ticket.
+    let attached = match ticket {
+        Ok(Path(ticket)) => attach(&state, &ticket, addr),
+        Err(_) => Err(ApiError::NotFound(String::new())),
+    };
+    let attached = match attached {
         Ok(attached) => Some(attached),
         Err(ApiError::NotFound(_)) => None,
         Err(e) => return Err(e),
@@ -171,8 +180,9 @@ async fn within<E>(limit: Duration, fut: impl std::future::Future<Output = Resul
 }
 
 /// Runs one socket: sends every event as a text message until the closing one (then a close
-/// frame), answers pings, sends a ping every `keep_alive`, and stops when the client leaves or
-/// does not take a message within two `keep_alive`s. If the event stream ends without a
+/// frame), answers pings, sends a ping every `keep_alive`, and stops when the client leaves,
+/// does not take a message within two `keep_alive`s, or sends nothing (no pong, no message)
+/// for two `keep_alive`s after a ping. If the event stream ends without a
 /// closing event, `{"type":"closed","reason":"ended"}` is sent.
 pub async fn pump<Tx, Rx, E, Ev>(
     mut tx: Tx,
@@ -187,6 +197,8 @@ where
 {
     let limit = keep_alive * 2;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
+    // When the oldest unanswered ping went out; any message from the client answers it.
+    let mut unanswered: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             event = events.next() => {
@@ -196,15 +208,21 @@ where
                 }
             }
             incoming = rx.next() => match incoming {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return PumpEnd::ClientGone,
                 Some(Ok(Message::Ping(payload))) => {
+                    unanswered = None;
                     if !send(&mut tx, Message::Pong(payload), limit).await {
                         return PumpEnd::ClientGone;
                     }
                 }
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return PumpEnd::ClientGone,
-                Some(Ok(_)) => {}
+                Some(Ok(_)) => unanswered = None,
             },
-            _ = ping.tick() => {
+            now = ping.tick() => {
+                let since = *unanswered.get_or_insert(now);
+                if now.saturating_duration_since(since) >= limit {
+                    tracing::debug!("WebSocket client answers no ping: dropped");
+                    return PumpEnd::ClientGone;
+                }
                 if !send(&mut tx, Message::Ping(Default::default()), limit).await {
                     return PumpEnd::ClientGone;
                 }

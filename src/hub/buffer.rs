@@ -3,12 +3,14 @@
 //! client that reconnects can be given exactly what it missed ([`TicketBuffer::rewind`]), or be
 //! told that the gap cannot be filled.
 //!
-//! Bound policy: at most `capacity` undelivered entries besides the snapshot (which is queued
-//! whole, however large: its size is bounded by the ticket's filter). A push beyond it is refused with
-//! [`Overflow`]; the hub then closes the ticket ([`TicketBuffer::overflow`]: pending entries are
-//! dropped and the closing event is queued), and the client must take a new ticket, whose
-//! snapshot brings it back in step. The closing event itself is always accepted, so a closed
-//! buffer holds at most `capacity + 1` pending entries, plus the history.
+//! Bound policy: at most `capacity` undelivered entries besides the snapshot, and at most
+//! `max_bytes` of undelivered serialized events, the snapshot included ([`Delivery::size`]). A
+//! snapshot beyond the byte budget is refused ([`TicketBuffer::push_snapshot`]: the hub then
+//! refuses the ticket). A later push beyond either bound is refused with [`Overflow`]; the hub
+//! then closes the ticket ([`TicketBuffer::overflow`]: pending entries are dropped and the
+//! closing event is queued), and the client must take a new ticket, whose snapshot brings it
+//! back in step. The closing event itself is always accepted, so a closed buffer holds at most
+//! `capacity + 1` pending entries and `max_bytes` plus one closing event, plus the history.
 
 use std::collections::VecDeque;
 
@@ -23,7 +25,8 @@ pub struct Entry {
     pub delivery: Delivery,
 }
 
-/// The push was refused: the buffer holds `capacity` undelivered entries.
+/// The push was refused: the buffer holds `capacity` undelivered entries, or the delivery would
+/// take its pending bytes over the budget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Overflow;
 
@@ -45,6 +48,10 @@ pub struct TicketBuffer {
     /// Snapshot entries not handed out yet (they are first in line and do not count against
     /// `capacity`).
     snapshot_pending: usize,
+    /// Bytes of the pending entries ([`Delivery::size`]).
+    pending_bytes: usize,
+    /// Budget for `pending_bytes`.
+    max_bytes: usize,
 }
 
 impl TicketBuffer {
@@ -59,15 +66,30 @@ impl TicketBuffer {
             history,
             closed: false,
             snapshot_pending: 0,
+            pending_bytes: 0,
+            max_bytes: usize::MAX,
         }
     }
 
-    /// Queues a snapshot entry, outside the bound. Only before any [`TicketBuffer::push`].
-    pub fn push_snapshot(&mut self, delivery: Delivery) {
-        if !self.closed {
-            self.append(delivery);
-            self.snapshot_pending += 1;
+    /// Sets the budget of pending bytes (unlimited unless set).
+    pub fn with_byte_budget(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// Queues a snapshot entry, outside the count bound but inside the byte budget: refused
+    /// with [`Overflow`] (and nothing queued) when it would exceed it. Only before any
+    /// [`TicketBuffer::push`].
+    pub fn push_snapshot(&mut self, delivery: Delivery) -> Result<(), Overflow> {
+        if self.closed {
+            return Ok(());
         }
+        if !self.fits(&delivery) {
+            return Err(Overflow);
+        }
+        self.append(delivery);
+        self.snapshot_pending += 1;
+        Ok(())
     }
 
     /// Queues a delivery; refused when full. Ignored once the buffer is closed.
@@ -75,7 +97,7 @@ impl TicketBuffer {
         if self.closed {
             return Ok(());
         }
-        if self.pending() - self.snapshot_pending >= self.capacity {
+        if self.pending() - self.snapshot_pending >= self.capacity || !self.fits(&delivery) {
             return Err(Overflow);
         }
         self.append(delivery);
@@ -96,6 +118,7 @@ impl TicketBuffer {
         self.entries.clear();
         self.delivered = 0;
         self.snapshot_pending = 0;
+        self.pending_bytes = 0;
         self.close(closing);
     }
 
@@ -103,6 +126,7 @@ impl TicketBuffer {
     pub fn pop(&mut self) -> Option<Entry> {
         let entry = self.entries.get(self.delivered)?.clone();
         self.delivered += 1;
+        self.pending_bytes = self.pending_bytes.saturating_sub(entry.delivery.size());
         self.snapshot_pending = self.snapshot_pending.saturating_sub(1);
         while self.delivered > self.history {
             self.entries.pop_front();
@@ -123,6 +147,12 @@ impl TicketBuffer {
             // Entries after `seq` that were never handed out are pending already.
             return Ok(());
         }
+        let replayed: usize = self
+            .entries
+            .range(keep..self.delivered)
+            .map(|e| e.delivery.size())
+            .sum();
+        self.pending_bytes += replayed;
         self.delivered = keep;
         Ok(())
     }
@@ -130,6 +160,11 @@ impl TicketBuffer {
     /// Entries not handed out yet.
     pub fn pending(&self) -> usize {
         self.entries.len() - self.delivered
+    }
+
+    /// Bytes of the entries not handed out yet.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes
     }
 
     /// True once the closing event is queued (delivered or not).
@@ -142,7 +177,12 @@ impl TicketBuffer {
         self.next_seq
     }
 
+    fn fits(&self, delivery: &Delivery) -> bool {
+        self.pending_bytes.saturating_add(delivery.size()) <= self.max_bytes
+    }
+
     fn append(&mut self, delivery: Delivery) {
+        self.pending_bytes = self.pending_bytes.saturating_add(delivery.size());
         self.entries.push_back(Entry {
             seq: self.next_seq,
             delivery,
@@ -217,7 +257,7 @@ mod tests {
     fn the_snapshot_is_outside_the_bound() {
         let mut b = TicketBuffer::new(2, 0);
         for n in 0..5 {
-            b.push_snapshot(d(n));
+            b.push_snapshot(d(n)).unwrap();
         }
         b.push(d(5)).unwrap();
         b.push(d(6)).unwrap();
@@ -228,6 +268,28 @@ mod tests {
         b.push(d(7)).unwrap();
         b.push(d(8)).unwrap();
         assert_eq!(b.push(d(9)), Err(Overflow));
+    }
+
+    #[test]
+    fn the_byte_budget_covers_the_snapshot_and_later_events() {
+        let size = d(1).size();
+        let mut b = TicketBuffer::new(100, 1).with_byte_budget(3 * size);
+        b.push_snapshot(d(1)).unwrap();
+        b.push_snapshot(d(2)).unwrap();
+        b.push(d(3)).unwrap();
+        assert_eq!(b.push_snapshot(d(4)), Err(Overflow));
+        assert_eq!(b.push(d(4)), Err(Overflow));
+        assert_eq!(b.pending_bytes(), 3 * size);
+        b.pop().unwrap();
+        assert_eq!(b.pending_bytes(), 2 * size);
+        b.push(d(4)).unwrap();
+        assert_eq!(b.push(d(5)), Err(Overflow));
+        // A rewind makes the replayed entry count again.
+        b.pop().unwrap();
+        b.rewind(1).unwrap();
+        assert_eq!(b.pending_bytes(), 3 * size);
+        b.overflow(Delivery::closed("overflow"));
+        assert_eq!(b.pending_bytes(), Delivery::closed("overflow").size());
     }
 
     #[test]

@@ -64,6 +64,12 @@ impl Delivery {
         &self.0.data_json
     }
 
+    /// The bytes this delivery holds (its two serialized forms): what a ticket's pending buffer
+    /// counts against its byte budget.
+    pub fn size(&self) -> usize {
+        self.0.json.len() + self.0.data_json.len()
+    }
+
     /// True for the closing event: the last one of a stream.
     pub fn is_closed(&self) -> bool {
         self.0.closed

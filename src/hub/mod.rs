@@ -20,6 +20,9 @@
 //!   exceed it, the ticket is closed: its queue is dropped and replaced by `closed`
 //!   (`reason: "overflow"`); the client must take a new ticket, whose snapshot brings it back in
 //!   step. Memory per ticket is thus bounded, and a stuck client never slows the others.
+//! - `max_pending_bytes`: serialized bytes of a ticket's undelivered events, its snapshot
+//!   included. A snapshot over it refuses the ticket ([`HubError::SnapshotTooLarge`], HTTP 400);
+//!   a later event over it closes the ticket (`overflow`) as above.
 //! - `max_tickets` in total and `max_tickets_per_owner` per owner (the API key):
 //!   [`HubError::TooManyTickets`] (HTTP 429). Expired tickets are swept before refusing.
 
@@ -46,6 +49,9 @@ pub struct HubConfig {
     /// Undelivered events per ticket, besides its snapshot; beyond it the ticket is closed
     /// (`overflow`).
     pub max_pending: usize,
+    /// Serialized bytes of undelivered events per ticket, snapshot included: a snapshot over it
+    /// refuses the ticket, a later event over it closes the ticket (`overflow`).
+    pub max_pending_bytes: usize,
     /// How often the sweeper looks for expired tickets (at most every `unsub_delay / 4`). A
     /// ticket is dropped between `unsub_delay` and `unsub_delay + sweep_interval` after its
     /// stream went away; attaching to it fails from `unsub_delay` on exactly.
@@ -59,6 +65,7 @@ impl Default for HubConfig {
             max_tickets: 10_000,
             max_tickets_per_owner: 1_000,
             max_pending: 1_000,
+            max_pending_bytes: 2 * 1024 * 1024,
             sweep_interval: Duration::from_secs(1),
         }
     }
@@ -73,6 +80,11 @@ pub enum HubError {
     /// The total or per-owner ticket limit is reached.
     #[error("too many tickets")]
     TooManyTickets,
+    /// The ticket's snapshot alone exceeds `max_pending_bytes`: ask for fewer agents or queues.
+    #[error(
+        "the ticket's snapshot exceeds limits.max_pending_bytes; ask for fewer agents or queues"
+    )]
+    SnapshotTooLarge,
     /// The hub is closed (the service is shutting down).
     #[error("the service is shutting down")]
     ShuttingDown,

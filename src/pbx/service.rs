@@ -250,7 +250,8 @@ impl PbxHandle {
         }
     }
 
-    /// The status of one queue or all, in the seed's shape.
+    /// The status of one queue or all: per queue, its properties and one property map per
+    /// member (`location`, `status`, `paused`, ...), as Asterisk's `QueueStatus` reports them.
     pub async fn queue_status(
         &self,
         queue: Option<QueueName>,

@@ -23,6 +23,8 @@ pub const CONTROL_KEY: &str = "attack-control-key-3a4b5c6d7e8f9a0b";
 pub const ADMIN_KEY: &str = "attack-admin-key-0f9e8d7c6b5a4f3e";
 /// Key with scopes `events` and `control`, restricted to agent 149 and queue q2.
 pub const RESTRICTED_KEY: &str = "attack-restricted-key-1b2c3d4e5f6a7b8c";
+/// Key with scopes `events` and `control`, restricted to agent 149 only (any queue).
+pub const AGENTS_ONLY_KEY: &str = "attack-agents-only-key-5e6f7a8b9c0d1e2f";
 /// Key with every scope (to attack the input rather than the key).
 pub const FULL_KEY: &str = "attack-full-key-9c8b7a6f5e4d3c2b";
 /// A key that is not configured.
@@ -85,12 +87,19 @@ fn keys() -> AuthConfig {
     );
     restricted.agents = Some(vec![AgentId::parse("149").unwrap()]);
     restricted.queues = Some(vec![QueueName::parse("q2").unwrap()]);
+    let mut agents_only = key(
+        "agents-only",
+        AGENTS_ONLY_KEY,
+        &[Scope::Events, Scope::Control],
+    );
+    agents_only.agents = Some(vec![AgentId::parse("149").unwrap()]);
     AuthConfig {
         keys: vec![
             key("events", EVENTS_KEY, &[Scope::Events]),
             key("control", CONTROL_KEY, &[Scope::Control]),
             key("admin", ADMIN_KEY, &[Scope::Admin]),
             restricted,
+            agents_only,
             key(
                 "full",
                 FULL_KEY,
@@ -180,17 +189,58 @@ impl TestApp {
             .collect()
     }
 
-    /// Runs `attack` and asserts it made the service send no action beyond its own polling.
+    /// Runs `attack` and asserts it made the service send no action beyond its own polling,
+    /// and that every action of its own polling sent meanwhile is clean: one `Action` header,
+    /// no header given twice, no control character in any value, and a valid queue name in any
+    /// `Queue` header. (`QueueStatus` is both polling and what `GET /queue/status` sends, so a
+    /// value injected through that endpoint would show up there, not as a foreign action.)
     pub async fn assert_reaches_nothing<F: std::future::Future<Output = ()>>(&self, attack: F) {
-        let before = self.foreign_actions();
+        let before = self.sim.actions_received();
         attack.await;
-        let after = self.foreign_actions();
-        assert_eq!(
-            before,
-            after,
-            "the attack reached Asterisk: {:?}",
-            &after[before.len().min(after.len())..]
+        let after = self.sim.actions_received();
+        assert!(
+            after.starts_with(&before),
+            "the simulator's action log wrapped during the attack; it cannot be checked"
         );
+        let sent = &after[before.len()..];
+        let foreign: Vec<&AmiMessage> = sent.iter().filter(|a| !is_own(a)).collect();
+        assert!(
+            foreign.is_empty(),
+            "the attack reached Asterisk: {foreign:?}"
+        );
+        for action in sent {
+            assert_clean(action);
+        }
+    }
+}
+
+fn is_own(action: &AmiMessage) -> bool {
+    action
+        .action_name()
+        .is_some_and(|n| OWN_ACTIONS.iter().any(|o| o.eq_ignore_ascii_case(n)))
+}
+
+/// One of the service's own actions, as it sends it when nothing was injected into it.
+fn assert_clean(action: &AmiMessage) {
+    let mut keys: Vec<String> = action
+        .fields()
+        .map(|(k, _)| k.to_ascii_lowercase())
+        .collect();
+    keys.sort();
+    let count = keys.len();
+    keys.dedup();
+    assert_eq!(keys.len(), count, "a header given twice: {action:?}");
+    for (key, value) in action.fields() {
+        assert!(
+            !value.chars().any(char::is_control),
+            "a control character reached Asterisk in `{key}`: {action:?}"
+        );
+        if key.eq_ignore_ascii_case("queue") {
+            assert!(
+                QueueName::parse(value).is_ok(),
+                "an invalid queue reached Asterisk: {action:?}"
+            );
+        }
     }
 }
 
@@ -217,4 +267,23 @@ pub async fn expect_error(response: reqwest::Response, status: StatusCode, what:
     assert!(!message.is_empty(), "{what}");
     assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{what}: {body}");
     message.to_owned()
+}
+
+/// The check of the service's own actions can fail: what an injection through
+/// `GET /queue/status` would look like on the simulator's side.
+#[test]
+fn the_clean_check_catches_what_an_injection_would_leave() {
+    let clean = AmiMessage::action("QueueStatus")
+        .with("ActionID", "pbxis-1")
+        .with("Queue", "q1");
+    assert_clean(&clean);
+    let injected = [
+        clean.clone().with("Action", "Originate"),
+        AmiMessage::action("QueueStatus").with("Queue", "q1\u{1b}[31m"),
+        AmiMessage::action("QueueStatus").with("Queue", "q1 x"),
+    ];
+    for action in injected {
+        let caught = std::panic::catch_unwind(|| assert_clean(&action));
+        assert!(caught.is_err(), "not caught: {action:?}");
+    }
 }

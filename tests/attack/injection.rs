@@ -238,6 +238,29 @@ async fn hostile_parameter_names_and_shapes_are_refused() {
             .await
             .unwrap();
         expect_error(raw, StatusCode::BAD_REQUEST, "invalid UTF-8 in JSON").await;
+        // A key repeated in a JSON body is refused, as a repeated query key is: no "last one
+        // wins" to slip a second agent past a check of the first.
+        for (path, body) in [
+            (
+                "/queue/pause",
+                r#"{"queue":"q1","agent":"149","paused":true,"agent":"147"}"#,
+            ),
+            (
+                "/ticket",
+                r#"{"agents":["147"],"queues":["q1"],"queues":[]}"#,
+            ),
+        ] {
+            let response = app
+                .request(Method::POST, path)
+                .bearer_auth(FULL_KEY)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let msg = expect_error(response, StatusCode::BAD_REQUEST, body).await;
+            assert!(msg.contains("given twice"), "{body}: {msg}");
+        }
     })
     .await;
 }

@@ -1,7 +1,8 @@
-//! Bounds: oversized bodies (413), too many agents or queues in a ticket (400), too many tickets
-//! per key (429), too many streams from one address (429), and ticket guessing: random tickets
-//! get the same answer as an expired one (404 for long-poll; the closing events for SSE; close
-//! code 4404 for WebSocket), so no answer tells a live ticket from a guess.
+//! Bounds: oversized bodies (413), too many agents, queues or agent × queue pairs in a ticket, or
+//! a snapshot over the byte budget (400), too many tickets per key (429), too many streams from
+//! one address (429), and ticket guessing: random tickets get the same answer as an expired one
+//! (404 for long-poll; the closing events for SSE; close code 4404 for WebSocket), so no answer
+//! tells a live ticket from a guess.
 
 use super::helpers::*;
 use futures_util::StreamExt;
@@ -238,4 +239,73 @@ async fn guessed_tickets_get_the_same_answer_as_expired_ones() {
     ] {
         assert_eq!(answers(&app, hostile).await, reference, "ticket {hostile}");
     }
+}
+
+#[tokio::test]
+async fn too_many_agent_queue_pairs_are_refused_before_any_snapshot() {
+    let app = spawn_app(|s| s.limits.max_pairs_per_ticket = 20).await;
+    let ticket = |agents: usize, queues: &[&str]| {
+        app.request(Method::POST, "/ticket")
+            .bearer_auth(EVENTS_KEY)
+            .json(&json!({"agents": agents_list(agents), "queues": queues}))
+            .send()
+    };
+    assert_eq!(
+        ticket(10, &["q1", "q2"]).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let tickets_before = tickets(&app).await;
+    let msg = expect_error(
+        ticket(10, &["q1", "q2", "q3"]).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "30 pairs",
+    )
+    .await;
+    assert!(msg.contains("max_pairs_per_ticket"), "{msg}");
+    assert_eq!(tickets(&app).await, tickets_before, "no ticket was created");
+}
+
+#[tokio::test]
+async fn a_snapshot_over_the_byte_budget_refuses_the_ticket() {
+    // Ten agents, each a member of ten queues: a full snapshot is 100 member entries.
+    let mut sim = pbxis_ws::sim::SimConfig::quiet();
+    sim.agents = agents_list(10);
+    sim.queues = (1..=10).map(|q| format!("q{q}")).collect();
+    let app = spawn_app_with_sim(sim, |s| {
+        s.limits.max_pending_bytes = 4096;
+        s.limits.max_queues_per_ticket = 10;
+    })
+    .await;
+    let ask = |agents: Vec<String>, queues: Vec<String>| {
+        app.request(Method::POST, "/ticket")
+            .bearer_auth(EVENTS_KEY)
+            .json(&json!({"agents": agents, "queues": queues}))
+            .send()
+    };
+    let small = ask(agents_list(1), vec!["q1".into()]).await.unwrap();
+    assert_eq!(small.status(), StatusCode::OK);
+    let tickets_before = tickets(&app).await;
+    let queues = (1..=10).map(|q| format!("q{q}")).collect();
+    let big = ask(agents_list(10), queues).await.unwrap();
+    let msg = expect_error(big, StatusCode::BAD_REQUEST, "over the budget").await;
+    assert!(msg.contains("max_pending_bytes"), "{msg}");
+    assert_eq!(tickets(&app).await, tickets_before, "no ticket was kept");
+}
+
+fn agents_list(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{}", 147 + i)).collect()
+}
+
+/// Live tickets, from `GET /ready`.
+async fn tickets(app: &TestApp) -> u64 {
+    let ready: Value = app
+        .request(Method::GET, "/ready")
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    ready["tickets"].as_u64().expect("a ticket count")
 }

@@ -40,9 +40,19 @@ impl Principal {
         self.queues.as_ref().is_none_or(|set| set.contains(queue))
     }
 
-    /// True when the key is not restricted to some queues (it may, say, reset every queue).
+    /// True when the key is not restricted to some queues.
     pub fn allows_all_queues(&self) -> bool {
         self.queues.is_none()
+    }
+
+    /// True when the key is not restricted to some agents.
+    pub fn allows_all_agents(&self) -> bool {
+        self.agents.is_none()
+    }
+
+    /// True when the key is restricted neither to some agents nor to some queues.
+    pub fn is_unrestricted(&self) -> bool {
+        self.agents.is_none() && self.queues.is_none()
     }
 
     /// `Ok` when every agent is allowed, else the 403 naming the first that is not.
@@ -67,12 +77,12 @@ impl Principal {
         }
     }
 
-    /// `Ok` for a queue the key may use; for `None` (every queue), `Ok` only when the key is not
-    /// restricted to some queues.
+    /// `Ok` for a queue the key may use; for `None` (every queue, every member), `Ok` only when
+    /// the key is restricted neither to some queues nor to some agents.
     pub fn check_queue(&self, queue: Option<&QueueName>) -> Result<(), AuthError> {
         match queue {
             Some(q) => self.check_queues([q]),
-            None if self.allows_all_queues() => Ok(()),
+            None if self.is_unrestricted() => Ok(()),
             None => Err(AuthError::AllQueues),
         }
     }

@@ -69,6 +69,33 @@ async fn answers_pings_and_sends_keep_alive_pings() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_client_that_answers_no_ping_is_dropped_after_two_keep_alives() {
+    let keep_alive = Duration::from_secs(15);
+    // This client answers each ping with a pong: it stays.
+    let (_, tx, mut sent, _) = channel::<Message>();
+    let (client, _, _, rx) = channel::<Incoming>();
+    let answering = tokio::spawn(pump(tx, rx, stream::pending(), keep_alive));
+    for _ in 0..5 {
+        assert!(matches!(sent.recv().await, Some(Message::Ping(_))));
+        client
+            .try_send(Ok(Message::Pong(Default::default())))
+            .unwrap();
+    }
+    assert!(!answering.is_finished());
+    // This one reads the pings but never answers: dropped at the third tick (two keep-alives
+    // after the first ping), with its pings taken.
+    let (_, tx, mut sent, _) = channel::<Message>();
+    let (_silent, _, _, rx) = channel::<Incoming>();
+    let start = tokio::time::Instant::now();
+    let silent = tokio::spawn(pump(tx, rx, stream::pending(), keep_alive));
+    assert!(matches!(sent.recv().await, Some(Message::Ping(_))));
+    assert!(matches!(sent.recv().await, Some(Message::Ping(_))));
+    assert_eq!(silent.await.unwrap(), PumpEnd::ClientGone);
+    assert_eq!(start.elapsed(), keep_alive * 3);
+    answering.abort();
+}
+
+#[tokio::test(start_paused = true)]
 async fn ended_event_stream_still_closes_properly() {
     let (_, tx, mut sent, _) = channel::<Message>();
     let (_client, _, _, rx) = channel::<Incoming>();

@@ -89,7 +89,9 @@ impl Hub {
     }
 
     /// Registers a ticket for `filter` whose stream starts with `snapshot`. `owner` (the API
-    /// key's name) counts towards `max_tickets_per_owner`.
+    /// key's name) counts towards `max_tickets_per_owner`. A snapshot whose serialized events
+    /// exceed `max_pending_bytes` refuses the ticket ([`HubError::SnapshotTooLarge`]); it is
+    /// serialized one event at a time and dropped as soon as it is over.
     pub fn create_ticket(
         &self,
         filter: Filter,
@@ -97,12 +99,15 @@ impl Hub {
         owner: Option<&str>,
     ) -> Result<TicketId, HubError> {
         let config = &self.shared.config;
-        let snapshot: Vec<Delivery> = snapshot.iter().filter_map(Delivery::new).collect();
-        let (id, key) = TicketId::generate().ok_or(HubError::Entropy)?;
-        let mut buffer = TicketBuffer::new(config.max_pending, 0);
-        for delivery in snapshot {
-            buffer.push_snapshot(delivery);
+        let mut buffer =
+            TicketBuffer::new(config.max_pending, 0).with_byte_budget(config.max_pending_bytes);
+        for delivery in snapshot.iter().filter_map(Delivery::new) {
+            if buffer.push_snapshot(delivery).is_err() {
+                tracing::info!(owner, "ticket refused: snapshot over max_pending_bytes");
+                return Err(HubError::SnapshotTooLarge);
+            }
         }
+        let (id, key) = TicketId::generate().ok_or(HubError::Entropy)?;
         let mut state = self.shared.lock();
         if state.shutting_down {
             return Err(HubError::ShuttingDown);

@@ -1,6 +1,7 @@
-//! The rebuild against an Asterisk without `ExtensionStateList` (played by a scripted AMI server
-//! over real TCP): the model asks `ExtensionState` in the configured hint context for every agent
-//! it knows, and takes the answers as the agents' extension status.
+//! The rebuild against an Asterisk that refuses lists (played by a scripted AMI server over real
+//! TCP): without `ExtensionStateList` the model asks `ExtensionState` in the configured hint
+//! context for every agent it knows, and takes the answers as the agents' extension status; a
+//! refused `CoreShowChannels` counts as "no calls known" and the model is built all the same.
 
 #[path = "support/scripted_ami.rs"]
 mod scripted_ami;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use pbxis_ws::ami::client;
 use pbxis_ws::ami::AmiMessage;
 use pbxis_ws::pbx::service::{try_spawn, EventSink, PbxConfig};
-use pbxis_ws::pbx::{AgentId, Context, DeviceStatus, Event, Filter, QueueName};
+use pbxis_ws::pbx::{AgentId, Context, DeviceStatus, Event, Filter, MemberStatus, QueueName};
 use scripted_ami::{reply, Peer, ScriptedAmi};
 
 struct Discard;
@@ -123,4 +124,67 @@ async fn extension_state_per_agent_when_the_list_is_refused() {
         status: DeviceStatus::Ringing,
     };
     assert!(snapshot.contains(&ringing), "{snapshot:?}");
+}
+
+#[tokio::test]
+async fn a_refused_channel_list_means_no_calls_and_the_model_is_built() {
+    let server = ScriptedAmi::start().await;
+    let (ami, events) = client::connect(server.config());
+    let config = PbxConfig {
+        location: "PJSIP/{agent}".into(),
+        ..PbxConfig::default()
+    };
+    let pbx = try_spawn(ami, events, Arc::new(Discard), config).unwrap();
+    let mut peer = server.accept_logged_in().await;
+
+    let qs = action(&mut peer, "QueueStatus").await;
+    let member = item(
+        "QueueMember",
+        &qs,
+        &[
+            ("Queue", "q1"),
+            ("Name", "Alice"),
+            ("Location", "PJSIP/147"),
+            ("Status", "1"),
+            ("Paused", "1"),
+        ],
+    );
+    let items = vec![
+        item("QueueParams", &qs, &[("Queue", "q1"), ("Calls", "0")]),
+        member,
+    ];
+    list(&mut peer, &qs, "QueueStatusComplete", items).await;
+    let esl = action(&mut peer, "ExtensionStateList").await;
+    list(&mut peer, &esl, "ExtensionStateListComplete", Vec::new()).await;
+    let csc = action(&mut peer, "CoreShowChannels").await;
+    peer.send(reply(&csc, "Error").with("Message", "Permission denied"))
+        .await;
+
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while !pbx.link().ready {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the model is built despite the refusal");
+    let agent = AgentId::parse("147").unwrap();
+    let queue = QueueName::parse("q1").unwrap();
+    let snapshot = pbx
+        .subscribe(Filter::new([agent.clone()], [queue.clone()]), |s| s)
+        .await
+        .unwrap();
+    assert_eq!(snapshot[0], Event::PbxStatus { connected: true });
+    let paused = Event::QueueMemberStatus {
+        agent,
+        queue,
+        status: MemberStatus::Paused,
+        reason: None,
+    };
+    assert!(snapshot.contains(&paused), "{snapshot:?}");
+    assert!(
+        !snapshot
+            .iter()
+            .any(|e| matches!(e, Event::PhoneNumber { .. })),
+        "no calls known: {snapshot:?}"
+    );
 }

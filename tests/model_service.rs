@@ -275,40 +275,77 @@ async fn events_during_a_rebuild_are_applied_after_it() {
         reason: Some("late".into()),
     };
     assert!(snapshot.contains(&paused), "{snapshot:?}");
-    assert!(
-        rec.all().contains(&paused),
-        "published after the rebuild's corrections"
-    );
-    assert_eq!(
-        rec.all().last(),
-        Some(&Event::PbxStatus { connected: true })
-    );
+    // Published after the rebuild's corrections (whether it was buffered during the rebuild, or
+    // taken just after it because the rebuild's end is served first): the last word on 148 in
+    // q1 is the pause.
+    let all = rec.all();
+    let last_148 = all.iter().rev().find(|e| {
+        matches!(e, Event::QueueMemberStatus { agent, queue, .. }
+            if agent == &a("148") && queue == &q("q1"))
+    });
+    assert_eq!(last_148, Some(&paused), "{all:?}");
+    assert!(all.contains(&Event::PbxStatus { connected: true }));
     sim.shutdown().await;
 }
 
+/// Waits until at least `n` rebuilds have finished and none runs or is pending; then exactly
+/// `n` must have run (a pending rebuild starts before `running` is cleared, so none can hide).
+async fn settled(pbx: &PbxHandle, n: u64, what: &str) {
+    until(what, async || {
+        let r = pbx.rebuilds();
+        r.finished >= n && !r.running
+    })
+    .await;
+    assert_eq!(pbx.rebuilds().finished, n, "{what}: exactly {n} rebuilds");
+}
+
+fn reload_app_queue() -> ClientEvent {
+    let reload = AmiMessage::event("Reload")
+        .with("Module", "app_queue.so")
+        .with("Status", "0");
+    ClientEvent::Event(reload)
+}
+
+fn fully_booted() -> ClientEvent {
+    ClientEvent::Event(AmiMessage::event("FullyBooted").with("Status", "Fully Booted"))
+}
+
+/// Every trigger gives one rebuild, whether it arrives while the previous rebuild still runs
+/// (then it is coalesced into one more right after) or after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overflow_booted_and_queue_reload_rebuild_the_model() {
     let (sim, _ami, pbx, _rec, tx) = hand_fed().await;
     tx.send(connected()).await.unwrap();
-    until("ready", async || pbx.link().ready).await;
-    let rebuilds = || sent(&sim, "QueueStatus").len();
-    until("the first rebuild", async || rebuilds() == 1).await;
+    settled(&pbx, 1, "the first rebuild").await;
     tx.send(ClientEvent::Overflow { dropped: 7 }).await.unwrap();
-    until("a rebuild after the overflow", async || rebuilds() == 2).await;
-    let reload = AmiMessage::event("Reload")
-        .with("Module", "app_queue.so")
-        .with("Status", "0");
-    tx.send(ClientEvent::Event(reload)).await.unwrap();
-    until("a rebuild after the app_queue reload", async || {
-        rebuilds() == 3
-    })
-    .await;
-    let booted = AmiMessage::event("FullyBooted").with("Status", "Fully Booted");
-    tx.send(ClientEvent::Event(booted)).await.unwrap();
-    until("a rebuild after FullyBooted", async || rebuilds() == 4).await;
-    for action in ["ExtensionStateList", "CoreShowChannels"] {
+    settled(&pbx, 2, "a rebuild after the overflow").await;
+    tx.send(reload_app_queue()).await.unwrap();
+    settled(&pbx, 3, "a rebuild after the app_queue reload").await;
+    tx.send(fully_booted()).await.unwrap();
+    settled(&pbx, 4, "a rebuild after FullyBooted").await;
+    for action in ["QueueStatus", "ExtensionStateList", "CoreShowChannels"] {
         assert_eq!(sent(&sim, action).len(), 4, "{action} in every rebuild");
     }
+    sim.shutdown().await;
+}
+
+/// Triggers that arrive while a rebuild is held up (the simulator stalls) mark the model dirty:
+/// exactly one more rebuild follows, however many triggers came.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triggers_during_a_rebuild_give_exactly_one_more() {
+    let (sim, _ami, pbx, _rec, tx) = hand_fed().await;
+    tx.send(connected()).await.unwrap();
+    settled(&pbx, 1, "the first rebuild").await;
+    sim.stall(Duration::from_millis(1500)).await;
+    tx.send(ClientEvent::Overflow { dropped: 1 }).await.unwrap();
+    until("the second rebuild runs", async || pbx.rebuilds().running).await;
+    for _ in 0..3 {
+        tx.send(fully_booted()).await.unwrap();
+    }
+    // Three: had the triggers come after the stalled rebuild, the first would have started a
+    // rebuild and the others one more (four); had they been ignored, two.
+    settled(&pbx, 3, "the stalled rebuild and one more").await;
+    assert_eq!(sent(&sim, "CoreShowChannels").len(), 3);
     sim.shutdown().await;
 }
 

@@ -2,8 +2,7 @@
 //! legacy `Bridge`/`Link`/`Unlink`): whoever shares a bridge with an agent's channel is that
 //! agent's remote party.
 
-use std::collections::HashMap;
-
+use super::bounded::Recent;
 use super::calls::{remote_name, Call};
 use super::codes;
 use super::event::Event;
@@ -24,23 +23,46 @@ pub struct Leg {
     pub agent: Option<AgentId>,
 }
 
-/// Bridges and their legs.
-#[derive(Clone, Debug, Default)]
+/// Bridges and their legs: at most [`MAX_TRACKED`] legs in all. Entering a bridge makes it
+/// the newest; when the legs would exceed the bound, the bridges entered longest ago are
+/// forgotten (and a single bridge bigger than the bound keeps its newest legs).
+#[derive(Clone, Debug)]
 pub struct Bridges {
-    pub(super) map: HashMap<String, Vec<Leg>>,
+    pub(super) map: Recent<String, Vec<Leg>>,
     legs: usize,
+}
+
+impl Default for Bridges {
+    fn default() -> Self {
+        Self {
+            map: Recent::new(MAX_TRACKED),
+            legs: 0,
+        }
+    }
 }
 
 impl Bridges {
     pub(super) fn enter(&mut self, bridge: &str, leg: Leg) {
-        if self.legs >= MAX_TRACKED && !self.map.contains_key(bridge) {
-            return;
-        }
-        let legs = self.map.entry(bridge.to_owned()).or_default();
-        let before = legs.len();
+        let mut legs = self.map.remove(bridge).unwrap_or_default();
+        self.legs -= legs.len();
         legs.retain(|l| l.uid != leg.uid);
         legs.push(leg);
-        self.legs = self.legs + legs.len() - before;
+        if legs.len() > MAX_TRACKED {
+            legs.drain(..legs.len() - MAX_TRACKED);
+        }
+        while self.legs + legs.len() > MAX_TRACKED {
+            match self.map.pop_oldest() {
+                Some((_, old)) => self.legs -= old.len(),
+                None => break,
+            }
+        }
+        self.legs += legs.len();
+        self.map.insert(bridge.to_owned(), legs);
+    }
+
+    /// Legs tracked, in all bridges.
+    pub fn legs(&self) -> usize {
+        self.legs
     }
 
     pub(super) fn destroy(&mut self, bridge: &str) {
@@ -99,7 +121,7 @@ impl State {
                     leg: Some(a.uid.clone()),
                     number: b.number.clone(),
                     name: remote_name(b.name.clone(), &b.number, a.name.as_ref(), &a.number),
-                    queue: self.callers.get(&b.uid).cloned(),
+                    queue: self.caller_queue(&b.uid),
                 };
                 self.start_call(agent, call, out);
             }
@@ -175,12 +197,50 @@ impl State {
                     leg: Some(uid.clone()),
                     number: other_num.clone(),
                     name: None,
-                    queue: self.callers.get(other_uid).cloned(),
+                    queue: self.caller_queue(other_uid),
                 };
                 self.start_call(agent, call, out);
             } else {
                 self.end_calls(agent, |c| &c.remote == other_uid, out);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leg(i: usize) -> Leg {
+        Leg {
+            uid: format!("1.{i}"),
+            number: String::new(),
+            name: None,
+            agent: None,
+        }
+    }
+
+    #[test]
+    fn the_legs_stay_bounded_and_the_newest_bridges_are_kept() {
+        let mut b = Bridges::default();
+        b.enter("old", leg(0));
+        b.enter("old", leg(1));
+        for i in 2..MAX_TRACKED {
+            b.enter(&format!("b{i}"), leg(i));
+        }
+        assert_eq!(b.legs(), MAX_TRACKED);
+        // An existing bridge grows: the oldest bridge makes room.
+        b.enter("b5", leg(MAX_TRACKED));
+        assert!(b.legs() <= MAX_TRACKED, "{}", b.legs());
+        assert!(b.map.get("old").is_none(), "the oldest bridge is forgotten");
+        assert_eq!(b.map.get("b5").map(Vec::len), Some(2));
+        // A new one too: now b2 is the oldest.
+        for i in 0..3 {
+            b.enter("new", leg(MAX_TRACKED + 1 + i));
+        }
+        assert!(b.legs() <= MAX_TRACKED, "{}", b.legs());
+        assert!(b.map.get("b2").is_none());
+        assert_eq!(b.map.get("new").map(Vec::len), Some(3));
+        assert_eq!(b.legs(), b.map.iter().map(|(_, l)| l.len()).sum::<usize>());
     }
 }

@@ -14,7 +14,7 @@ use super::codes;
 use super::event::Event;
 use super::ids::{AgentId, QueueName};
 use super::originates::is_placeholder;
-use super::state::{field, State, MAX_CALLS_PER_AGENT, MAX_TRACKED};
+use super::state::{field, running_average, State, MAX_CALLS_PER_AGENT};
 use crate::ami::AmiMessage;
 
 /// One call of an agent.
@@ -209,8 +209,14 @@ impl State {
             return;
         };
         if let Some(leg) = field(msg, "DestUniqueid") {
-            if msg.is_event("AgentConnect") && self.answered.len() < MAX_TRACKED {
+            if msg.is_event("AgentConnect") {
                 self.answered.insert(leg.to_owned(), remote.to_owned());
+            }
+        }
+        if msg.is_event("AgentConnect") {
+            let hold = codes::uint(msg.get("HoldTime"));
+            if let Some(s) = field(msg, "Queue").and_then(|q| self.stats_mut(q)) {
+                s.hold_time = running_average(s.hold_time, hold);
             }
         }
         let call = Call {
@@ -252,6 +258,15 @@ impl State {
         let Some(queue) = field(msg, "Queue").and_then(|q| QueueName::parse(q).ok()) else {
             return;
         };
+        let talk = codes::uint(msg.get("TalkTime"));
+        let hold = codes::uint(msg.get("HoldTime"));
+        if let Some(s) = self.stats_mut(queue.as_str()) {
+            s.completed += 1;
+            if hold <= s.service_level {
+                s.completed_in_sl += 1;
+            }
+            s.talk_time = running_average(s.talk_time, talk);
+        }
         let answered = field(msg, "DestUniqueid").and_then(|leg| self.answered.remove(leg));
         let unique_id = field(msg, "Uniqueid")
             .map(str::to_owned)
@@ -261,14 +276,17 @@ impl State {
         out.push(Event::AgentComplete {
             agent,
             unique_id,
-            talk_time: codes::uint(msg.get("TalkTime")),
-            hold_time: codes::uint(msg.get("HoldTime")),
+            talk_time: talk,
+            hold_time: hold,
             queue,
             reason: msg.get("Reason").unwrap_or_default().to_owned(),
         });
     }
 
     pub(super) fn caller_abandon(&mut self, msg: &AmiMessage, _out: &mut Vec<Event>) {
+        if let Some(s) = field(msg, "Queue").and_then(|q| self.stats_mut(q)) {
+            s.abandoned += 1;
+        }
         if let Some(uid) = field(msg, "Uniqueid") {
             self.callers.remove(uid);
             self.end_channel(uid, _out);
@@ -298,7 +316,7 @@ impl State {
                 leg: Some(dest_uid.to_owned()),
                 number: codes::number(msg.get("CallerIDNum")),
                 name: codes::name(msg.get("CallerIDName")),
-                queue: self.callers.get(uid).cloned(),
+                queue: self.caller_queue(uid),
             };
             self.start_call(&agent, call, out);
         }

@@ -6,7 +6,7 @@
 use super::codes;
 use super::event::{DeviceStatus, Event, MemberStatus};
 use super::ids::{AgentId, QueueName};
-use super::state::{field, Member, State, MAX_TRACKED};
+use super::state::{field, Member, State};
 use crate::ami::AmiMessage;
 
 impl State {
@@ -31,9 +31,7 @@ impl State {
             return;
         }
         if let Some(si) = field(msg, "StateInterface") {
-            if self.state_interfaces.len() < MAX_TRACKED {
-                self.state_interfaces.insert(si.to_owned(), agent.clone());
-            }
+            self.state_interfaces.insert(si.to_owned(), agent.clone());
         }
         let Some(a) = self.agent_mut(&agent) else {
             return;

@@ -6,10 +6,12 @@
 //! - [`event`]: the published events and the ticket [`event::Filter`].
 //! - [`values`]: validated free-text values that travel to AMI (member names, reasons, ...).
 //! - `validated`: the macro behind every validated string type.
+//! - [`bounded`]: the bounded map that keeps the newest entries.
 //! - [`names`]: the location template; agent ↔ interface, channel and device names.
 //! - [`codes`]: Asterisk's status codes mapped to the model's values.
 //! - [`state`]: the model and its pure `apply` (AMI event → published events).
 //! - [`members`]: queue memberships, names, extension status.
+//! - [`queues`]: waiting callers, queue figures, wallboard counts.
 //! - [`bridges`]: bridge membership (who shares a bridge with an agent).
 //! - [`originates`]: our originates (failure, the destination while the agent's phone rings).
 //! - [`calls`]: remote parties of the agents' calls (`phoneNumber`), bridges.
@@ -21,6 +23,7 @@
 //! - [`service`]: the task that owns the model, and its cloneable [`service::PbxHandle`].
 
 pub mod actions;
+pub mod bounded;
 pub mod bridges;
 pub mod calls;
 pub mod codes;
@@ -29,6 +32,7 @@ pub mod ids;
 pub mod members;
 pub mod names;
 pub mod originates;
+pub mod queues;
 pub mod service;
 pub mod snapshot;
 pub mod state;

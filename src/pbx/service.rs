@@ -5,7 +5,7 @@
 //! it is atomic with publishing: no gap, no duplicate.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -133,6 +133,19 @@ pub struct LinkState {
 pub(super) struct LinkFlags {
     pub(super) connected: AtomicBool,
     pub(super) ready: AtomicBool,
+    /// Rebuilds finished (successful or not).
+    pub(super) rebuilds: AtomicU64,
+    /// A rebuild is running.
+    pub(super) rebuilding: AtomicBool,
+}
+
+/// The model's rebuilds so far (for monitoring, and for tests that wait for one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rebuilds {
+    /// Rebuilds finished, successful or not.
+    pub finished: u64,
+    /// A rebuild is running now (a pending one starts before this is cleared).
+    pub running: bool,
 }
 
 /// How many commands may wait for the model task.
@@ -193,6 +206,10 @@ impl PbxHandle {
         }
         let msg = actions::queue_action(&action, &self.location);
         let response = self.ami.send(msg).await.map_err(refused)?;
+        if let QueueAction::Reset { queue } = action {
+            // No event tells of a reset: the model's figures follow it here.
+            let _ = self.commands.send(Command::ResetStats { queue }).await;
+        }
         Ok(response.message().unwrap_or_default().to_owned())
     }
 
@@ -256,6 +273,14 @@ impl PbxHandle {
         LinkState {
             connected: self.link.connected.load(Ordering::Acquire),
             ready: self.link.ready.load(Ordering::Acquire),
+        }
+    }
+
+    /// The rebuilds so far.
+    pub fn rebuilds(&self) -> Rebuilds {
+        Rebuilds {
+            finished: self.link.rebuilds.load(Ordering::Acquire),
+            running: self.link.rebuilding.load(Ordering::Acquire),
         }
     }
 

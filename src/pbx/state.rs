@@ -7,15 +7,27 @@
 //! to whom) in `calls.rs` and `bridges.rs`; the subscriber view, snapshots and the difference
 //! between two states in `snapshot.rs`.
 //!
-//! Bounds: at most [`MAX_AGENTS`] agents, [`MAX_QUEUES`] queues, [`MAX_TRACKED`] tracked
-//! channels (bridge legs, queue callers) and [`MAX_CALLS_PER_AGENT`] parallel calls per agent;
-//! beyond that, new entries are ignored (agents, queues) or the oldest dropped (calls, channels).
+//! Bounds: at most [`MAX_AGENTS`] agents and [`MAX_QUEUES`] queues: beyond that, new agents and
+//! queues are ignored (configuration, not traffic: a model that big is misconfigured). At most
+//! [`MAX_TRACKED`] entries in each table of channels (queue callers, answered queue calls, state
+//! interfaces, bridge legs) and [`MAX_CALLS_PER_AGENT`] calls per agent: beyond that the oldest
+//! entry is forgotten to make room ([`Recent`]), so the model stays right about the newest
+//! activity; what goes is most likely a channel whose end was missed.
+//!
+//! Per queue, the wallboard figures ([`QueueStats`]) are taken from `QueueParams` at a rebuild
+//! and kept current from the events, as app_queue itself computes them: `QueueCallerAbandon`
+//! counts an abandoned call, `AgentConnect` folds the caller's wait into the hold time,
+//! `AgentComplete` counts a completed call (within the service level or not) and folds its talk
+//! time in. Waiting callers carry the time they joined (longest wait); logged-in and available
+//! members come from the memberships ([`State::member_counts`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use tokio::time::Instant;
+
+use super::bounded::Recent;
 use super::bridges::Bridges;
 use super::calls::Call;
-use super::codes;
 use super::event::{DeviceStatus, Event, MemberStatus};
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
@@ -92,21 +104,37 @@ impl Agent {
     }
 }
 
-/// Queue figures from `QueueParams` (for the wallboard).
+/// Queue figures for the wallboard, as app_queue keeps them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueStats {
-    /// Calls answered.
+    /// Calls answered and ended.
     pub completed: u64,
+    /// Of those, answered within the service level.
+    pub completed_in_sl: u64,
     /// Calls abandoned.
     pub abandoned: u64,
-    /// Average hold time, s.
+    /// Hold time, s: app_queue's running average (each new wait weighs a quarter).
     pub hold_time: u64,
-    /// Average talk time, s.
+    /// Talk time, s: app_queue's running average (each new call weighs a quarter).
     pub talk_time: u64,
     /// Service level threshold, s.
     pub service_level: u64,
-    /// % answered within the service level.
-    pub service_level_perf: f64,
+}
+
+impl QueueStats {
+    /// % of completed calls answered within the service level.
+    pub fn service_level_perf(&self) -> f64 {
+        if self.completed == 0 {
+            0.0
+        } else {
+            100.0 * self.completed_in_sl as f64 / self.completed as f64
+        }
+    }
+}
+
+/// app_queue's running average: `(3 * old + new) / 4`, in whole seconds.
+pub(super) fn running_average(old: u64, new: u64) -> u64 {
+    old.saturating_mul(3).saturating_add(new) / 4
 }
 
 /// One queue.
@@ -114,8 +142,17 @@ pub struct QueueStats {
 pub struct Queue {
     /// Callers waiting.
     pub count: u32,
-    /// Figures from the last `QueueStatus`.
+    /// Wallboard figures.
     pub stats: QueueStats,
+}
+
+/// A channel in a queue: waiting, or answered (its queue names the agent's call).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Caller {
+    /// The queue.
+    pub queue: QueueName,
+    /// When it started waiting; `None` once it left the queue (answered).
+    pub waiting_since: Option<Instant>,
 }
 
 /// The model.
@@ -126,15 +163,15 @@ pub struct State {
     pub(super) agents: HashMap<AgentId, Agent>,
     pub(super) queues: BTreeMap<QueueName, Queue>,
     /// State interface (device) → agent, learned from member events.
-    pub(super) state_interfaces: HashMap<String, AgentId>,
-    /// Waiting queue callers: uniqueid → queue.
-    pub(super) callers: HashMap<String, QueueName>,
+    pub(super) state_interfaces: Recent<String, AgentId>,
+    /// Queue callers by uniqueid.
+    pub(super) callers: Recent<String, Caller>,
     pub(super) bridges: Bridges,
     /// Agents with calls in progress.
     pub(super) busy: BTreeSet<AgentId>,
     /// Answered queue calls: the agent leg's uniqueid → the caller's (for `AgentComplete`,
     /// which may come after the caller channel is gone and then lacks its fields).
-    pub(super) answered: HashMap<String, String>,
+    pub(super) answered: Recent<String, String>,
     /// Pending originates of ours, by action id.
     pub(super) originates: HashMap<String, Originate>,
 }
@@ -152,11 +189,11 @@ impl State {
             hint_context: hint_context.to_owned(),
             agents: HashMap::new(),
             queues: BTreeMap::new(),
-            state_interfaces: HashMap::new(),
-            callers: HashMap::new(),
+            state_interfaces: Recent::new(MAX_TRACKED),
+            callers: Recent::new(MAX_TRACKED),
             bridges: Bridges::default(),
             busy: BTreeSet::new(),
-            answered: HashMap::new(),
+            answered: Recent::new(MAX_TRACKED),
             originates: HashMap::new(),
         }
     }
@@ -266,67 +303,5 @@ impl State {
             return None;
         }
         Some(self.agents.entry(agent.clone()).or_default())
-    }
-
-    fn set_count(&mut self, queue: &str, count: u32, out: &mut Vec<Event>) {
-        if let Some((name, q)) = self.queue_mut(queue) {
-            if q.count != count {
-                q.count = count;
-                out.push(Event::QueueCount { queue: name, count });
-            }
-        }
-    }
-
-    fn caller_join(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
-        let Some(queue) = field(msg, "Queue") else {
-            return;
-        };
-        let count = codes::uint(msg.get("Count")) as u32;
-        if let (Some(uid), Ok(q)) = (field(msg, "Uniqueid"), QueueName::parse(queue)) {
-            if self.callers.len() < MAX_TRACKED {
-                self.callers.insert(uid.to_owned(), q);
-            }
-        }
-        self.set_count(queue, count, out);
-    }
-
-    fn caller_leave(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
-        let Some(queue) = field(msg, "Queue") else {
-            return;
-        };
-        let count = codes::uint(msg.get("Count")) as u32;
-        self.set_count(queue, count, out);
-    }
-
-    fn queue_params(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
-        let Some(queue) = field(msg, "Queue") else {
-            return;
-        };
-        let count = codes::uint(msg.get("Calls")) as u32;
-        if let Some((_, q)) = self.queue_mut(queue) {
-            q.stats = QueueStats {
-                completed: codes::uint(msg.get("Completed")),
-                abandoned: codes::uint(msg.get("Abandoned")),
-                hold_time: codes::uint(msg.get("Holdtime")),
-                talk_time: codes::uint(msg.get("TalkTime")),
-                service_level: codes::uint(msg.get("ServiceLevel")),
-                service_level_perf: msg
-                    .get("ServicelevelPerf")
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0.0),
-            };
-        }
-        self.set_count(queue, count, out);
-    }
-
-    fn queue_entry(&mut self, msg: &AmiMessage) {
-        let (Some(queue), Some(uid)) = (field(msg, "Queue"), field(msg, "Uniqueid")) else {
-            return;
-        };
-        if let Ok(q) = QueueName::parse(queue) {
-            if self.callers.len() < MAX_TRACKED {
-                self.callers.insert(uid.to_owned(), q);
-            }
-        }
     }
 }

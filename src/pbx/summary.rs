@@ -1,111 +1,50 @@
-//! Wallboard summary events (`queueSummary`, `memberSummary`), built from the answers of
-//! `QueueStatus` (figures per queue and member) and `QueueSummary` (logged-in and available
-//! members, longest wait). The service asks for both every `summary_refresh` and publishes
-//! the result; only tickets that asked for summary events receive them.
+//! Wallboard summary events (`queueSummary`, `memberSummary`), taken from the model: the
+//! per-queue figures the state keeps current from the events (`state.rs`), the longest wait of
+//! the callers waiting now, the logged-in and available members, and each member's calls. The
+//! service publishes them every `summary_refresh`; only tickets that asked for summary events
+//! receive them. No AMI round trip: the figures are as current as the model.
 
-use std::collections::HashMap;
+use tokio::time::Instant;
 
-use super::codes;
 use super::event::Event;
-use super::ids::QueueName;
-use super::names::Location;
-use crate::ami::AmiMessage;
+use super::state::State;
 
-/// Summary events from `QueueStatus` items and `QueueSummary` items.
-pub fn summary_events(
-    location: &Location,
-    status: &[AmiMessage],
-    summary: &[AmiMessage],
-) -> Vec<Event> {
-    let summaries: HashMap<&str, &AmiMessage> = summary
-        .iter()
-        .filter(|m| m.is_event("QueueSummary"))
-        .filter_map(|m| Some((m.get("Queue")?, m)))
-        .collect();
+/// Summary events for every queue and every agent's membership, as of `now`.
+pub fn summary_events(state: &State, now: Instant) -> Vec<Event> {
+    let waits = state.longest_waits(now);
+    let members = state.member_counts();
     let mut out = Vec::new();
-    for item in status {
-        let Some(queue) = item.get("Queue").and_then(|q| QueueName::parse(q).ok()) else {
-            continue;
-        };
-        if item.is_event("QueueParams") {
-            let s = summaries.get(queue.as_str());
-            let sget = |k: &str| codes::uint(s.and_then(|s| s.get(k)));
-            out.push(Event::QueueSummary {
-                queue,
-                waiting: codes::uint(item.get("Calls")) as u32,
-                longest_wait: sget("LongestHoldTime"),
-                logged_in: sget("LoggedIn") as u32,
-                available: sget("Available") as u32,
-                completed: codes::uint(item.get("Completed")),
-                abandoned: codes::uint(item.get("Abandoned")),
-                hold_time: codes::uint(item.get("Holdtime")),
-                talk_time: codes::uint(item.get("TalkTime")),
-                service_level: codes::uint(item.get("ServiceLevel")),
-                service_level_perf: item
-                    .get("ServicelevelPerf")
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0.0),
-            });
-        } else if item.is_event("QueueMember") {
-            let Some(iface) = item.get("Location").or_else(|| item.get("Interface")) else {
-                continue;
-            };
-            let Some(agent) = location.agent_of_interface(iface) else {
-                continue;
-            };
+    for (queue, q) in state.queues() {
+        let (logged_in, available) = members.get(queue).copied().unwrap_or_default();
+        out.push(Event::QueueSummary {
+            queue: queue.clone(),
+            waiting: q.count,
+            longest_wait: waits.get(queue).copied().unwrap_or(0),
+            logged_in,
+            available,
+            completed: q.stats.completed,
+            abandoned: q.stats.abandoned,
+            hold_time: q.stats.hold_time,
+            talk_time: q.stats.talk_time,
+            service_level: q.stats.service_level,
+            service_level_perf: q.stats.service_level_perf(),
+        });
+    }
+    let mut agents: Vec<_> = state.agents().iter().collect();
+    agents.sort_by(|a, b| a.0.cmp(b.0));
+    for (agent, a) in agents {
+        for (queue, m) in &a.members {
             out.push(Event::MemberSummary {
-                agent,
-                queue,
-                member_name: item.get("Name").unwrap_or(iface).to_owned(),
-                location: iface.to_owned(),
-                calls_taken: codes::uint(item.get("CallsTaken")),
-                last_call: codes::uint(item.get("LastCall")),
-                incall: item.get("InCall").is_some_and(codes::is_true),
-                paused: item.get("Paused").is_some_and(codes::is_true),
+                agent: agent.clone(),
+                queue: queue.clone(),
+                member_name: m.name.clone(),
+                location: m.interface.clone(),
+                calls_taken: m.calls_taken,
+                last_call: m.last_call,
+                incall: m.incall,
+                paused: m.paused,
             });
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn queue_and_member_summaries() {
-        let loc = Location::parse("PJSIP/{agent}").unwrap();
-        let status = vec![
-            AmiMessage::event("QueueParams")
-                .with("Queue", "q1")
-                .with("Calls", "2")
-                .with("Completed", "5")
-                .with("ServicelevelPerf", "80.5"),
-            AmiMessage::event("QueueMember")
-                .with("Queue", "q1")
-                .with("Name", "Agent 147")
-                .with("Location", "PJSIP/147")
-                .with("CallsTaken", "3")
-                .with("InCall", "1")
-                .with("Paused", "0"),
-            AmiMessage::event("QueueMember")
-                .with("Queue", "q1")
-                .with("Location", "IAX2/trunk/x"),
-        ];
-        let summary = vec![AmiMessage::event("QueueSummary")
-            .with("Queue", "q1")
-            .with("LoggedIn", "1")
-            .with("Available", "0")
-            .with("LongestHoldTime", "42")];
-        let ev = summary_events(&loc, &status, &summary);
-        assert_eq!(ev.len(), 2, "the trunk member is not an agent");
-        let json = serde_json::to_value(&ev[0]).unwrap();
-        assert_eq!(json["waiting"], 2);
-        assert_eq!(json["longestWait"], 42);
-        assert_eq!(json["serviceLevelPerf"], 80.5);
-        let json = serde_json::to_value(&ev[1]).unwrap();
-        assert_eq!(json["agent"], "147");
-        assert_eq!(json["incall"], true);
-        assert_eq!(json["callsTaken"], 3);
-    }
 }

@@ -1,6 +1,8 @@
 //! Rebuilding the model from Asterisk's list actions, and the corrections that follow.
 //!
-//! [`collect`] asks Asterisk for them, [`rebuild`] turns the answers of `QueueStatus` (queues, members, waiting callers),
+//! [`collect`] asks Asterisk for them (a refused list counts as empty, with a warning, so the
+//! model is built from what Asterisk does tell), [`rebuild`] turns the answers of `QueueStatus`
+//! (queues, members, waiting callers),
 //! `ExtensionStateList` (or one `ExtensionState` per agent) and `CoreShowChannels` (calls in
 //! progress) into a fresh [`State`]; [`sync_events`] is what subscribers must be told to get from
 //! the old state to the new one, as ordinary change events. Live events that arrive while the
@@ -16,7 +18,7 @@ use super::event::Event;
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
 use super::snapshot::diff;
-use super::state::{field, State};
+use super::state::{field, Caller, State};
 use crate::ami::{AmiError, AmiHandle, AmiMessage};
 
 /// Most agents asked one by one with `ExtensionState` when `ExtensionStateList` is refused.
@@ -84,7 +86,12 @@ fn channels(state: &mut State, items: &[AmiMessage], out: &mut Vec<Event>) {
     let mut in_queue: HashMap<&str, (&AmiMessage, QueueName)> = HashMap::new();
     for item in items {
         if let (Some(uid), Some(q)) = (field(item, "Uniqueid"), queue_of(item)) {
-            state.callers.insert(uid.to_owned(), q.clone());
+            let caller = Caller {
+                queue: q.clone(),
+                waiting_since: None,
+            };
+            // A caller the `QueueStatus` list shows waiting keeps its wait.
+            state.callers.insert_if_absent(uid.to_owned(), caller);
             if let Some(linked) = field(item, "Linkedid") {
                 in_queue.insert(linked, (item, q));
             }
@@ -147,19 +154,35 @@ fn ringing_originate(state: &mut State, agent: &AgentId, uid: &str, out: &mut Ve
     }
 }
 
+/// The items of a list action; a list Asterisk refuses (a module not loaded, a privilege not
+/// granted) is empty, with a warning: the model is built from what Asterisk does tell, rather
+/// than never built. Other failures (the link) fail the rebuild.
+async fn list_or_empty(
+    ami: &AmiHandle,
+    action: &str,
+    meaning: &str,
+) -> Result<Vec<AmiMessage>, AmiError> {
+    match ami.send_list(AmiMessage::action(action)).await {
+        Ok(list) => Ok(list.items),
+        Err(AmiError::Refused(message)) => {
+            tracing::warn!(action, %message, "Asterisk refused a list; {meaning}");
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Collects the lists a rebuild starts from: `QueueStatus`, then `ExtensionStateList` (or, if
 /// refused, `ExtensionState` in the hint context for every agent known or listed as a member),
-/// then `CoreShowChannels`.
+/// then `CoreShowChannels`. A refused `QueueStatus` or `CoreShowChannels` counts as an empty
+/// list (no queues, no calls known), with a warning.
 pub async fn collect(
     ami: AmiHandle,
     hint_context: String,
     mut agents: BTreeSet<AgentId>,
     location: Location,
 ) -> Result<Lists, AmiError> {
-    let queue_status = ami
-        .send_list(AmiMessage::action("QueueStatus"))
-        .await?
-        .items;
+    let queue_status = list_or_empty(&ami, "QueueStatus", "no queues known").await?;
     for item in &queue_status {
         if let Some(a) = item
             .get("Location")
@@ -189,13 +212,52 @@ pub async fn collect(
         }
         Err(e) => return Err(e),
     };
-    let channels = ami
-        .send_list(AmiMessage::action("CoreShowChannels"))
-        .await?
-        .items;
+    let channels = list_or_empty(&ami, "CoreShowChannels", "no calls known").await?;
     Ok(Lists {
         queue_status,
         extensions,
         channels,
     })
+}
+
+/// What calls for a rebuild.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Trigger {
+    /// Asterisk finished booting.
+    Booted,
+    /// app_queue (or everything) was reloaded.
+    Reload,
+}
+
+/// `FullyBooted`, or a `Reload` of app_queue or everything.
+pub(super) fn is_resync_trigger(msg: &AmiMessage) -> Option<Trigger> {
+    match msg.event_name()? {
+        "FullyBooted" => Some(Trigger::Booted),
+        "Reload" => {
+            let module = msg.get("Module").unwrap_or("All").to_ascii_lowercase();
+            (module == "all" || module.starts_with("app_queue")).then_some(Trigger::Reload)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_boot_and_queue_reloads_trigger_a_rebuild() {
+        let reload = |m: &str| AmiMessage::event("Reload").with("Module", m);
+        assert_eq!(
+            is_resync_trigger(&reload("app_queue.so")),
+            Some(Trigger::Reload)
+        );
+        assert_eq!(is_resync_trigger(&reload("All")), Some(Trigger::Reload));
+        assert_eq!(is_resync_trigger(&reload("res_pjsip.so")), None);
+        assert_eq!(
+            is_resync_trigger(&AmiMessage::event("FullyBooted")),
+            Some(Trigger::Booted)
+        );
+        assert_eq!(is_resync_trigger(&AmiMessage::event("Shutdown")), None);
+    }
 }

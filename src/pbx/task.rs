@@ -3,11 +3,20 @@
 //! overflow, serves the handles' commands, and publishes to the sink, in order, from here only.
 //!
 //! While a rebuild runs, live events are buffered (at most [`MAX_BUFFERED`]; beyond that the
-//! buffer is dropped and another rebuild follows) and applied to the rebuilt model afterwards.
+//! buffer is dropped, later events are dropped until the rebuild ends, and another rebuild
+//! follows) and applied to the rebuilt model afterwards. A rebuild trigger (`FullyBooted`, a
+//! queue `Reload`, an overflow, a reconnect) that arrives while a rebuild runs marks the model
+//! dirty: exactly one more rebuild runs right after the current one, however many triggers came.
 //! Pending originates are remembered for [`ORIGINATE_TTL`], at most [`MAX_ORIGINATES`] (the
 //! oldest is forgotten).
+//!
+//! Fairness: every turn of the loop serves, in this order, the end of a running rebuild, then
+//! at most [`EVENT_BATCH`] AMI events, then at most [`COMMAND_BATCH`] commands (subscribe, REST),
+//! then the timers. So neither a flood of AMI events nor a flood of commands can starve the
+//! others, and a rebuild's result is taken as soon as it is there (its buffer stops growing).
 
 use std::collections::{BTreeSet, VecDeque};
+use std::ops::ControlFlow;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +31,7 @@ use super::service::{EventSink, LinkFlags, PbxConfig};
 use super::snapshot::snapshot;
 use super::state::State;
 use super::summary::summary_events;
-use super::sync::{collect, rebuild, sync_events, Lists};
+use super::sync::{collect, is_resync_trigger, rebuild, sync_events, Lists};
 use crate::ami::{AmiError, AmiHandle, AmiMessage, ClientEvent};
 
 /// Most live events buffered during a rebuild.
@@ -31,6 +40,10 @@ pub const MAX_BUFFERED: usize = 100_000;
 pub const MAX_ORIGINATES: usize = 10_000;
 /// How long an originate's failure is waited for.
 pub const ORIGINATE_TTL: Duration = Duration::from_secs(300);
+/// Most AMI events handled in one turn of the loop.
+pub const EVENT_BATCH: usize = 256;
+/// Most commands handled in one turn of the loop.
+pub const COMMAND_BATCH: usize = 32;
 /// Delay before a failed rebuild is tried again.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -53,12 +66,24 @@ pub(super) enum Command {
     ForgetOriginate {
         action_id: String,
     },
+    /// Asterisk accepted a `QueueReset`: the figures go back to zero in the model too.
+    ResetStats {
+        queue: Option<QueueName>,
+    },
     Shutdown {
         tx: oneshot::Sender<()>,
     },
 }
 
-type Summary = Result<Vec<Event>, AmiError>;
+/// What woke the loop.
+enum Turn {
+    Synced(Result<Lists, AmiError>),
+    Events(usize),
+    Command(Option<Command>),
+    Retry,
+    Summary,
+    Expiry,
+}
 
 /// The model task's state.
 pub(super) struct Task {
@@ -73,9 +98,9 @@ pub(super) struct Task {
     sync_again: bool,
     retry_at: Option<Instant>,
     buffer: Vec<AmiMessage>,
+    /// The buffer overflowed during this rebuild: events are dropped until it ends.
+    dropping: bool,
     originates: VecDeque<(Instant, String)>,
-    summary_tx: mpsc::Sender<Summary>,
-    summary_rx: mpsc::Receiver<Summary>,
 }
 
 impl Task {
@@ -87,7 +112,6 @@ impl Task {
         link: Arc<LinkFlags>,
     ) -> Self {
         let state = State::new(location, config.hint_context.as_str());
-        let (summary_tx, summary_rx) = mpsc::channel(1);
         Self {
             ami,
             sink,
@@ -99,9 +123,8 @@ impl Task {
             sync_again: false,
             retry_at: None,
             buffer: Vec::new(),
+            dropping: false,
             originates: VecDeque::new(),
-            summary_tx,
-            summary_rx,
         }
     }
 
@@ -124,41 +147,71 @@ impl Task {
         });
         let mut expiry = tokio::time::interval(Duration::from_secs(10));
         let mut commands_open = true;
+        let mut batch = Vec::with_capacity(EVENT_BATCH);
         loop {
-            tokio::select! {
+            let turn = tokio::select! {
                 biased;
-                ev = events.recv() => match ev {
-                    Some(ev) => self.on_client_event(ev),
-                    None => break,
-                },
-                res = wait_sync(&mut self.sync), if self.sync.is_some() => {
+                res = wait_sync(&mut self.sync), if self.sync.is_some() => Turn::Synced(res),
+                n = events.recv_many(&mut batch, EVENT_BATCH) => Turn::Events(n),
+                cmd = commands.recv(), if commands_open => Turn::Command(cmd),
+                () = sleep_until(self.retry_at), if self.retry_at.is_some() => Turn::Retry,
+                _ = tick(&mut summary_tick), if summary_tick.is_some() => Turn::Summary,
+                _ = expiry.tick() => Turn::Expiry,
+            };
+            let mut first = None;
+            match turn {
+                Turn::Synced(res) => {
                     self.sync = None;
                     self.finish_sync(res);
                 }
-                cmd = commands.recv(), if commands_open => match cmd {
-                    Some(Command::Shutdown { tx }) => {
-                        self.ami.shutdown().await;
-                        let _ = tx.send(());
-                        break;
+                Turn::Events(0) => break,
+                Turn::Events(_) => {
+                    for ev in batch.drain(..) {
+                        self.on_client_event(ev);
                     }
-                    Some(cmd) => self.on_command(cmd),
-                    None => commands_open = false,
-                },
-                () = sleep_until(self.retry_at), if self.retry_at.is_some() => {
+                }
+                Turn::Command(Some(cmd)) => first = Some(cmd),
+                Turn::Command(None) => commands_open = false,
+                Turn::Retry => {
                     self.retry_at = None;
                     self.start_sync();
                 }
-                Some(res) = self.summary_rx.recv() => match res {
-                    Ok(ev) => self.publish(&ev),
-                    Err(e) => tracing::debug!(error = %e, "summary refresh failed"),
-                },
-                _ = tick(&mut summary_tick), if summary_tick.is_some() => self.start_summary(),
-                _ = expiry.tick() => self.expire_originates(),
+                Turn::Summary => self.publish_summary(),
+                Turn::Expiry => self.expire_originates(),
+            }
+            if commands_open && self.serve_commands(first, &mut commands).await.is_break() {
+                break;
             }
         }
         if let Some(s) = self.sync.take() {
             s.abort();
         }
+        self.link.rebuilding.store(false, Ordering::Release);
+    }
+
+    /// `first` and then up to [`COMMAND_BATCH`] commands that are waiting; `Break` after a
+    /// shutdown.
+    async fn serve_commands(
+        &mut self,
+        mut next: Option<Command>,
+        commands: &mut mpsc::Receiver<Command>,
+    ) -> ControlFlow<()> {
+        for _ in 0..COMMAND_BATCH {
+            let cmd = match next.take() {
+                Some(cmd) => cmd,
+                None => match commands.try_recv() {
+                    Ok(cmd) => cmd,
+                    Err(_) => break,
+                },
+            };
+            if let Command::Shutdown { tx } = cmd {
+                self.ami.shutdown().await;
+                let _ = tx.send(());
+                return ControlFlow::Break(());
+            }
+            self.on_command(cmd);
+        }
+        ControlFlow::Continue(())
     }
 
     fn on_command(&mut self, cmd: Command) {
@@ -188,6 +241,7 @@ impl Task {
                 let _ = tx.send(());
             }
             Command::ForgetOriginate { action_id } => self.state.forget_originate(&action_id),
+            Command::ResetStats { queue } => self.state.reset_stats(queue.as_ref()),
             Command::Shutdown { .. } => {}
         }
     }
@@ -216,6 +270,7 @@ impl Task {
                 }
                 self.sync_again = false;
                 self.retry_at = None;
+                self.link.rebuilding.store(false, Ordering::Release);
                 let mut out = self.apply_buffer();
                 self.link.connected.store(false, Ordering::Release);
                 self.link.ready.store(false, Ordering::Release);
@@ -231,14 +286,19 @@ impl Task {
     }
 
     fn on_event(&mut self, msg: AmiMessage) {
-        let resync = is_resync_trigger(&msg);
+        let resync = is_resync_trigger(&msg).is_some();
         if self.sync.is_some() {
-            if resync == Some(Trigger::Reload) {
+            if resync {
+                // Coalesced: one more rebuild after this one, however many triggers come.
                 self.sync_again = true;
+            }
+            if self.dropping {
+                return;
             }
             if self.buffer.len() >= MAX_BUFFERED {
                 tracing::warn!("too many events during a rebuild; rebuilding again");
                 self.buffer.clear();
+                self.dropping = true;
                 self.sync_again = true;
             } else {
                 self.buffer.push(msg);
@@ -247,7 +307,7 @@ impl Task {
         }
         let out = self.state.apply(&msg);
         self.publish(&out);
-        if resync.is_some() && self.link.connected.load(Ordering::Acquire) {
+        if resync && self.link.connected.load(Ordering::Acquire) {
             self.start_sync();
         }
     }
@@ -260,6 +320,7 @@ impl Task {
     }
 
     fn apply_buffer(&mut self) -> Vec<Event> {
+        self.dropping = false;
         let mut out = Vec::new();
         for msg in std::mem::take(&mut self.buffer) {
             out.extend(self.state.apply(&msg));
@@ -278,6 +339,7 @@ impl Task {
         let ctx = self.config.hint_context.as_str().to_owned();
         let location = self.state.location().clone();
         self.sync = Some(tokio::spawn(collect(ami, ctx, agents, location)));
+        self.link.rebuilding.store(true, Ordering::Release);
     }
 
     fn finish_sync(&mut self, res: Result<Lists, AmiError>) {
@@ -301,47 +363,26 @@ impl Task {
             }
         };
         self.publish(&out);
-        if std::mem::take(&mut self.sync_again) && self.link.connected.load(Ordering::Acquire) {
+        // `running` is cleared before `finished` counts, and never between two rebuilds in a row:
+        // whoever sees the count also sees whether another one follows.
+        let again =
+            std::mem::take(&mut self.sync_again) && self.link.connected.load(Ordering::Acquire);
+        if !again {
+            self.link.rebuilding.store(false, Ordering::Release);
+        }
+        self.link.rebuilds.fetch_add(1, Ordering::AcqRel);
+        if again {
             self.start_sync();
         }
     }
 
-    fn start_summary(&mut self) {
+    /// Publishes the wallboard summaries, from the model (once it is built).
+    fn publish_summary(&mut self) {
         if !self.link.ready.load(Ordering::Acquire) {
             return;
         }
-        let Ok(permit) = self.summary_tx.clone().try_reserve_owned() else {
-            return;
-        };
-        let ami = self.ami.clone();
-        let location = self.state.location().clone();
-        tokio::spawn(async move {
-            let status = ami.send_list(AmiMessage::action("QueueStatus")).await;
-            let summary = ami.send_list(AmiMessage::action("QueueSummary")).await;
-            let res = match (status, summary) {
-                (Ok(s), Ok(q)) => Ok(summary_events(&location, &s.items, &q.items)),
-                (Err(e), _) | (_, Err(e)) => Err(e),
-            };
-            permit.send(res);
-        });
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Trigger {
-    Booted,
-    Reload,
-}
-
-/// `FullyBooted`, or a `Reload` of app_queue or everything.
-fn is_resync_trigger(msg: &AmiMessage) -> Option<Trigger> {
-    match msg.event_name()? {
-        "FullyBooted" => Some(Trigger::Booted),
-        "Reload" => {
-            let module = msg.get("Module").unwrap_or("All").to_ascii_lowercase();
-            (module == "all" || module.starts_with("app_queue")).then_some(Trigger::Reload)
-        }
-        _ => None,
+        let out = summary_events(&self.state, Instant::now());
+        self.publish(&out);
     }
 }
 
@@ -367,26 +408,5 @@ async fn tick(i: &mut Option<Interval>) {
             i.tick().await;
         }
         None => std::future::pending().await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_boot_and_queue_reloads_trigger_a_rebuild() {
-        let reload = |m: &str| AmiMessage::event("Reload").with("Module", m);
-        assert_eq!(
-            is_resync_trigger(&reload("app_queue.so")),
-            Some(Trigger::Reload)
-        );
-        assert_eq!(is_resync_trigger(&reload("All")), Some(Trigger::Reload));
-        assert_eq!(is_resync_trigger(&reload("res_pjsip.so")), None);
-        assert_eq!(
-            is_resync_trigger(&AmiMessage::event("FullyBooted")),
-            Some(Trigger::Booted)
-        );
-        assert_eq!(is_resync_trigger(&AmiMessage::event("Shutdown")), None);
     }
 }

@@ -268,23 +268,13 @@ fn queue_pause(e: &mut Engine, id: u64, msg: &AmiMessage) {
         String::new()
     };
     let now = e.unix_secs();
-    let mut changed = Vec::new();
-    for q in e
-        .state
-        .queues
-        .iter_mut()
-        .filter(|q| queue.is_none_or(|n| n == q.name))
-    {
-        let qname = q.name.clone();
-        if let Some(m) = q.member_mut(iface) {
-            m.paused = paused;
-            m.reason.clone_from(&reason);
-            if paused {
-                m.last_pause = now;
-            }
-            changed.push((qname, m.clone()));
+    let changed = change_members(e, queue, iface, |m| {
+        m.paused = paused;
+        m.reason.clone_from(&reason);
+        if paused {
+            m.last_pause = now;
         }
-    }
+    });
     if changed.is_empty() {
         e.reply(id, error(msg, "Interface not found"));
         return;
@@ -308,6 +298,30 @@ fn queue_pause(e: &mut Engine, id: u64, msg: &AmiMessage) {
     }
 }
 
+/// Applies `change` to `iface`'s membership of `queue` (of every queue when `None`, as
+/// QueuePause and QueuePenalty do without `Queue`); returns the changed memberships.
+fn change_members(
+    e: &mut Engine,
+    queue: Option<&str>,
+    iface: &str,
+    mut change: impl FnMut(&mut Member),
+) -> Vec<(String, Member)> {
+    let mut changed = Vec::new();
+    for q in e
+        .state
+        .queues
+        .iter_mut()
+        .filter(|q| queue.is_none_or(|n| n == q.name))
+    {
+        let name = q.name.clone();
+        if let Some(m) = q.member_mut(iface) {
+            change(m);
+            changed.push((name, m.clone()));
+        }
+    }
+    changed
+}
+
 fn queue_penalty(e: &mut Engine, id: u64, msg: &AmiMessage) {
     let iface = non_empty(msg, "Interface").unwrap_or("");
     let penalty = msg
@@ -318,19 +332,7 @@ fn queue_penalty(e: &mut Engine, id: u64, msg: &AmiMessage) {
         e.reply(id, error(msg, "Invalid interface, queuename or penalty"));
         return;
     };
-    let mut changed = Vec::new();
-    for q in e
-        .state
-        .queues
-        .iter_mut()
-        .filter(|q| queue.is_none_or(|n| n == q.name))
-    {
-        let qname = q.name.clone();
-        if let Some(m) = q.member_mut(iface) {
-            m.penalty = penalty;
-            changed.push((qname, m.clone()));
-        }
-    }
+    let changed = change_members(e, queue, iface, |m| m.penalty = penalty);
     if changed.is_empty() {
         e.reply(id, error(msg, "Invalid interface, queuename or penalty"));
         return;

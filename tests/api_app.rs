@@ -111,18 +111,8 @@ async fn demo_prints_urls_serves_and_stops_with_status_0() {
     let page = next_line(&mut lines).await;
     assert!(page.starts_with(&format!("{base}/client/")), "{page}");
 
+    wait_ready(&base).await;
     let http = reqwest::Client::new();
-    tokio::time::timeout(PATIENCE, async {
-        loop {
-            let ready = http.get(format!("{base}/ready")).send().await;
-            if ready.is_ok_and(|r| r.status() == 200) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
-    .expect("the demo's service connects to its simulator");
     let ticket: String = http
         .post(format!("{base}/ticket"))
         .json(&serde_json::json!({"agents":["147"],"queues":["q1"]}))

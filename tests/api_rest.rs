@@ -231,24 +231,10 @@ async fn invalid_queue_actions_never_reach_asterisk() {
         .await;
     assert_eq!(status, 400, "{answer}");
     // Malformed JSON, wrong content type, too large a body.
-    let r = app
-        .http
-        .post(app.url("/queue/remove"))
-        .header("content-type", "application/json")
-        .body("{\"queue\":")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    let r = app
-        .http
-        .post(app.url("/queue/remove"))
-        .header("content-type", "text/plain")
-        .body("queue=q1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 415);
+    let status = post_raw(&app, "/queue/remove", "application/json", "{\"queue\":").await;
+    assert_eq!(status, 400);
+    let status = post_raw(&app, "/queue/remove", "text/plain", "queue=q1").await;
+    assert_eq!(status, 415);
     let r = app
         .http
         .post(app.url("/queue/remove?queue=q1&agent=147"))
@@ -404,4 +390,17 @@ async fn ticket_from_json_query_and_form() {
     }
     assert_eq!(app.ticket_count().await, 3);
     app.stop_and_join().await;
+}
+
+/// POSTs `body` with `content_type` as is; the answer's status.
+async fn post_raw(app: &support::TestApp, path: &str, content_type: &str, body: &str) -> u16 {
+    let r = app
+        .http
+        .post(app.url(path))
+        .header("content-type", content_type)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    r.status().as_u16()
 }

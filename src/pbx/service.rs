@@ -22,6 +22,11 @@ use crate::ami::{AmiError, AmiHandle, AmiMessage, ClientEvent};
 pub trait EventSink: Send + Sync + 'static {
     /// Delivers events to every matching subscriber.
     fn publish(&self, events: &[Event]);
+
+    /// The model's state was lost (its task ended and was restarted): what subscribers were
+    /// told may no longer hold, so each must be sent `resync` and a fresh snapshot. Called from
+    /// the supervisor, after the `pbxStatus` down event was published.
+    fn resync_all(&self) {}
 }
 
 /// Settings of the model.

@@ -42,6 +42,7 @@ pub fn rebuild(base: &State, lists: &Lists) -> State {
     for item in &lists.queue_status {
         state.apply(item);
     }
+    state.settle_names();
     for item in &lists.extensions {
         extension(&mut state, item, &mut sink);
     }

@@ -407,3 +407,45 @@ fn a_rebuild_keeps_a_name_still_held_and_follows_one_changed_meanwhile() {
     ];
     assert_eq!(rebuilt(items), (Some("Ana".to_owned()), 1));
 }
+
+#[test]
+fn strings_from_ami_are_kept_clipped_on_a_character_boundary() {
+    use pbxis_ws::pbx::state::MAX_TEXT_BYTES;
+    let long_name = "Ana č".repeat(1000);
+    let long_reason = "ručak ".repeat(1000);
+    let mut s = pjsip();
+    let added = ev(
+        "QueueMemberAdded",
+        &[
+            ("Queue", "q1"),
+            ("MemberName", &long_name),
+            ("Interface", "PJSIP/147"),
+            ("Membership", "dynamic"),
+            ("Status", "1"),
+            ("Paused", "1"),
+            ("PausedReason", &long_reason),
+        ],
+    );
+    let out = s.apply(&added);
+    let name = names(&out)[0];
+    assert!(
+        name.len() <= MAX_TEXT_BYTES && name.len() > MAX_TEXT_BYTES - 4,
+        "{}",
+        name.len()
+    );
+    assert!(long_name.starts_with(name));
+    let reason = out
+        .iter()
+        .find_map(|e| match e {
+            Event::QueueMemberStatus { reason, .. } => reason.clone(),
+            _ => None,
+        })
+        .expect("paused with a reason");
+    assert!(reason.len() <= MAX_TEXT_BYTES && long_reason.starts_with(&reason));
+    let kept = &s.agents()[&a("147")];
+    assert_eq!(kept.name.as_deref(), Some(name));
+    assert!(kept
+        .members
+        .values()
+        .all(|m| m.name.len() <= MAX_TEXT_BYTES && m.reason.len() <= MAX_TEXT_BYTES));
+}

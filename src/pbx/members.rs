@@ -6,7 +6,7 @@
 use super::codes;
 use super::event::{DeviceStatus, Event, MemberStatus};
 use super::ids::{AgentId, QueueName};
-use super::state::{field, Member, State};
+use super::state::{field, text, Member, State};
 use crate::ami::AmiMessage;
 
 impl State {
@@ -216,7 +216,7 @@ fn update_member(m: &mut Member, msg: &AmiMessage) {
     if let Some(v) = field(msg, "Paused") {
         m.paused = codes::is_true(v);
     }
-    let reason = msg.get("PausedReason").or_else(|| msg.get("Reason"));
+    let reason = text(msg, "PausedReason").or_else(|| text(msg, "Reason"));
     match reason {
         Some(r) if m.paused => r.clone_into(&mut m.reason),
         _ if !m.paused => m.reason.clear(),

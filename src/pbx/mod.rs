@@ -21,6 +21,7 @@
 //! - [`actions`]: the AMI actions of commands.
 //! - [`status_report`]: `QueueStatus` answers as typed queue status reports.
 //! - [`status_cache`]: single flight and short reuse of queue status answers.
+//! - [`rebuild_buffer`]: live events kept while a rebuild runs, bounded in count and bytes.
 //! - `task`: the loop that owns the model.
 //! - [`service`]: the task that owns the model, and its cloneable [`service::PbxHandle`].
 
@@ -35,6 +36,7 @@ pub mod members;
 pub mod names;
 pub mod originates;
 pub mod queues;
+pub mod rebuild_buffer;
 pub mod service;
 pub mod snapshot;
 pub mod state;

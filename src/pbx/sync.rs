@@ -18,7 +18,7 @@ use super::event::Event;
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
 use super::snapshot::diff;
-use super::state::{field, Caller, State};
+use super::state::{field, text, Caller, State};
 use crate::ami::{AmiError, AmiHandle, AmiMessage};
 
 /// Most agents asked one by one with `ExtensionState` when `ExtensionStateList` is refused.
@@ -125,7 +125,7 @@ fn channels(state: &mut State, items: &[AmiMessage], out: &mut Vec<Event>) {
                     continue;
                 };
                 let call = Call {
-                    remote: caller.get("Uniqueid").unwrap_or_default().to_owned(),
+                    remote: text(caller, "Uniqueid").unwrap_or_default().to_owned(),
                     leg: Some(uid.to_owned()),
                     number: codes::number(caller.get("CallerIDNum")),
                     name: codes::name(caller.get("CallerIDName")),

@@ -1,9 +1,8 @@
 //! Bounds: oversized bodies (413), too many agents, queues or agent × queue pairs in a ticket, or
 //! a snapshot over the byte budget (400), too many tickets per key or, without keys, per client
-//! address (429), too many streams from
-//! one address (429), and ticket guessing: random tickets get the same answer as an expired one
-//! (404 for long-poll; the closing events for SSE; close code 4404 for WebSocket), so no answer
-//! tells a live ticket from a guess.
+//! address (429), too many streams from one address (429), and ticket guessing: random tickets
+//! get the same answer as an expired one (404 for long-poll; the closing events for SSE; close
+//! code 4404 for WebSocket), so no answer tells a live ticket from a guess.
 
 use super::helpers::*;
 use futures_util::StreamExt;

@@ -6,6 +6,7 @@
 //! validity.
 
 mod index;
+mod resume;
 mod resync;
 mod state;
 mod subscription;
@@ -23,6 +24,8 @@ use crate::pbx::service::EventSink;
 use crate::pbx::{Event, Filter};
 use state::{Attached, State, Ticket};
 
+use resume::resume_from;
+pub use resume::Resume;
 pub use resync::SnapshotSource;
 pub use subscription::{Sent, Subscription};
 
@@ -333,38 +336,6 @@ impl std::fmt::Debug for Registered {
             .field("snapshot", &self.snapshot.len())
             .finish()
     }
-}
-
-/// Where a reconnecting stream resumes.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Resume<'a> {
-    /// The id of the last event the client applied, as it sent it.
-    pub last_event_id: Option<&'a str>,
-    /// Forget the history up to that id (a long poll's acknowledgement).
-    pub acknowledge: bool,
-}
-
-/// Rewinds `buffer` to just after `last`, or makes it resync. Ignored while a resync is under
-/// way already (the client gets it anyway).
-fn resume_from(
-    buffer: &mut TicketBuffer,
-    last: Result<EventId, super::event_id::MalformedId>,
-    epoch: Epoch,
-    acknowledge: bool,
-) {
-    if buffer.phase() != super::buffer::Phase::Live || buffer.is_closed() {
-        return;
-    }
-    let reason = match last {
-        Err(_) => RESYNC_UNKNOWN_ID,
-        Ok(id) if id.epoch != epoch => RESYNC_EPOCH,
-        Ok(id) if id.seq >= buffer.next_seq() => RESYNC_UNKNOWN_ID,
-        Ok(id) => match buffer.rewind(id.seq, acknowledge) {
-            Ok(()) => return,
-            Err(_) => RESYNC_HISTORY,
-        },
-    };
-    buffer.go_stale(reason);
 }
 
 fn bounds(config: &HubConfig) -> Bounds {

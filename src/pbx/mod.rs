@@ -20,6 +20,7 @@
 //! - [`summary`]: wallboard summary events.
 //! - [`actions`]: the AMI actions of commands, and queue status reports.
 //! - `task`: the loop that owns the model.
+//! - `supervisor`: restarts the task, with a fresh model, when it panics.
 //! - [`service`]: the task that owns the model, and its cloneable [`service::PbxHandle`].
 
 pub mod actions;
@@ -37,6 +38,7 @@ pub mod service;
 pub mod snapshot;
 pub mod state;
 pub mod summary;
+mod supervisor;
 pub mod sync;
 mod task;
 mod validated;

@@ -42,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
     } else {
         logs.init();
     }
+    pbxis_ws::supervise::log_panics();
     match cli.command {
         Command::Serve(args) => app::serve(*args).await,
         Command::Simulate(args) => sim::run(args).await,

@@ -78,6 +78,25 @@ pub async fn run_caught<T>(body: impl Future<Output = T>) -> Result<T, String> {
         .map_err(|payload| panic_message(payload.as_ref()).to_owned())
 }
 
+/// Logs every panic through `tracing` (one event, with its location and, if `RUST_BACKTRACE`
+/// asks for it, the backtrace) instead of the default hook's text on stderr, which would
+/// break JSON logs.
+pub fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = panic_message(info.payload());
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let trace = std::backtrace::Backtrace::capture();
+        if trace.status() == std::backtrace::BacktraceStatus::Captured {
+            tracing::error!(panic = message, %location, backtrace = %trace, "panic");
+        } else {
+            tracing::error!(panic = message, %location, "panic");
+        }
+    }));
+}
+
 /// The text of a panic's payload (`panic!("...")` gives a `&str` or a `String`).
 pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&'static str>() {

@@ -78,6 +78,13 @@ pub async fn run_caught<T>(body: impl Future<Output = T>) -> Result<T, String> {
         .map_err(|payload| panic_message(payload.as_ref()).to_owned())
 }
 
+/// Calls `f` with its panic caught; `Err` carries the message. For a supervisor's own calls
+/// into other layers (the hub's sink), which must not take the supervisor down with them.
+pub fn call_caught(f: impl FnOnce()) -> Result<(), String> {
+    std::panic::catch_unwind(AssertUnwindSafe(f))
+        .map_err(|payload| panic_message(payload.as_ref()).to_owned())
+}
+
 /// Logs every panic through `tracing` (one event, with its location and, if `RUST_BACKTRACE`
 /// asks for it, the backtrace) instead of the default hook's text on stderr, which would
 /// break JSON logs.
@@ -148,6 +155,7 @@ mod tests {
     async fn a_panic_becomes_its_message() {
         let caught = run_caught(async { panic!("boom {}", 7) }).await;
         assert_eq!(caught, Err::<(), _>("boom 7".to_owned()));
+        assert_eq!(call_caught(|| panic!("sink")), Err("sink".to_owned()));
         let caught = run_caught(async { std::panic::panic_any(3u8) }).await;
         assert_eq!(caught, Err::<(), _>("a panic without a message".to_owned()));
         assert_eq!(run_caught(async { 5 }).await, Ok(5));

@@ -11,7 +11,8 @@
 //! ([`super::service::PbxError::Restarting`]), but a shutdown, which is served.
 //!
 //! A shutdown command, or the end of the AMI client's event stream (the client shut down), ends
-//! the supervisor: neither is a failure.
+//! the supervisor: neither is a failure. The supervisor's own calls into the sink are guarded
+//! too: a sink that panics is logged, and does not end the supervisor.
 
 use std::ops::ControlFlow;
 use std::sync::atomic::Ordering;
@@ -25,7 +26,7 @@ use super::names::Location;
 use super::service::{EventSink, LinkFlags, PbxConfig};
 use super::task::{Command, Exit, Task};
 use crate::ami::{AmiHandle, ClientEvent};
-use crate::supervise::{run_caught, Pacing};
+use crate::supervise::{call_caught, run_caught, Pacing};
 
 /// What a model task is made of, kept to make the next one.
 pub(super) struct Supervisor {
@@ -55,7 +56,9 @@ impl Supervisor {
             );
             if restarted {
                 let stale = drain(&mut events);
-                self.sink.resync_all();
+                if let Err(panic) = call_caught(|| self.sink.resync_all()) {
+                    tracing::error!(%panic, "telling subscribers to resync failed");
+                }
                 task.resume();
                 self.link.restarting.store(false, Ordering::Release);
                 tracing::info!(stale, "the model task restarted; rebuilding the model");
@@ -93,7 +96,10 @@ impl Supervisor {
         self.link
             .connected
             .store(self.ami.is_connected(), Ordering::Release);
-        self.sink.publish(&[Event::PbxStatus { connected: false }]);
+        let down = [Event::PbxStatus { connected: false }];
+        if let Err(panic) = call_caught(|| self.sink.publish(&down)) {
+            tracing::error!(%panic, "telling subscribers the link is down failed");
+        }
     }
 
     /// Waits `delay` before the restart, refusing commands (their callers get

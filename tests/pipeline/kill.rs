@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::subscriber::{Checker, Subscriber};
+use crate::subscriber::{Checker, Seen, Subscriber};
 use crate::support::PATIENCE;
 use crate::{pause, spawn, ReadyWatch};
 
@@ -27,6 +27,10 @@ async fn busy_center(app: &crate::support::TestApp) -> String {
     call
 }
 
+/// Asterisk stops answering for a second, so that the restarted task's rebuild (or login) waits
+/// for it and `/ready`'s 503 lasts long enough for the poller to see it on any machine.
+const HOLD: Duration = Duration::from_secs(1);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn model_task_killed_turns_unready_restarts_and_every_subscriber_converges() {
     let app = spawn(|_| {}).await;
@@ -35,26 +39,34 @@ async fn model_task_killed_turns_unready_restarts_and_every_subscriber_converges
     let sse = Subscriber::sse(&app).await;
     let call = busy_center(&app).await;
     ws.wait("147 on the call", |s| {
-        s.state.keys().any(|k| k == "phoneNumber/\"147\"/null")
+        s.state.contains_key("phoneNumber/\"147\"/null")
     })
     .await;
     checker.assert_converge(&[&ws, &sse]).await;
-    let ready = ReadyWatch::start(&app).await;
 
+    // Killed: unready, subscribers told, back with a rebuilt model.
+    let ready = ReadyWatch::start(&app).await;
+    app.sim.stall(HOLD).await;
     app.pbx.crash_model_for_tests().await;
     for s in [&ws, &sse] {
-        s.wait("pbxStatus down", |seen| seen.told_down()).await;
+        s.wait("pbxStatus down", Seen::told_down).await;
     }
-    // While the model is dead (or already rebuilding): the call ends and 148 is unpaused
-    // behind its back. The new model learns it from Asterisk, and each subscriber drops what
-    // it was told of the call.
+    ready.wait_through(&[200, 503, 200]).await;
+    checker.assert_converge(&[&ws, &sse]).await;
+
+    // Killed again, and while it is dead the call ends and 148 is unpaused behind its back:
+    // the new model learns it from Asterisk, and each subscriber drops what it was told of
+    // the call (the resync: no event of the new model could withdraw it).
+    app.pbx.crash_model_for_tests().await;
+    ws.wait("pbxStatus down again", |seen| down_count(seen) >= 2)
+        .await;
     assert!(app.sim.hangup(&call).await, "the call is hung up");
     checker.set_paused("148", "q1", false).await;
-    ready.wait_through(&[200, 503, 200]).await;
+    app.wait_ready().await;
     checker.assert_converge(&[&ws, &sse]).await;
     for s in [&ws, &sse] {
         let seen = s.seen();
-        assert!(seen.resyncs >= 1, "{}: told to resync", s.name);
+        assert!(seen.resyncs >= 2, "{}: told to resync each time", s.name);
         assert!(
             !seen.state.contains_key("phoneNumber/\"147\"/null"),
             "{}: 147's call is over: {:?}",
@@ -69,6 +81,13 @@ async fn model_task_killed_turns_unready_restarts_and_every_subscriber_converges
     app.stop_and_join().await;
 }
 
+fn down_count(seen: &Seen) -> usize {
+    seen.events
+        .iter()
+        .filter(|e| e["type"] == "pbxStatus" && e["connected"] == false)
+        .count()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ami_task_killed_drops_the_link_reconnects_and_every_subscriber_converges() {
     let app = spawn(|_| {}).await;
@@ -80,9 +99,10 @@ async fn ami_task_killed_drops_the_link_reconnects_and_every_subscriber_converge
     let ready = ReadyWatch::start(&app).await;
     let rebuilds = app.pbx.rebuilds().finished;
 
+    app.sim.stall(HOLD).await;
     app.pbx.crash_ami_for_tests().await;
     for s in [&ws, &sse] {
-        s.wait("pbxStatus down", |seen| seen.told_down()).await;
+        s.wait("pbxStatus down", Seen::told_down).await;
     }
     checker.set_paused("148", "q1", false).await;
     ready.wait_through(&[200, 503, 200]).await;
@@ -102,16 +122,16 @@ async fn restarts_in_a_row_wait_longer_each_time_and_a_stop_during_the_wait_is_s
     // long enough to count as healthy).
     let mut wait = Duration::from_millis(100);
     for _ in 0..4 {
+        let rebuilds = app.pbx.rebuilds().finished;
         let crashed = Instant::now();
         app.pbx.crash_model_for_tests().await;
         tokio::time::timeout(PATIENCE, async {
-            while app.ready_status().await == 200 {
-                tokio::time::sleep(Duration::from_millis(2)).await;
+            while app.pbx.rebuilds().finished == rebuilds || app.ready_status().await != 200 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
             }
         })
         .await
-        .expect("/ready turns 503");
-        app.wait_ready().await;
+        .expect("the model task restarts and rebuilds");
         let took = crashed.elapsed();
         assert!(took >= wait, "restarted after {took:?}, before {wait:?}");
         wait *= 2;

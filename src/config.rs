@@ -12,6 +12,7 @@
 //! poll_timeout_seconds = 30           # long-poll answers [] after this
 //! unsub_delay_seconds = 15            # a ticket without a stream is dropped after this
 //! summary_refresh_seconds = 0         # wallboard refresh, 0 = off
+//! queue_status_cache_ms = 1000        # GET /queue/status reuses an answer this long, 0 = never
 //! allow_stop = true                   # POST /stop enabled
 //! insecure_no_auth = false            # allow an open service on a non-loopback address
 //! cors_origins = []                   # e.g. ["https://app.example.com"], or ["*"]
@@ -219,6 +220,9 @@ pub struct Settings {
     pub unsub_delay_seconds: u64,
     /// Refresh period of summary events; 0 = off.
     pub summary_refresh_seconds: u64,
+    /// Milliseconds `GET /queue/status` reuses an answer of Asterisk; 0 = not reused
+    /// (concurrent requests share one action either way).
+    pub queue_status_cache_ms: u64,
     /// Whether `POST /stop` exists (when false it answers 404).
     pub allow_stop: bool,
     /// Allow an open service (no API key) on a non-loopback address.
@@ -242,6 +246,7 @@ impl Default for Settings {
             poll_timeout_seconds: 30,
             unsub_delay_seconds: 15,
             summary_refresh_seconds: 0,
+            queue_status_cache_ms: 1000,
             allow_stop: true,
             insecure_no_auth: false,
             cors_origins: Vec::new(),
@@ -262,6 +267,7 @@ impl std::fmt::Debug for Settings {
             .field("poll_timeout_seconds", &self.poll_timeout_seconds)
             .field("unsub_delay_seconds", &self.unsub_delay_seconds)
             .field("summary_refresh_seconds", &self.summary_refresh_seconds)
+            .field("queue_status_cache_ms", &self.queue_status_cache_ms)
             .field("allow_stop", &self.allow_stop)
             .field("insecure_no_auth", &self.insecure_no_auth)
             .field("cors_origins", &self.cors_origins)
@@ -339,6 +345,12 @@ impl Settings {
                 "must be at least 1 (0 would drop every ticket before a stream could attach)",
             ));
         }
+        if self.queue_status_cache_ms > 60_000 {
+            return Err(invalid(
+                "queue_status_cache_ms",
+                "must be 0..=60000 (a queue's status older than a minute is not a status)",
+            ));
+        }
         let limits = &self.limits;
         if limits.max_connections == 0 {
             return Err(invalid("limits.max_connections", "must be at least 1"));
@@ -390,6 +402,7 @@ impl Settings {
             originate_context: context("originate_context", &self.originate_context)?,
             summary_refresh: (self.summary_refresh_seconds > 0)
                 .then(|| Duration::from_secs(self.summary_refresh_seconds)),
+            queue_status_reuse: Duration::from_millis(self.queue_status_cache_ms),
         })
     }
 }

@@ -136,3 +136,25 @@ fn keepalive_and_reconnect_settings_reach_the_ami_client() {
         )
     );
 }
+
+#[test]
+fn queue_status_reuse_from_file_and_flag_within_a_minute() {
+    let s = Settings::default();
+    assert_eq!(
+        s.pbx_config().unwrap().queue_status_reuse,
+        Duration::from_secs(1)
+    );
+    let mut s = Settings::from_toml("queue_status_cache_ms = 0").unwrap();
+    assert!(s.pbx_config().unwrap().queue_status_reuse.is_zero());
+    let cli = Cli::try_parse_from(["x", "--queue-status-cache-ms", "250"]).unwrap();
+    cli.serve.overrides.apply(&mut s);
+    assert_eq!(
+        s.pbx_config().unwrap().queue_status_reuse,
+        Duration::from_millis(250)
+    );
+    s.queue_status_cache_ms = 60_001;
+    match s.validate() {
+        Err(ConfigError::Invalid { key, .. }) => assert_eq!(key, "queue_status_cache_ms"),
+        other => panic!("{other:?}"),
+    }
+}

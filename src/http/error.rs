@@ -122,7 +122,7 @@ impl From<PathRejection> for ApiError {
         match rejection {
             PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
                 ErrorKind::InvalidUtf8InPathParam { key } => {
-                    let key: String = key.chars().filter(|c| !c.is_control()).take(40).collect();
+                    let key = crate::clip::shown(key, crate::clip::SHOWN_BYTES);
                     ApiError::BadRequest(format!("parameter `{key}`: not valid UTF-8"))
                 }
                 _ => ApiError::BadRequest("malformed path parameter".into()),

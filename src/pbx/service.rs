@@ -4,7 +4,6 @@
 //! blocks the model. Subscribing runs the caller's closure on the snapshot *inside* the task, so
 //! it is atomic with publishing: no gap, no duplicate.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +13,9 @@ use super::actions;
 use super::event::{Event, Filter};
 use super::ids::{AgentId, QueueName};
 use super::names::{Location, TemplateError};
+use super::status_cache::{Fetch, StatusCache};
+use super::status_report;
+pub use super::status_report::QueueStatusReport;
 use super::supervisor::Supervisor;
 use super::task::Command;
 use super::values::{CallerId, Context, Destination, MemberName, PauseReason};
@@ -42,6 +44,9 @@ pub struct PbxConfig {
     pub originate_context: Context,
     /// Refresh period of summary events (`None`: off).
     pub summary_refresh: Option<Duration>,
+    /// How long a `QueueStatus` answer is reused for `GET /queue/status` (zero: not reused;
+    /// concurrent requests share one action in flight either way).
+    pub queue_status_reuse: Duration,
 }
 
 impl Default for PbxConfig {
@@ -51,6 +56,7 @@ impl Default for PbxConfig {
             hint_context: Context::parse("default").expect("a valid constant"),
             originate_context: Context::parse("default").expect("a valid constant"),
             summary_refresh: None,
+            queue_status_reuse: Duration::from_secs(1),
         }
     }
 }
@@ -92,18 +98,6 @@ pub enum QueueAction {
         /// The queue; all queues when `None`.
         queue: Option<QueueName>,
     },
-}
-
-/// One queue in the `GET /queue/status` report: the queue's properties and its members', as
-/// Asterisk reports them.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct QueueStatusReport {
-    /// The queue name.
-    pub queue: String,
-    /// QueueParams properties (camelCase keys).
-    pub properties: BTreeMap<String, String>,
-    /// One map per member, with `location` and the other QueueMember properties.
-    pub members: Vec<BTreeMap<String, String>>,
 }
 
 /// Errors of model commands.
@@ -171,6 +165,7 @@ pub struct PbxHandle {
     location: Arc<Location>,
     originate_context: Context,
     link: Arc<LinkFlags>,
+    status: Arc<StatusCache>,
 }
 
 impl PbxHandle {
@@ -271,20 +266,13 @@ impl PbxHandle {
 
     /// The status of one queue or all: per queue, its properties and one property map per
     /// member (`location`, `status`, `paused`, ...), as Asterisk's `QueueStatus` reports them.
+    /// Concurrent calls share one action, and an answer is reused for
+    /// [`PbxConfig::queue_status_reuse`] (see `status_cache`).
     pub async fn queue_status(
         &self,
         queue: Option<QueueName>,
     ) -> Result<Vec<QueueStatusReport>, PbxError> {
-        let mut action = AmiMessage::action("QueueStatus");
-        if let Some(q) = &queue {
-            action.push("Queue", q.as_str());
-        }
-        let list = self.ami.send_list(action).await.map_err(refused)?;
-        let reports = actions::queue_status_reports(&list.items);
-        match queue {
-            Some(q) if reports.is_empty() => Err(PbxError::UnknownQueue(q.to_string())),
-            _ => Ok(reports),
-        }
+        self.status.get(queue).await
     }
 
     /// The link state right now.
@@ -319,6 +307,23 @@ impl PbxHandle {
     #[doc(hidden)]
     pub async fn crash_ami_for_tests(&self) {
         self.ami.crash_for_tests().await;
+    }
+}
+
+/// Asks Asterisk for the status of `queue` (every queue when `None`).
+async fn fetch_queue_status(
+    ami: AmiHandle,
+    queue: Option<QueueName>,
+) -> Result<Vec<QueueStatusReport>, PbxError> {
+    let mut action = AmiMessage::action("QueueStatus");
+    if let Some(q) = &queue {
+        action.push("Queue", q.as_str());
+    }
+    let list = ami.send_list(action).await.map_err(refused)?;
+    let reports = status_report::from_items(&list.items);
+    match queue {
+        Some(q) if reports.is_empty() => Err(PbxError::UnknownQueue(q.to_string())),
+        _ => Ok(reports),
     }
 }
 
@@ -361,6 +366,10 @@ pub fn try_spawn(
     Ok(start(ami, events, sink, config, location))
 }
 
+fn status_fetch(ami: AmiHandle) -> Fetch {
+    Arc::new(move |queue| Box::pin(fetch_queue_status(ami.clone(), queue)))
+}
+
 fn start(
     ami: AmiHandle,
     events: mpsc::Receiver<ClientEvent>,
@@ -376,6 +385,7 @@ fn start(
         location: Arc::new(location.clone()),
         originate_context: config.originate_context.clone(),
         link: link.clone(),
+        status: StatusCache::new(config.queue_status_reuse, status_fetch(ami.clone())),
     };
     let supervisor = Supervisor {
         ami,

@@ -2,9 +2,9 @@
 //! model from list actions after login, `FullyBooted`, an app_queue `Reload` and an event
 //! overflow, serves the handles' commands, and publishes to the sink, in order, from here only.
 //!
-//! While a rebuild runs, live events are buffered (at most [`MAX_BUFFERED`]; beyond that the
-//! buffer is dropped, later events are dropped until the rebuild ends, and another rebuild
-//! follows) and applied to the rebuilt model afterwards. A rebuild trigger (`FullyBooted`, a
+//! While a rebuild runs, live events are buffered (`rebuild_buffer`: bounded in count and
+//! bytes; beyond either the buffer is dropped, later events are dropped until the rebuild ends,
+//! and another rebuild follows) and applied to the rebuilt model afterwards. A rebuild trigger (`FullyBooted`, a
 //! queue `Reload`, an overflow, a reconnect) that arrives while a rebuild runs marks the model
 //! dirty: exactly one more rebuild runs right after the current one, however many triggers came.
 //! Pending originates are remembered for [`ORIGINATE_TTL`], at most [`MAX_ORIGINATES`] (the
@@ -27,6 +27,7 @@ use tokio::time::{Instant, Interval};
 use super::event::{Event, Filter};
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
+use super::rebuild_buffer::{Pushed, RebuildBuffer};
 use super::service::{EventSink, LinkFlags, PbxConfig};
 use super::snapshot::snapshot;
 use super::state::State;
@@ -34,8 +35,6 @@ use super::summary::summary_events;
 use super::sync::{collect, is_resync_trigger, rebuild, sync_events, Lists};
 use crate::ami::{AmiError, AmiHandle, AmiMessage, ClientEvent};
 
-/// Most live events buffered during a rebuild.
-pub const MAX_BUFFERED: usize = 100_000;
 /// Most pending originates remembered.
 pub const MAX_ORIGINATES: usize = 10_000;
 /// How long an originate's failure is waited for.
@@ -108,9 +107,7 @@ pub(super) struct Task {
     sync: Option<JoinHandle<Result<Lists, AmiError>>>,
     sync_again: bool,
     retry_at: Option<Instant>,
-    buffer: Vec<AmiMessage>,
-    /// The buffer overflowed during this rebuild: events are dropped until it ends.
-    dropping: bool,
+    buffer: RebuildBuffer,
     originates: VecDeque<(Instant, String)>,
 }
 
@@ -133,8 +130,7 @@ impl Task {
             sync: None,
             sync_again: false,
             retry_at: None,
-            buffer: Vec::new(),
-            dropping: false,
+            buffer: RebuildBuffer::default(),
             originates: VecDeque::new(),
         }
     }
@@ -311,16 +307,9 @@ impl Task {
                 // Coalesced: one more rebuild after this one, however many triggers come.
                 self.sync_again = true;
             }
-            if self.dropping {
-                return;
-            }
-            if self.buffer.len() >= MAX_BUFFERED {
+            if self.buffer.push(msg) == Pushed::Overflowed {
                 tracing::warn!("too many events during a rebuild; rebuilding again");
-                self.buffer.clear();
-                self.dropping = true;
                 self.sync_again = true;
-            } else {
-                self.buffer.push(msg);
             }
             return;
         }
@@ -339,9 +328,8 @@ impl Task {
     }
 
     fn apply_buffer(&mut self) -> Vec<Event> {
-        self.dropping = false;
         let mut out = Vec::new();
-        for msg in std::mem::take(&mut self.buffer) {
+        for msg in self.buffer.take() {
             out.extend(self.state.apply(&msg));
         }
         out

@@ -26,6 +26,10 @@ use state::{Attached, State, Ticket};
 pub use resync::SnapshotSource;
 pub use subscription::{Sent, Subscription};
 
+/// The `lastEventId` of a client that has applied no event yet: it resumes from the ticket's
+/// first event (a client should send it on every reconnect until it has an id, since a broken
+/// first connection may have taken events it never got).
+pub const FROM_START: &str = "0";
 /// The `resync` reason after the model was restarted.
 pub const RESYNC_RESTART: &str = "restart";
 /// The `resync` reason for an id older than the ticket's history.
@@ -219,7 +223,12 @@ impl Hub {
         resume: Resume<'_>,
     ) -> Result<Subscription, HubError> {
         let key = TicketId::key_of(ticket).ok_or(HubError::UnknownTicket)?;
-        let last = resume.last_event_id.map(EventId::parse);
+        let epoch = self.shared.epoch;
+        let last = resume.last_event_id.map(|text| match text {
+            // Nothing applied yet: from the ticket's first event.
+            FROM_START => Ok(EventId { epoch, seq: 0 }),
+            text => EventId::parse(text),
+        });
         let now = Instant::now();
         let delay = self.shared.config.unsub_delay;
         let mut state = self.shared.lock();

@@ -100,6 +100,11 @@ impl Application {
         self.addr
     }
 
+    /// The model's handle (for monitoring, and for tests that inject faults).
+    pub fn pbx(&self) -> PbxHandle {
+        self.pbx.clone()
+    }
+
     /// Cancelling it stops the service (as `POST /stop` does).
     pub fn stop_token(&self) -> CancellationToken {
         self.stop.clone()

@@ -23,6 +23,9 @@
 //! username = "pbxis"
 //! secret = ""
 //! md5 = false
+//! keepalive_seconds = 20              # a Ping this often
+//! keepalive_timeout_seconds = 10      # no answer by then: the link is dead, reconnect
+//! reconnect_max_seconds = 30          # longest wait between reconnects (and after a refusal)
 //!
 //! [limits]
 //! max_body_bytes = 16384
@@ -94,6 +97,12 @@ pub struct AmiSettings {
     pub secret: String,
     /// Log in with the MD5 challenge.
     pub md5: bool,
+    /// Keep-alive `Ping` period.
+    pub keepalive_seconds: u64,
+    /// No answer to a `Ping` within this: the link is dead.
+    pub keepalive_timeout_seconds: u64,
+    /// Longest wait between reconnect attempts, and the wait after a refused login.
+    pub reconnect_max_seconds: u64,
 }
 
 impl Default for AmiSettings {
@@ -104,6 +113,9 @@ impl Default for AmiSettings {
             username: "pbxis".into(),
             secret: String::new(),
             md5: false,
+            keepalive_seconds: 20,
+            keepalive_timeout_seconds: 10,
+            reconnect_max_seconds: 30,
         }
     }
 }
@@ -116,6 +128,9 @@ impl std::fmt::Debug for AmiSettings {
             .field("username", &self.username)
             .field("secret", &"<redacted>")
             .field("md5", &self.md5)
+            .field("keepalive_seconds", &self.keepalive_seconds)
+            .field("keepalive_timeout_seconds", &self.keepalive_timeout_seconds)
+            .field("reconnect_max_seconds", &self.reconnect_max_seconds)
             .finish()
     }
 }
@@ -309,6 +324,18 @@ impl Settings {
         ] {
             Context::parse(value).map_err(|e| invalid(key, &e.to_string()))?;
         }
+        for (key, value) in [
+            ("ami.keepalive_seconds", self.ami.keepalive_seconds),
+            (
+                "ami.keepalive_timeout_seconds",
+                self.ami.keepalive_timeout_seconds,
+            ),
+            ("ami.reconnect_max_seconds", self.ami.reconnect_max_seconds),
+        ] {
+            if value == 0 || value > 3600 {
+                return Err(invalid(key, "must be 1..=3600"));
+            }
+        }
         if self.poll_timeout_seconds == 0 || self.poll_timeout_seconds > 3600 {
             return Err(invalid("poll_timeout_seconds", "must be 1..=3600"));
         }
@@ -355,6 +382,9 @@ impl Settings {
             self.ami.secret.clone(),
         );
         config.md5 = self.ami.md5;
+        config.ping_interval = Duration::from_secs(self.ami.keepalive_seconds);
+        config.ping_timeout = Duration::from_secs(self.ami.keepalive_timeout_seconds);
+        config.backoff_max = Duration::from_secs(self.ami.reconnect_max_seconds);
         config
     }
 

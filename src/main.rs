@@ -32,6 +32,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // Kept until exit: dropping it flushes the log lines still queued.
     let _logs = logs::init(cli.log_json);
+    pbxis_ws::supervise::log_panics();
     match cli.command {
         Command::Serve(args) => app::serve(*args).await,
         Command::Simulate(args) => sim::run(args).await,

@@ -94,6 +94,15 @@ fn a_zero_unsub_delay_and_bad_server_limits_are_refused_naming_the_key() {
             "[limits]\nmax_pending_bytes = 10",
             "limits.max_pending_bytes",
         ),
+        ("[ami]\nkeepalive_seconds = 0", "ami.keepalive_seconds"),
+        (
+            "[ami]\nkeepalive_timeout_seconds = 0",
+            "ami.keepalive_timeout_seconds",
+        ),
+        (
+            "[ami]\nreconnect_max_seconds = 0",
+            "ami.reconnect_max_seconds",
+        ),
     ];
     for (toml, key) in cases {
         let s = Settings::from_toml(toml).unwrap();
@@ -104,6 +113,28 @@ fn a_zero_unsub_delay_and_bad_server_limits_are_refused_naming_the_key() {
         .unwrap();
     s.validate().unwrap();
     assert_eq!(s.limits.max_pairs_per_ticket, 10);
+}
+
+#[test]
+fn keepalive_and_reconnect_settings_reach_the_ami_client() {
+    let s = Settings::from_toml(
+        "[ami]\nkeepalive_seconds = 3\nkeepalive_timeout_seconds = 2\nreconnect_max_seconds = 7",
+    )
+    .unwrap();
+    s.validate().unwrap();
+    let c = s.ami_config();
+    assert_eq!(c.ping_interval, Duration::from_secs(3));
+    assert_eq!(c.ping_timeout, Duration::from_secs(2));
+    assert_eq!(c.backoff_max, Duration::from_secs(7));
+    let d = Settings::default().ami_config();
+    assert_eq!(
+        (d.ping_interval, d.ping_timeout, d.backoff_max),
+        (
+            Duration::from_secs(20),
+            Duration::from_secs(10),
+            Duration::from_secs(30)
+        )
+    );
 }
 
 #[test]

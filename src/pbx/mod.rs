@@ -23,6 +23,7 @@
 //! - [`status_cache`]: single flight and short reuse of queue status answers.
 //! - [`rebuild_buffer`]: live events kept while a rebuild runs, bounded in count and bytes.
 //! - `task`: the loop that owns the model.
+//! - `supervisor`: restarts the task, with a fresh model, when it panics.
 //! - [`service`]: the task that owns the model, and its cloneable [`service::PbxHandle`].
 
 pub mod actions;
@@ -43,6 +44,7 @@ pub mod state;
 pub mod status_cache;
 pub mod status_report;
 pub mod summary;
+mod supervisor;
 pub mod sync;
 mod task;
 mod validated;

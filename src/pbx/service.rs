@@ -16,9 +16,11 @@ use super::names::{Location, TemplateError};
 use super::status_cache::{Fetch, StatusCache};
 use super::status_report;
 pub use super::status_report::QueueStatusReport;
-use super::task::{Command, Task};
+use super::supervisor::Supervisor;
+use super::task::Command;
 use super::values::{CallerId, Context, Destination, MemberName, PauseReason};
 use crate::ami::{AmiError, AmiHandle, AmiMessage, ClientEvent};
+use crate::supervise::Pacing;
 
 /// Where the model's events go (the hub). Called from the model task only, in order.
 pub trait EventSink: Send + Sync + 'static {
@@ -116,6 +118,9 @@ pub enum PbxError {
     /// The model task has stopped.
     #[error("the service is shutting down")]
     Closed,
+    /// The model task failed and is being restarted.
+    #[error("the model is restarting after a failure")]
+    Restarting,
 }
 
 /// The link as the model sees it.
@@ -136,6 +141,8 @@ pub(super) struct LinkFlags {
     pub(super) rebuilds: AtomicU64,
     /// A rebuild is running.
     pub(super) rebuilding: AtomicBool,
+    /// The model task failed; its successor has not started yet.
+    pub(super) restarting: AtomicBool,
 }
 
 /// The model's rebuilds so far (for monitoring, and for tests that wait for one).
@@ -167,11 +174,18 @@ impl PbxHandle {
         make: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, PbxError> {
         let (tx, rx) = oneshot::channel();
+        let unanswered = |_| {
+            if self.link.restarting.load(Ordering::Acquire) {
+                PbxError::Restarting
+            } else {
+                PbxError::Closed
+            }
+        };
         self.commands
             .send(make(tx))
             .await
             .map_err(|_| PbxError::Closed)?;
-        rx.await.map_err(|_| PbxError::Closed)
+        rx.await.map_err(unanswered)
     }
 
     /// Runs `f` on the snapshot for `filter` inside the model task, so that whatever `f` registers
@@ -281,6 +295,19 @@ impl PbxHandle {
     pub async fn shutdown(&self) {
         let _ = self.ask(|tx| Command::Shutdown { tx }).await;
     }
+
+    /// Test hook: makes the model task panic, to test its supervisor. Nothing outside the
+    /// tests calls it (no route leads here).
+    #[doc(hidden)]
+    pub async fn crash_model_for_tests(&self) {
+        let _ = self.commands.send(Command::Crash).await;
+    }
+
+    /// Test hook: makes the AMI client's task panic, to test its supervisor.
+    #[doc(hidden)]
+    pub async fn crash_ami_for_tests(&self) {
+        self.ami.crash_for_tests().await;
+    }
 }
 
 /// Asks Asterisk for the status of `queue` (every queue when `None`).
@@ -360,7 +387,14 @@ fn start(
         link: link.clone(),
         status: StatusCache::new(config.queue_status_reuse, status_fetch(ami.clone())),
     };
-    let task = Task::new(ami, sink, config, location, link);
-    tokio::spawn(task.run(events, rx));
+    let supervisor = Supervisor {
+        ami,
+        sink,
+        config,
+        location,
+        link,
+        pacing: Pacing::default(),
+    };
+    tokio::spawn(supervisor.run(events, rx));
     handle
 }

@@ -209,6 +209,7 @@ fn duplicate(e: &PbxError) -> PbxError {
         PbxError::Refused(m) => PbxError::Refused(m.clone()),
         PbxError::UnknownQueue(q) => PbxError::UnknownQueue(q.clone()),
         PbxError::Closed => PbxError::Closed,
+        PbxError::Restarting => PbxError::Restarting,
         PbxError::Ami(a) => PbxError::Ami(match a {
             A::NotConnected => A::NotConnected,
             A::Disconnected => A::Disconnected,

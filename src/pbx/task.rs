@@ -72,6 +72,17 @@ pub(super) enum Command {
     Shutdown {
         tx: oneshot::Sender<()>,
     },
+    /// Test hook: the task panics (to test its supervisor).
+    Crash,
+}
+
+/// Why [`Task::run`] returned.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Exit {
+    /// A shutdown command was served.
+    Shutdown,
+    /// The AMI client's event stream ended: the client has shut down.
+    EventsEnded,
 }
 
 /// What woke the loop.
@@ -130,12 +141,23 @@ impl Task {
         }
     }
 
-    /// The loop: until the client's event stream ends or a shutdown command.
+    /// After a restart: if the link is up, the model is rebuilt at once (the `Connected` that
+    /// would trigger it went to the task that died).
+    pub(super) fn resume(&mut self) {
+        let connected = self.ami.is_connected();
+        self.link.connected.store(connected, Ordering::Release);
+        if connected {
+            self.start_sync();
+        }
+    }
+
+    /// The loop: until the client's event stream ends or a shutdown command. The receivers are
+    /// borrowed: they outlive the task, so a restarted one serves the same handles.
     pub(super) async fn run(
         mut self,
-        mut events: mpsc::Receiver<ClientEvent>,
-        mut commands: mpsc::Receiver<Command>,
-    ) {
+        events: &mut mpsc::Receiver<ClientEvent>,
+        commands: &mut mpsc::Receiver<Command>,
+    ) -> Exit {
         let mut summary_tick: Option<Interval> = self.config.summary_refresh.map(|p| {
             let mut i = tokio::time::interval(p.max(Duration::from_millis(100)));
             i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -160,7 +182,7 @@ impl Task {
                     self.sync = None;
                     self.finish_sync(res);
                 }
-                Turn::Events(0) => break,
+                Turn::Events(0) => return Exit::EventsEnded,
                 Turn::Events(_) => {
                     for ev in batch.drain(..) {
                         self.on_client_event(ev);
@@ -175,14 +197,10 @@ impl Task {
                 Turn::Summary => self.publish_summary(),
                 Turn::Expiry => self.expire_originates(),
             }
-            if commands_open && self.serve_commands(first, &mut commands).await.is_break() {
-                break;
+            if commands_open && self.serve_commands(first, commands).await.is_break() {
+                return Exit::Shutdown;
             }
         }
-        if let Some(s) = self.sync.take() {
-            s.abort();
-        }
-        self.link.rebuilding.store(false, Ordering::Release);
     }
 
     /// `first` and then up to [`COMMAND_BATCH`] commands that are waiting; `Break` after a
@@ -239,6 +257,7 @@ impl Task {
             Command::ForgetOriginate { action_id } => self.state.forget_originate(&action_id),
             Command::ResetStats { queue } => self.state.reset_stats(queue.as_ref()),
             Command::Shutdown { .. } => {}
+            Command::Crash => panic!("the model task was crashed on purpose (test hook)"),
         }
     }
 
@@ -371,6 +390,16 @@ impl Task {
         }
         let out = summary_events(&self.state, Instant::now());
         self.publish(&out);
+    }
+}
+
+impl Drop for Task {
+    /// However the task ends (a return or a panic), its rebuild stops with it.
+    fn drop(&mut self) {
+        if let Some(s) = self.sync.take() {
+            s.abort();
+        }
+        self.link.rebuilding.store(false, Ordering::Release);
     }
 }
 

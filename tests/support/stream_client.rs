@@ -3,14 +3,28 @@
 //! reconnects with `lastEventId` (long-poll: on every poll, which acknowledges). It keeps every
 //! event it applied, in order, and folds them into a [`View`] of the call center, which a
 //! `resync` empties.
+//!
+//! Behind a load balancer ([`StreamClient::through_balancer`]) it also does what `pbxis.js`
+//! does: it keeps the balancer's cookies (stickiness) like a browser, reconnects on the same
+//! ticket when its instance closes the stream for a shutdown, and when the ticket is unknown
+//! where it reconnected it takes a new ticket from the balancer, whose snapshot replaces its
+//! state; every such gap is recorded in `gaps`.
 
 #![allow(dead_code)]
+
+#[path = "stream_view.rs"]
+mod stream_view;
 
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
+
+#[allow(unused_imports)]
+pub use stream_view::{parse_id, problems, Applied, Gap, GapKind, View};
 
 /// Which stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,49 +46,6 @@ impl Transport {
     }
 }
 
-/// One applied event: its id and the event without it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Applied {
-    pub id: Option<String>,
-    pub event: Value,
-}
-
-/// What the client believes: the latest value of every (type, scope) it was told.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct View(pub BTreeMap<String, Value>);
-
-impl View {
-    /// Applies one event: `resync` empties the view, state events set their key.
-    pub fn apply(&mut self, event: &Value) {
-        let kind = event["type"].as_str().unwrap_or("");
-        match kind {
-            "resync" => self.0.clear(),
-            "agentName" | "extensionStatus" | "queueMemberStatus" | "phoneNumber"
-            | "queueCount" | "pbxStatus" => {
-                let key = format!(
-                    "{kind}/{}/{}",
-                    event["agent"].as_str().unwrap_or(""),
-                    event["queue"].as_str().unwrap_or("")
-                );
-                let key = if kind == "phoneNumber" {
-                    format!("{kind}/{}", event["agent"].as_str().unwrap_or(""))
-                } else {
-                    key
-                };
-                self.0.insert(key, event.clone());
-            }
-            _ => {}
-        }
-    }
-
-    /// The member status of `agent` in `queue`, if told.
-    pub fn member(&self, agent: &str, queue: &str) -> Option<&str> {
-        self.0
-            .get(&format!("queueMemberStatus/{agent}/{queue}"))
-            .and_then(|e| e["status"].as_str())
-    }
-}
-
 /// A client of one ticket.
 pub struct StreamClient {
     pub transport: Transport,
@@ -87,6 +58,14 @@ pub struct StreamClient {
     pub connects: usize,
     /// Connections that broke (long-poll: requests that got no whole answer).
     pub breaks: usize,
+    /// The gaps it was told of: `resync`s, and new tickets taken when its ticket was unknown.
+    pub gaps: Vec<Gap>,
+    /// Cookies set by the balancer (its stickiness), sent back on every request.
+    pub cookies: BTreeMap<String, String>,
+    /// The body of `POST /ticket` when it takes its own tickets (behind a balancer).
+    renew: Option<Value>,
+    /// Connections in a row that applied nothing: paces reconnects to a service that is down.
+    fruitless: u32,
     http: reqwest::Client,
 }
 
@@ -103,6 +82,9 @@ pub enum End {
     Closed(String),
 }
 
+/// What `done` is asked after each applied event: the view so far and the event.
+type Done<'a> = &'a (dyn Fn(&View, &Value) -> bool + Sync);
+
 impl StreamClient {
     pub fn new(transport: Transport, base: &str, ticket: &str) -> Self {
         StreamClient {
@@ -114,11 +96,36 @@ impl StreamClient {
             view: View::default(),
             connects: 0,
             breaks: 0,
+            gaps: Vec::new(),
+            cookies: BTreeMap::new(),
+            renew: None,
+            fruitless: 0,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
                 .unwrap(),
         }
+    }
+
+    /// A client behind a balancer at `base`: it takes its ticket for `filter` (the body of
+    /// `POST /ticket`) there, starting with `cookie` (name, value) if given, and takes a new one
+    /// whenever its ticket is unknown where it reconnects.
+    pub async fn through_balancer(
+        transport: Transport,
+        base: &str,
+        filter: Value,
+        cookie: Option<(&str, &str)>,
+        patience: Duration,
+    ) -> Self {
+        let mut client = StreamClient::new(transport, base, "");
+        client.renew = Some(filter);
+        if let Some((name, value)) = cookie {
+            client.cookies.insert(name.to_owned(), value.to_owned());
+        }
+        client.ticket = tokio::time::timeout(patience, client.take_ticket())
+            .await
+            .expect("a ticket from the balancer");
+        client
     }
 
     fn url(&self) -> String {
@@ -129,8 +136,80 @@ impl StreamClient {
         url
     }
 
+    /// The `Cookie` header for the cookies kept, if any.
+    fn cookie_header(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            let pairs: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            pairs.join("; ")
+        })
+    }
+
+    /// Keeps the `name=value` of each `Set-Cookie` value.
+    fn remember_cookies<'a>(&mut self, set_cookies: impl Iterator<Item = &'a [u8]>) {
+        for value in set_cookies {
+            let text = String::from_utf8_lossy(value);
+            let pair = text.split(';').next().unwrap_or("");
+            if let Some((name, value)) = pair.split_once('=') {
+                self.cookies
+                    .insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+    }
+
+    fn get(&self) -> reqwest::RequestBuilder {
+        let request = self.http.get(self.url());
+        match self.cookie_header() {
+            Some(cookie) => request.header("cookie", cookie),
+            None => request,
+        }
+    }
+
+    /// `POST /ticket` at the balancer until it answers a ticket (an instance may be dying).
+    async fn take_ticket(&mut self) -> String {
+        let filter = self
+            .renew
+            .clone()
+            .expect("a client that takes its own tickets");
+        let mut attempts = 0;
+        loop {
+            let mut request = self
+                .http
+                .post(format!("{}/ticket", self.base))
+                .json(&filter);
+            if let Some(cookie) = self.cookie_header() {
+                request = request.header("cookie", cookie);
+            }
+            if let Ok(response) = request.send().await {
+                let set = response.headers().get_all("set-cookie");
+                self.remember_cookies(set.iter().map(|v| v.as_bytes()));
+                if response.status() == 200 {
+                    if let Ok(ticket) = response.json::<String>().await {
+                        return ticket;
+                    }
+                }
+            }
+            attempts += 1;
+            tokio::time::sleep(backoff(attempts)).await;
+        }
+    }
+
+    /// The ticket is unknown here: a new one, whose snapshot replaces the state (a gap).
+    async fn renew_ticket(&mut self) {
+        self.ticket = self.take_ticket().await;
+        self.last_id = None;
+        self.view = View::default();
+        self.gaps.push(Gap {
+            at: self.applied.len(),
+            kind: GapKind::NewTicket,
+        });
+    }
+
     /// Applies one event (its `id` taken off); true when `done` says so.
-    fn apply(&mut self, mut event: Value, done: &impl Fn(&Value) -> bool) -> bool {
+    fn apply(&mut self, mut event: Value, done: Done) -> bool {
         let id = event
             .as_object_mut()
             .and_then(|o| o.remove("id"))
@@ -138,20 +217,56 @@ impl StreamClient {
         if let Some(id) = &id {
             self.last_id = Some(id.clone());
         }
+        if event["type"] == "resync" {
+            let reason = event["reason"].as_str().unwrap_or("").to_owned();
+            self.gaps.push(Gap {
+                at: self.applied.len(),
+                kind: GapKind::Resync(reason),
+            });
+        }
         self.view.apply(&event);
-        let finished = done(&event);
-        self.applied.push(Applied { id, event });
+        let finished = done(&self.view, &event);
+        self.applied.push(Applied {
+            id,
+            event,
+            ticket: self.ticket.clone(),
+        });
         finished
     }
 
     /// Reads, reconnecting after every break, until `done` holds for an applied event, or the
     /// stream is closed, or `patience` runs out (panics then).
-    pub async fn run_until(&mut self, patience: Duration, done: impl Fn(&Value) -> bool) -> End {
+    pub async fn run_until(
+        &mut self,
+        patience: Duration,
+        done: impl Fn(&Value) -> bool + Sync,
+    ) -> End {
+        self.run_until_view(patience, move |_, event| done(event))
+            .await
+    }
+
+    /// As [`StreamClient::run_until`], with `done` asked of the view after each event. Behind
+    /// a balancer, a stream closed for a shutdown is resumed (elsewhere), and an unknown ticket
+    /// is replaced by a new one; other closings end the run.
+    pub async fn run_until_view(
+        &mut self,
+        patience: Duration,
+        done: impl Fn(&View, &Value) -> bool + Sync,
+    ) -> End {
         let reading = async {
             loop {
-                match self.connect_once(&done).await {
-                    End::Broken | End::Answered => continue,
+                let end = self.connect(&done).await;
+                let renewing = self.renew.is_some();
+                match end {
+                    End::Broken | End::Answered => {}
+                    End::Closed(reason) if renewing && reason == "unknownTicket" => {
+                        self.renew_ticket().await;
+                    }
+                    End::Closed(reason) if renewing && reason == "shutdown" => {}
                     end => return end,
+                }
+                if self.fruitless > 1 {
+                    tokio::time::sleep(backoff(self.fruitless - 1)).await;
                 }
             }
         };
@@ -166,8 +281,13 @@ impl StreamClient {
     }
 
     /// One connection.
-    pub async fn connect_once(&mut self, done: &impl Fn(&Value) -> bool) -> End {
+    pub async fn connect_once(&mut self, done: &(impl Fn(&Value) -> bool + Sync)) -> End {
+        self.connect(&|_, event| done(event)).await
+    }
+
+    async fn connect(&mut self, done: Done<'_>) -> End {
         self.connects += 1;
+        let before = self.applied.len();
         let end = match self.transport {
             Transport::LongPoll => self.long_poll(done).await,
             Transport::Sse => self.sse(done).await,
@@ -176,13 +296,20 @@ impl StreamClient {
         if end == End::Broken {
             self.breaks += 1;
         }
+        if self.applied.len() > before {
+            self.fruitless = 0;
+        } else {
+            self.fruitless += 1;
+        }
         end
     }
 
-    async fn long_poll(&mut self, done: &impl Fn(&Value) -> bool) -> End {
-        let Ok(response) = self.http.get(self.url()).send().await else {
+    async fn long_poll(&mut self, done: Done<'_>) -> End {
+        let Ok(response) = self.get().send().await else {
             return End::Broken;
         };
+        let set = response.headers().get_all("set-cookie");
+        self.remember_cookies(set.iter().map(|v| v.as_bytes()));
         if response.status() == 404 {
             return End::Closed("unknownTicket".into());
         }
@@ -192,7 +319,7 @@ impl StreamClient {
         self.apply_all(events, done)
     }
 
-    fn apply_all(&mut self, events: Vec<Value>, done: &impl Fn(&Value) -> bool) -> End {
+    fn apply_all(&mut self, events: Vec<Value>, done: Done) -> End {
         for event in events {
             if event["type"] == "closed" {
                 return End::Closed(event["reason"].as_str().unwrap_or("").to_owned());
@@ -204,10 +331,12 @@ impl StreamClient {
         End::Answered
     }
 
-    async fn sse(&mut self, done: &impl Fn(&Value) -> bool) -> End {
-        let Ok(response) = self.http.get(self.url()).send().await else {
+    async fn sse(&mut self, done: Done<'_>) -> End {
+        let Ok(response) = self.get().send().await else {
             return End::Broken;
         };
+        let set = response.headers().get_all("set-cookie");
+        self.remember_cookies(set.iter().map(|v| v.as_bytes()));
         let mut body = response.bytes_stream();
         let mut buffer = String::new();
         while let Some(Ok(chunk)) = body.next().await {
@@ -228,11 +357,22 @@ impl StreamClient {
         End::Broken
     }
 
-    async fn websocket(&mut self, done: &impl Fn(&Value) -> bool) -> End {
+    async fn websocket(&mut self, done: Done<'_>) -> End {
         let url = self.url().replacen("http://", "ws://", 1);
-        let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url.as_str()).await else {
+        let Ok(mut request) = url.as_str().into_client_request() else {
             return End::Broken;
         };
+        if let Some(cookie) = self
+            .cookie_header()
+            .and_then(|c| HeaderValue::from_str(&c).ok())
+        {
+            request.headers_mut().insert("cookie", cookie);
+        }
+        let Ok((mut ws, response)) = tokio_tungstenite::connect_async(request).await else {
+            return End::Broken;
+        };
+        let set = response.headers().get_all("set-cookie");
+        self.remember_cookies(set.iter().map(|v| v.as_bytes()));
         while let Some(Ok(message)) = ws.next().await {
             let Message::Text(text) = message else {
                 continue;
@@ -263,6 +403,16 @@ impl StreamClient {
             .map(|id| id.rsplit_once('-').unwrap().1.parse().unwrap())
             .collect()
     }
+
+    /// Everything wrong with what it applied (see [`problems`]); empty when all is well.
+    pub fn problems(&self) -> Vec<String> {
+        problems(&self.applied, &self.gaps)
+    }
+}
+
+/// Pause before the `attempt`th retry: 10 ms doubling, at most 320 ms.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(10 << attempt.clamp(1, 6).saturating_sub(1))
 }
 
 /// An SSE block as `{"type": event, ...data, "id": id}`; `None` for a comment.

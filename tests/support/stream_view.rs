@@ -1,0 +1,123 @@
+//! What a stream client keeps: every event it applied with its id and ticket, the gaps it was
+//! told of (`resync`, a new ticket), the [`View`] they fold into, and [`problems`], the check
+//! that no event was applied twice and no gap went unannounced.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// One applied event: its id, the event without it, and the ticket whose stream carried it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Applied {
+    pub id: Option<String>,
+    pub event: Value,
+    pub ticket: String,
+}
+
+/// A gap the client was told of, before the applied event at index `at`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub at: usize,
+    pub kind: GapKind,
+}
+
+/// How a gap was announced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GapKind {
+    /// A `resync` event, with its reason.
+    Resync(String),
+    /// The ticket was unknown where the client reconnected; it took a new one, whose snapshot
+    /// replaces its state.
+    NewTicket,
+}
+
+/// What the client believes: the latest value of every (type, scope) it was told.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct View(pub BTreeMap<String, Value>);
+
+impl View {
+    /// Applies one event: `resync` empties the view, state events set their key.
+    pub fn apply(&mut self, event: &Value) {
+        let kind = event["type"].as_str().unwrap_or("");
+        match kind {
+            "resync" => self.0.clear(),
+            "agentName" | "extensionStatus" | "queueMemberStatus" | "phoneNumber"
+            | "queueCount" | "pbxStatus" => {
+                let key = format!(
+                    "{kind}/{}/{}",
+                    event["agent"].as_str().unwrap_or(""),
+                    event["queue"].as_str().unwrap_or("")
+                );
+                let key = if kind == "phoneNumber" {
+                    format!("{kind}/{}", event["agent"].as_str().unwrap_or(""))
+                } else {
+                    key
+                };
+                self.0.insert(key, event.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// The member status of `agent` in `queue`, if told.
+    pub fn member(&self, agent: &str, queue: &str) -> Option<&str> {
+        self.0
+            .get(&format!("queueMemberStatus/{agent}/{queue}"))
+            .and_then(|e| e["status"].as_str())
+    }
+}
+
+/// `<epoch>-<seq>` split.
+pub fn parse_id(id: &str) -> Option<(&str, u64)> {
+    let (epoch, seq) = id.rsplit_once('-')?;
+    Some((epoch, seq.parse().ok()?))
+}
+
+/// Everything wrong with a client's log, empty when none: an event without an id; an id not
+/// after the previous one of the same ticket and epoch (applied twice, or out of order); a jump
+/// in the sequence not at a `resync`; another epoch on the same ticket (another instance took it
+/// over) not starting with `resync`; a new ticket not announced as a gap, or whose first event
+/// is neither its first (`seq` 1) nor a `resync`.
+pub fn problems(applied: &[Applied], gaps: &[Gap]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut previous: Option<(&str, &str, u64)> = None;
+    for (i, a) in applied.iter().enumerate() {
+        let Some((epoch, seq)) = a.id.as_deref().and_then(parse_id) else {
+            out.push(format!("#{i}: no id: {:?}", a.event));
+            continue;
+        };
+        let resync = a.event["type"] == "resync";
+        match previous {
+            Some((ticket, was, last)) if ticket == a.ticket && was == epoch => {
+                if seq <= last {
+                    out.push(format!(
+                        "#{i}: {epoch}-{seq} after {epoch}-{last}: applied twice"
+                    ));
+                } else if seq != last + 1 && !resync {
+                    out.push(format!(
+                        "#{i}: {epoch}-{seq} after {epoch}-{last}: unannounced gap"
+                    ));
+                }
+            }
+            Some((ticket, was, _)) if ticket == a.ticket => {
+                if !resync {
+                    out.push(format!("#{i}: epoch {was} -> {epoch} without resync"));
+                }
+            }
+            _ => {
+                let announced = gaps
+                    .iter()
+                    .any(|g| g.at == i && g.kind == GapKind::NewTicket);
+                if previous.is_some() && !announced {
+                    out.push(format!("#{i}: a new ticket, unannounced"));
+                }
+                if seq != 1 && !resync {
+                    out.push(format!("#{i}: a ticket's stream starting at {seq}"));
+                }
+            }
+        }
+        previous = Some((&a.ticket, epoch, seq));
+    }
+    out
+}

@@ -52,7 +52,7 @@ impl Balancer {
             .json(body)
             .send()
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| format!("{e:?}"))?;
         let status = response.status().as_u16();
         Ok((status, response.json().await.unwrap_or(Value::Null)))
     }
@@ -234,21 +234,23 @@ impl Cluster {
             .expect("its exit status")
     }
 
-    /// The status HAProxy gives each server of the backend (`UP`, `DOWN`, `UP 1/2`...).
+    /// The status HAProxy gives each server of the backend (`UP`, `DOWN`, `UP 1/2`...); empty
+    /// while its admin socket is not there yet.
     pub async fn seen(&self) -> Vec<(String, String)> {
-        let mut socket = tokio::net::UnixStream::connect(&self.stats)
-            .await
-            .expect("haproxy's admin socket");
-        socket.write_all(b"show stat\n").await.unwrap();
+        let Ok(mut socket) = tokio::net::UnixStream::connect(&self.stats).await else {
+            return Vec::new();
+        };
         let mut text = String::new();
-        socket.read_to_string(&mut text).await.unwrap();
+        if socket.write_all(b"show stat\n").await.is_err()
+            || socket.read_to_string(&mut text).await.is_err()
+        {
+            return Vec::new();
+        }
         let mut lines = text.lines();
-        let header: Vec<&str> = lines
-            .next()
-            .and_then(|h| h.strip_prefix("# "))
-            .expect("show stat's header")
-            .split(',')
-            .collect();
+        let Some(header) = lines.next().and_then(|h| h.strip_prefix("# ")) else {
+            return Vec::new();
+        };
+        let header: Vec<&str> = header.split(',').collect();
         let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
         let (px, sv, status) = (column("pxname"), column("svname"), column("status"));
         lines
@@ -259,23 +261,21 @@ impl Cluster {
     }
 
     /// Waits until HAProxy shows instance `i` with `status` (`UP`, `DOWN`).
-    pub async fn wait_seen(&self, i: usize, status: &str) {
-        let name = &self.instances[i].name;
-        let result = tokio::time::timeout(PATIENCE, async {
-            loop {
-                let seen = self.seen().await;
-                if seen.iter().any(|(n, s)| n == name && s == status) {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(25)).await;
+    pub async fn wait_seen(&mut self, i: usize, status: &str) {
+        let name = self.instances[i].name.clone();
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let seen = self.seen().await;
+            if seen.iter().any(|(n, s)| *n == name && s == status) {
+                return;
             }
-        })
-        .await;
-        if result.is_err() {
-            panic!(
-                "haproxy does not see {name} {status}: {:?}",
-                self.seen().await
-            );
+            if let Ok(Some(exit)) = self.haproxy.try_wait() {
+                panic!("haproxy exited: {exit}");
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("haproxy does not see {name} {status}: {seen:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 
@@ -287,7 +287,7 @@ impl Cluster {
         for path in names {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let lines: Vec<&str> = text.lines().collect();
-            let tail = lines[lines.len().saturating_sub(60)..].join("\n");
+            let tail = lines[lines.len().saturating_sub(200)..].join("\n");
             out.push_str(&format!("==== {}\n{tail}\n", path.display()));
         }
         out

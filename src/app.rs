@@ -176,6 +176,7 @@ fn hub_config(settings: &Settings) -> HubConfig {
         max_tickets_per_owner: settings.limits.max_tickets_per_owner,
         max_pending: settings.limits.max_pending_events,
         max_pending_bytes: settings.limits.max_pending_bytes,
+        signer: settings.tickets.signer(),
         history: settings.limits.max_history_events,
         history_bytes: settings.limits.max_history_bytes,
         ..HubConfig::default()

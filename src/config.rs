@@ -52,8 +52,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod args;
+mod tickets;
 pub use args::{DemoArgs, Overrides, ServeArgs};
 use std::time::Duration;
+pub use tickets::TicketSettings;
 
 use crate::ami::AmiConfig;
 use crate::http::auth::AuthConfig;
@@ -238,6 +240,8 @@ pub struct Settings {
     pub limits: Limits,
     /// API keys.
     pub auth: AuthConfig,
+    /// Signed tickets, for several instances behind a load balancer.
+    pub tickets: TicketSettings,
 }
 
 impl Default for Settings {
@@ -258,6 +262,7 @@ impl Default for Settings {
             cors_origins: Vec::new(),
             limits: Limits::default(),
             auth: AuthConfig::default(),
+            tickets: TicketSettings::default(),
         }
     }
 }
@@ -283,6 +288,7 @@ impl std::fmt::Debug for Settings {
                 "auth_keys",
                 &format_args!("<{} keys, redacted>", self.auth.keys.len()),
             )
+            .field("tickets", &self.tickets)
             .finish()
     }
 }
@@ -358,6 +364,9 @@ impl Settings {
                 "must be 0..=60000 (a queue's status older than a minute is not a status)",
             ));
         }
+        self.tickets
+            .check()
+            .map_err(|(key, reason)| invalid(key, &reason))?;
         if self.shutdown_drain_seconds > 300 {
             return Err(invalid("shutdown_drain_seconds", "must be 0..=300"));
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use pbxis_ws::http::longpoll::json_array;
 use pbxis_ws::http::params::Params;
-use pbxis_ws::hub::Delivery;
+use pbxis_ws::hub::{Delivery, Epoch, EventId, Sent};
 use pbxis_ws::pbx::{AgentId, Event, QueueName};
 
 fn ticket(c: &mut Criterion) {
@@ -51,19 +51,23 @@ fn pause(c: &mut Criterion) {
 }
 
 fn long_poll_answer(c: &mut Criterion) {
-    let deliveries: Vec<Delivery> = (0..50)
+    let epoch = Epoch::generate();
+    let sent: Vec<Sent> = (0..50)
         .filter_map(|n| {
             Delivery::new(&Event::QueueCount {
                 queue: QueueName::parse("q1").unwrap(),
                 count: n,
             })
         })
+        .zip(1..)
+        .map(|(delivery, seq)| Sent {
+            id: Some(EventId { epoch, seq }),
+            delivery,
+        })
         .collect();
     let mut group = c.benchmark_group("long-poll answer");
-    group.throughput(Throughput::Elements(deliveries.len() as u64));
-    group.bench_function("50 events", |b| {
-        b.iter(|| black_box(json_array(&deliveries)))
-    });
+    group.throughput(Throughput::Elements(sent.len() as u64));
+    group.bench_function("50 events", |b| b.iter(|| black_box(json_array(&sent))));
     group.finish();
 }
 

@@ -66,6 +66,8 @@ impl Application {
             Arc::new(hub.clone()),
             settings.pbx_config()?,
         );
+        // Resyncs take their snapshots from the model.
+        hub.set_snapshot_source(Arc::new(pbx.clone()));
         let stop = CancellationToken::new();
         let state = AppState::new(StateParts {
             pbx: pbx.clone(),
@@ -155,6 +157,8 @@ fn hub_config(settings: &Settings) -> HubConfig {
         max_tickets_per_owner: settings.limits.max_tickets_per_owner,
         max_pending: settings.limits.max_pending_events,
         max_pending_bytes: settings.limits.max_pending_bytes,
+        history: settings.limits.max_history_events,
+        history_bytes: settings.limits.max_history_bytes,
         ..HubConfig::default()
     }
 }

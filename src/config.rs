@@ -33,6 +33,8 @@
 //! max_pairs_per_ticket = 5000         # agents x queues of one ticket
 //! max_pending_events = 10000
 //! max_pending_bytes = 1048576         # undelivered bytes per ticket, snapshot included
+//! max_history_events = 512            # delivered events kept per ticket for a reconnect
+//! max_history_bytes = 262144          # their bytes
 //! max_streams_per_client = 64
 //! max_connections = 10000             # open TCP connections; accepting pauses above
 //! header_read_timeout_seconds = 10    # a request head not complete by then: connection closed
@@ -135,15 +137,22 @@ pub struct Limits {
     pub max_pairs_per_ticket: usize,
     /// Most live tickets in total (429 above).
     pub max_tickets: usize,
-    /// Most live tickets per API key (429 above).
+    /// Most live tickets per API key, or per client address when the service has no keys (429
+    /// above).
     pub max_tickets_per_owner: usize,
-    /// Events kept per ticket while no stream is attached (the ticket is closed with
-    /// `overflow` above).
+    /// Undelivered events kept per ticket (a client that does not keep up): above it the
+    /// ticket drops them and its stream resyncs (`resync`, reason `overflow`, and a fresh
+    /// snapshot).
     pub max_pending_events: usize,
     /// Serialized bytes kept per ticket while undelivered, its snapshot included: a ticket
-    /// whose snapshot alone is larger is refused (400); a later event over it closes the ticket
-    /// with `overflow`.
+    /// whose snapshot alone is larger is refused (400); a later event over it makes the ticket
+    /// resync as above.
     pub max_pending_bytes: usize,
+    /// Delivered events kept per ticket, so that a client that reconnects with the id of the
+    /// last event it applied gets exactly what it missed (older: `resync`).
+    pub max_history_events: usize,
+    /// Serialized bytes of those events per ticket.
+    pub max_history_bytes: usize,
     /// Concurrent streams (long-poll, SSE, WebSocket) per client address (429 above).
     pub max_streams_per_client: usize,
     /// Open TCP connections at once. Above it the server stops accepting until one closes (new
@@ -166,6 +175,8 @@ impl Default for Limits {
             max_tickets_per_owner: 1000,
             max_pending_events: 10_000,
             max_pending_bytes: 1024 * 1024,
+            max_history_events: 512,
+            max_history_bytes: 256 * 1024,
             max_streams_per_client: 64,
             max_connections: 10_000,
             header_read_timeout_seconds: 10,

@@ -27,7 +27,11 @@ fn hub() -> Hub {
 /// Everything pending on a ticket now (attaches, takes, detaches).
 async fn pending(hub: &Hub, ticket: &str) -> Vec<Delivery> {
     let mut sub = hub.attach(ticket).unwrap();
-    sub.poll(Duration::ZERO, Duration::ZERO).await
+    sub.poll(Duration::ZERO, Duration::ZERO)
+        .await
+        .into_iter()
+        .map(|s| s.delivery)
+        .collect()
 }
 
 fn jsons(ds: &[Delivery]) -> Vec<&str> {
@@ -205,7 +209,7 @@ async fn events_between_polls_are_kept_and_none_is_lost() {
             .poll(Duration::from_secs(30), Duration::from_millis(100))
             .await;
         assert_eq!(got.len() as u32, if round == 1 { 2 } else { round });
-        seen.extend(got.iter().map(|d| d.json().to_owned()));
+        seen.extend(got.iter().map(|d| d.delivery.json().to_owned()));
     }
     let mut expected = vec![r#"{"type":"queueCount","queue":"q1","count":0}"#.to_owned()];
     for round in 1..=5u32 {

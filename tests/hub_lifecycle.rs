@@ -68,11 +68,15 @@ async fn an_expired_ticket_releases_its_buffered_events() {
     let mut sub = hub.attach(live.as_str()).unwrap();
     hub.publish(&[count(7)]);
     let got = sub.recv().await.unwrap();
-    // Held by the abandoned ticket's buffer and by `got`.
-    assert_eq!(got.holders(), 2);
+    // Held by the abandoned ticket's buffer, the live ticket's history and `got`.
+    assert_eq!(got.delivery.holders(), 3);
     sleep(secs(15.5)).await;
     assert_eq!(hub.ticket_count(), 1);
-    assert_eq!(got.holders(), 1, "the expired ticket still holds the event");
+    assert_eq!(
+        got.delivery.holders(),
+        2,
+        "the expired ticket still holds the event"
+    );
     assert_eq!(
         hub.attach(abandoned.as_str()).unwrap_err(),
         HubError::UnknownTicket
@@ -120,7 +124,7 @@ async fn unknown_malformed_and_expired_tickets_are_one_error() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn overflow_closes_the_ticket_and_spares_the_others() {
+async fn overflow_drops_the_tickets_events_for_a_resync_and_spares_the_others() {
     let hub = Hub::new(HubConfig {
         max_pending: 3,
         ..config()
@@ -140,24 +144,30 @@ async fn overflow_closes_the_ticket_and_spares_the_others() {
         }]);
         assert_eq!(other_sub.poll(TIMEOUT, GATHER).await.len(), 1);
     }
+    let before = Delivery::new(&count(4)).unwrap();
     hub.publish(&[count(4)]);
     assert_eq!(other_sub.poll(TIMEOUT, GATHER).await.len(), 1);
+    // The slow ticket holds nothing now (this hub has no model: its resync snapshot is empty).
     let mut sub = hub.attach(slow.as_str()).unwrap();
     let got = sub.poll(TIMEOUT, GATHER).await;
-    let jsons: Vec<&str> = got.iter().map(Delivery::json).collect();
-    assert_eq!(jsons, [r#"{"type":"closed","reason":"overflow"}"#]);
-    assert!(sub.is_ended());
+    let jsons: Vec<&str> = got.iter().map(|s| s.delivery.json()).collect();
+    assert_eq!(jsons, [r#"{"type":"resync","reason":"overflow"}"#]);
     assert_eq!(
-        hub.attach(slow.as_str()).unwrap_err(),
-        HubError::UnknownTicket
+        got[0].id.unwrap().seq,
+        6,
+        "numbers go on after the snapshot and the events"
     );
-    assert_eq!(hub.ticket_count(), 1);
+    assert!(!sub.is_ended());
+    assert_eq!(before.holders(), 1, "the dropped events are freed");
     hub.publish(&[count(5)]);
+    let got = sub.poll(TIMEOUT, GATHER).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].delivery.data_json(), r#"{"queue":"q1","count":5}"#);
     assert_eq!(other_sub.poll(TIMEOUT, GATHER).await.len(), 1);
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_attached_stream_that_falls_behind_gets_overflow() {
+async fn an_attached_stream_that_falls_behind_is_told_to_resync() {
     let hub = Hub::new(HubConfig {
         max_pending: 10,
         ..config()
@@ -168,9 +178,12 @@ async fn an_attached_stream_that_falls_behind_gets_overflow() {
         hub.publish(&[count(n)]);
     }
     let got = sub.recv().await.unwrap();
-    assert_eq!(got.data_json(), r#"{"reason":"overflow"}"#);
-    assert!(sub.recv().await.is_none());
-    assert_eq!(hub.ticket_count(), 0);
+    assert_eq!(got.delivery.type_name(), "resync");
+    assert_eq!(got.delivery.data_json(), r#"{"reason":"overflow"}"#);
+    hub.publish(&[count(11)]);
+    let got = sub.recv().await.unwrap();
+    assert_eq!(got.delivery.data_json(), r#"{"queue":"q1","count":11}"#);
+    assert_eq!(hub.ticket_count(), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -201,7 +214,7 @@ async fn ticket_limits_in_total_and_per_owner() {
     // A ticket that ends gives its owner's place back.
     let mut sub = hub.attach(a1.as_str()).unwrap();
     hub.close_all("test");
-    assert!(sub.recv().await.unwrap().is_closed());
+    assert!(sub.recv().await.unwrap().delivery.is_closed());
     assert_eq!(hub.ticket_count(), 0);
 }
 
@@ -292,7 +305,7 @@ async fn a_snapshot_is_outside_max_pending_but_inside_the_byte_budget() {
     let mut sub = hub.attach(t.as_str()).unwrap();
     let got = sub.poll(TIMEOUT, GATHER).await;
     assert_eq!(got.len(), 7);
-    assert!(got.iter().all(|d| !d.is_closed()));
+    assert!(got.iter().all(|d| !d.delivery.is_closed()));
     // Drained: room for max_pending again, and no more.
     drop(sub);
     hub.publish(&[count(7), count(8)]);
@@ -300,11 +313,14 @@ async fn a_snapshot_is_outside_max_pending_but_inside_the_byte_budget() {
     let mut sub = hub.attach(t.as_str()).unwrap();
     let got = sub.poll(TIMEOUT, GATHER).await;
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].data_json(), r#"{"reason":"overflow"}"#);
+    assert_eq!(
+        got[0].delivery.json(),
+        r#"{"type":"resync","reason":"overflow"}"#
+    );
 }
 
 #[tokio::test(start_paused = true)]
-async fn events_over_the_byte_budget_close_the_ticket() {
+async fn events_over_the_byte_budget_make_the_ticket_resync() {
     let size = Delivery::new(&count(0)).unwrap().size();
     let hub = Hub::new(HubConfig {
         max_pending: 1000,
@@ -317,5 +333,8 @@ async fn events_over_the_byte_budget_close_the_ticket() {
     let mut sub = hub.attach(t.as_str()).unwrap();
     let got = sub.poll(TIMEOUT, GATHER).await;
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].data_json(), r#"{"reason":"overflow"}"#);
+    assert_eq!(
+        got[0].delivery.json(),
+        r#"{"type":"resync","reason":"overflow"}"#
+    );
 }

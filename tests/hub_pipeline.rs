@@ -29,7 +29,7 @@ async fn until(sub: &mut Subscription, done: impl Fn(&Delivery) -> bool) -> Vec<
     let mut got = Vec::new();
     timeout(WAIT, async {
         loop {
-            let d = sub.recv().await.expect("stream ended");
+            let d = sub.recv().await.expect("stream ended").delivery;
             let stop = done(&d);
             got.push(d);
             if stop {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 use tokio::time::{sleep, Instant};
 
-use pbxis_ws::hub::{Delivery, Hub, HubConfig, HubError};
+use pbxis_ws::hub::{Hub, HubConfig, HubError, Sent};
 use pbxis_ws::pbx::{Event, Filter, QueueName};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -20,8 +20,10 @@ fn count(n: u32) -> Event {
 fn q1() -> Filter {
     Filter::new([], [QueueName::parse("q1").unwrap()])
 }
-fn counts(ds: &[Delivery]) -> Vec<String> {
-    ds.iter().map(|d| d.data_json().to_owned()).collect()
+fn counts(ds: &[Sent]) -> Vec<String> {
+    ds.iter()
+        .map(|d| d.delivery.data_json().to_owned())
+        .collect()
 }
 fn c(n: u32) -> String {
     format!(r#"{{"queue":"q1","count":{n}}}"#)
@@ -108,7 +110,7 @@ async fn recv_streams_events_as_they_come() {
         let mut got = Vec::new();
         for _ in 0..3 {
             let d = sub.recv().await.unwrap();
-            got.push((Instant::now(), d.data_json().to_owned()));
+            got.push((Instant::now(), d.delivery.data_json().to_owned()));
         }
         got
     });
@@ -141,7 +143,7 @@ async fn a_second_attach_replaces_the_first() {
     let waiting = tokio::spawn(async move {
         let mut got = Vec::new();
         while let Some(d) = first.recv().await {
-            got.push(d.json().to_owned());
+            got.push(d.delivery.json().to_owned());
         }
         (got, first.is_ended())
     });
@@ -168,8 +170,8 @@ async fn a_replaced_long_poll_ends_with_replaced() {
     // No gather window: nothing can follow the closing event.
     assert_eq!(start.elapsed(), Duration::ZERO);
     assert_eq!(got.len(), 1);
-    assert!(got[0].is_closed());
-    assert_eq!(got[0].data_json(), r#"{"reason":"replaced"}"#);
+    assert!(got[0].delivery.is_closed());
+    assert_eq!(got[0].delivery.data_json(), r#"{"reason":"replaced"}"#);
 }
 
 #[tokio::test(start_paused = true)]
@@ -182,7 +184,7 @@ async fn close_all_ends_every_stream_and_every_ticket() {
     let reader = tokio::spawn(async move {
         let mut got = Vec::new();
         while let Some(d) = sse.recv().await {
-            got.push(d.json().to_owned());
+            got.push(d.delivery.json().to_owned());
         }
         got
     });
@@ -197,7 +199,7 @@ async fn close_all_ends_every_stream_and_every_ticket() {
         .poll(TIMEOUT, GATHER)
         .await
         .iter()
-        .map(|d| d.json().to_owned())
+        .map(|d| d.delivery.json().to_owned())
         .collect();
     assert_eq!(
         got,

@@ -14,6 +14,7 @@ use super::auth::{Principal, Scope};
 use super::error::ApiError;
 use super::params::Params;
 use super::state::AppState;
+use super::streams::ClientAddr;
 use crate::pbx::names::Location;
 use crate::pbx::service::{QueueAction, QueueStatusReport};
 use crate::pbx::{AgentId, CallerId, Destination, Filter, MemberName, PauseReason, QueueName};
@@ -175,7 +176,11 @@ pub async fn originate(
 /// `POST /ticket` with `agents`, `queues` (and optional `summaryEvents`): the ticket as a JSON
 /// string. Scope `events`; the key must allow every agent and queue asked for; the ticket is
 /// owned by the key's name (for the per-key ticket limit).
-pub async fn ticket(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn ticket(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    request: Request,
+) -> Result<Response, ApiError> {
     let (principal, mut params) = authorize_then_params(&state, request, Scope::Events).await?;
     let limits = state.limits();
     let agents = params.list("agents", limits.max_agents_per_ticket, AgentId::parse)?;
@@ -188,14 +193,26 @@ pub async fn ticket(State(state): State<AppState>, request: Request) -> Result<R
     let mut filter = Filter::new(agents, queues);
     filter.summary = summary;
     let hub = state.hub().clone();
-    let owner = principal.name().map(str::to_owned);
-    let ticket = state
+    let owner = ticket_owner(&principal, addr);
+    // Registered inside the model task (in step with its events), serialized here.
+    let registered = state
         .pbx()
         .subscribe(filter.clone(), move |snapshot| {
-            hub.create_ticket(filter, snapshot, owner.as_deref())
+            hub.register(filter, snapshot, owner.as_deref())
         })
         .await??;
+    let ticket = state.hub().complete(registered)?;
     Ok(Json(ticket.as_str()).into_response())
+}
+
+/// Whose a ticket is, for `max_tickets_per_owner`: the key's name, or for an open service (no
+/// keys) the client's address, so that one client cannot take every ticket.
+fn ticket_owner(principal: &Principal, addr: ClientAddr) -> Option<String> {
+    match (principal.name(), addr.0) {
+        (Some(name), _) => Some(format!("key {name}")),
+        (None, Some(ip)) => Some(format!("address {ip}")),
+        (None, None) => None,
+    }
 }
 
 /// Refuses a ticket whose snapshot would hold more than `max` entries (one per agent × queue

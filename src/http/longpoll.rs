@@ -1,6 +1,8 @@
 //! `GET /<ticket>/long-poll`: answers at once with everything pending, else at the first event
 //! plus a short gathering delay (a burst comes in one answer), else `[]` after the poll timeout.
-//! The body is a JSON array of the hub's already-serialized events. An unknown ticket is 404.
+//! The body is a JSON array of the hub's already-serialized events, each with its `id`. A request
+//! with `?lastEventId=` acknowledges every event up to that id and is answered from just after
+//! it: an answer that was lost is served again when asked again. An unknown ticket is 404.
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -9,20 +11,21 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use super::state::AppState;
-use super::streams::{attach, ClientAddr};
-use crate::hub::{Delivery, HubError};
+use super::streams::{attach, ClientAddr, ResumeFrom};
+use crate::hub::{HubError, Sent};
 
 /// The long-poll handler.
 pub async fn long_poll(
     State(state): State<AppState>,
     ticket: Result<Path<String>, PathRejection>,
     addr: ClientAddr,
+    from: ResumeFrom,
 ) -> Result<Response, ApiError> {
     // A ticket that does not even decode is just another unknown ticket.
     let Ok(Path(ticket)) = ticket else {
         return Err(HubError::UnknownTicket.into());
     };
-    let mut attached = attach(&state, &ticket, addr)?;
+    let mut attached = attach(&state, &ticket, addr, &from, true)?;
     let timing = state.timing();
     let deliveries = attached
         .subscription
@@ -39,16 +42,23 @@ pub async fn long_poll(
         .into_response())
 }
 
-/// `[e1,e2,...]` from serialized events, without serializing them again.
-pub fn json_array(deliveries: &[Delivery]) -> String {
-    let len = deliveries.iter().map(|d| d.json().len() + 1).sum::<usize>() + 2;
+/// `[e1,e2,...]` from serialized events with their ids, without serializing them again.
+pub fn json_array(sent: &[Sent]) -> String {
+    let len = sent
+        .iter()
+        .map(|s| s.delivery.json().len() + 40)
+        .sum::<usize>()
+        + 2;
     let mut out = String::with_capacity(len);
     out.push('[');
-    for (i, delivery) in deliveries.iter().enumerate() {
+    for (i, s) in sent.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(delivery.json());
+        match &s.id {
+            Some(id) => s.delivery.write_json_with_id(id, &mut out),
+            None => out.push_str(s.delivery.json()),
+        }
     }
     out.push(']');
     out

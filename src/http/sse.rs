@@ -1,5 +1,6 @@
-//! `GET /<ticket>/sse`: Server-Sent Events. Each event is `event: <type>` and `data: <the object
-//! without type>`; a comment keeps the connection alive (every ~15 s); the stream ends with
+//! `GET /<ticket>/sse`: Server-Sent Events. Each event is `id: <its id>`, `event: <type>` and
+//! `data: <the object without type>`; a reconnect with `Last-Event-ID` (an `EventSource` sends it
+//! by itself) or `?lastEventId=` resumes after that id; a comment keeps the connection alive (every ~15 s); the stream ends with
 //! `event: closed` (what the original server sent) immediately followed by `event: close` (what
 //! its README documents), both carrying the reason. An unknown or expired ticket gets those two
 //! events at once (`{"reason":"unknownTicket"}`), so an `EventSource` stops reconnecting.
@@ -14,7 +15,7 @@ use std::convert::Infallible;
 
 use super::error::ApiError;
 use super::state::AppState;
-use super::streams::{attach, Attached, ClientAddr};
+use super::streams::{attach, Attached, ClientAddr, ResumeFrom};
 
 /// The reason sent when the ticket does not exist.
 pub const UNKNOWN_TICKET: &str = r#"{"reason":"unknownTicket"}"#;
@@ -26,10 +27,11 @@ pub async fn sse(
     State(state): State<AppState>,
     ticket: Result<Path<String>, PathRejection>,
     addr: ClientAddr,
+    from: ResumeFrom,
 ) -> Result<Response, ApiError> {
     // A ticket that does not even decode is just another unknown ticket.
     let attached = match ticket {
-        Ok(Path(ticket)) => attach(&state, &ticket, addr),
+        Ok(Path(ticket)) => attach(&state, &ticket, addr, &from, false),
         Err(_) => Err(ApiError::NotFound(String::new())),
     };
     let step = match attached {
@@ -67,14 +69,18 @@ fn events(first: Step) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     stream::unfold(first, |step| async move {
         match step {
             Step::Live(mut attached) => match attached.subscription.recv().await {
-                Some(d) if d.is_closed() => {
-                    let data = d.data_json().to_owned();
+                Some(sent) if sent.delivery.is_closed() => {
+                    let data = sent.delivery.data_json().to_owned();
                     Some((Ok(event("closed", &data)), Step::Closing(data)))
                 }
-                Some(d) => Some((
-                    Ok(event(d.type_name(), d.data_json())),
-                    Step::Live(attached),
-                )),
+                Some(sent) => {
+                    let d = &sent.delivery;
+                    let mut e = event(d.type_name(), d.data_json());
+                    if let Some(id) = sent.id {
+                        e = e.id(id.to_string());
+                    }
+                    Some((Ok(e), Step::Live(attached)))
+                }
                 None => Some((Ok(event("closed", ENDED)), Step::Closing(ENDED.into()))),
             },
             Step::Closed(data) => Some((Ok(event("closed", &data)), Step::Closing(data))),

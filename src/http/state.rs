@@ -152,6 +152,7 @@ impl AppState {
         use crate::pbx::service::{self, PbxConfig};
         let (ami, events) = client::connect(AmiConfig::new("127.0.0.1", 1, "test", "test"));
         let pbx = service::spawn(ami, events, Arc::new(hub.clone()), PbxConfig::default());
+        hub.set_snapshot_source(Arc::new(pbx.clone()));
         AppState::new(StateParts {
             pbx,
             hub,

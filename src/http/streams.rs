@@ -1,11 +1,13 @@
 //! What the three streams share: the client's address, the limit of concurrent streams per
-//! address ([`StreamLimiter`]), and attaching to a ticket.
+//! address ([`StreamLimiter`]), where a reconnecting stream resumes ([`ResumeFrom`]), and
+//! attaching to a ticket.
 //!
 //! Bound: the counter map holds one entry per address with at least one open stream, so it is
 //! never larger than the number of open connections; at the limit a new stream gets 429.
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
+use axum::http::HeaderName;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,7 +15,51 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::hub::Subscription;
+use crate::hub::{Resume, Subscription};
+
+/// The header by which an `EventSource` tells the last id it saw when it reconnects.
+pub static LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+/// The query parameter that does the same on every transport (it wins over the header).
+pub const LAST_EVENT_ID_PARAM: &str = "lastEventId";
+/// Longest id accepted (ids are far shorter; anything longer is refused with 400).
+const MAX_ID_LEN: usize = 64;
+
+/// The id of the last event a reconnecting client applied: `?lastEventId=` or the
+/// `Last-Event-ID` header. Other query parameters are ignored (clients add cache busters), a
+/// repeated or over-long id is refused (400).
+#[derive(Clone, Debug, Default)]
+pub struct ResumeFrom(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ResumeFrom {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+            .map_err(|_| ApiError::BadRequest("malformed query string".into()))?;
+        let mut ids = pairs.into_iter().filter(|(k, _)| k == LAST_EVENT_ID_PARAM);
+        let from_query = ids.next().map(|(_, v)| v);
+        if ids.next().is_some() {
+            return Err(ApiError::param(LAST_EVENT_ID_PARAM, "given more than once"));
+        }
+        let id = match from_query {
+            Some(id) => Some(id),
+            None => match parts.headers.get(&LAST_EVENT_ID) {
+                Some(v) => Some(
+                    v.to_str()
+                        .map_err(|_| ApiError::param("Last-Event-ID", "not text"))?
+                        .to_owned(),
+                ),
+                None => None,
+            },
+        };
+        if id.as_ref().is_some_and(|id| id.len() > MAX_ID_LEN) {
+            return Err(ApiError::param(LAST_EVENT_ID_PARAM, "too long"));
+        }
+        // An empty id (what EventSource sends before it saw one) means none.
+        Ok(ResumeFrom(id.filter(|id| !id.is_empty())))
+    }
+}
 
 /// The client's IP address, when the server knows it (it does when serving over TCP).
 #[derive(Clone, Copy, Debug)]
@@ -121,10 +167,21 @@ pub struct Attached {
     pub permit: StreamPermit,
 }
 
-/// Takes a stream place for `addr` and attaches to `ticket`.
-pub fn attach(state: &AppState, ticket: &str, addr: ClientAddr) -> Result<Attached, ApiError> {
+/// Takes a stream place for `addr` and attaches to `ticket`, resuming after `from`; with
+/// `acknowledge`, what `from` confirms is forgotten (long poll).
+pub fn attach(
+    state: &AppState,
+    ticket: &str,
+    addr: ClientAddr,
+    from: &ResumeFrom,
+    acknowledge: bool,
+) -> Result<Attached, ApiError> {
     let permit = state.streams().acquire(addr)?;
-    let subscription = state.hub().attach(ticket)?;
+    let resume = Resume {
+        last_event_id: from.0.as_deref(),
+        acknowledge,
+    };
+    let subscription = state.hub().attach_resuming(ticket, resume)?;
     Ok(Attached {
         subscription,
         permit,

@@ -1,4 +1,5 @@
-//! `GET /<ticket>/websocket`: one JSON event per text message; pings answered with pongs and
+//! `GET /<ticket>/websocket`: one JSON event per text message, `id` beside `type` (`?lastEventId=`
+//! resumes after that id); pings answered with pongs and
 //! sent every ~15 s to notice dead peers (a client that answers none within two keep-alives is
 //! dropped); the stream ends with `{"type":"closed",...}` then a
 //! close frame. An upgrade from an Origin not on the allow-list is refused (403) before it
@@ -17,7 +18,7 @@ use std::time::Duration;
 
 use super::error::ApiError;
 use super::state::AppState;
-use super::streams::{attach, Attached, ClientAddr};
+use super::streams::{attach, Attached, ClientAddr, ResumeFrom};
 
 /// Close code for an unknown or expired ticket (application range).
 pub const CLOSE_UNKNOWN_TICKET: u16 = 4404;
@@ -52,6 +53,7 @@ pub async fn websocket(
     ticket: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     addr: ClientAddr,
+    from: ResumeFrom,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     if !state.origins().websocket_allowed(&headers) {
@@ -60,7 +62,7 @@ pub async fn websocket(
     let upgrade = upgrade?;
     // A ticket that does not even decode is just another unknown ticket.
     let attached = match ticket {
-        Ok(Path(ticket)) => attach(&state, &ticket, addr),
+        Ok(Path(ticket)) => attach(&state, &ticket, addr, &from, false),
         Err(_) => Err(ApiError::NotFound(String::new())),
     };
     let attached = match attached {
@@ -99,10 +101,13 @@ async fn serve(socket: WebSocket, attached: Option<Attached>, keep_alive: Durati
 /// The ticket's deliveries as outgoing messages (the subscription lives as long as the stream).
 fn deliveries(attached: Attached) -> impl Stream<Item = Outgoing> + Unpin + Send {
     Box::pin(stream::unfold(attached, |mut attached| async move {
-        let delivery = attached.subscription.recv().await?;
+        let sent = attached.subscription.recv().await?;
         let out = Outgoing {
-            json: delivery.json().to_owned(),
-            closed: delivery.is_closed(),
+            json: match &sent.id {
+                Some(id) => sent.delivery.json_with_id(id),
+                None => sent.delivery.json().to_owned(),
+            },
+            closed: sent.delivery.is_closed(),
         };
         Some((out, attached))
     }))

@@ -1,16 +1,23 @@
 //! The per-ticket buffer: a bounded queue of deliveries, each numbered with the ticket's own
-//! sequence number. Entries already handed out stay behind a cursor as a bounded history, so a
-//! client that reconnects can be given exactly what it missed ([`TicketBuffer::rewind`]), or be
-//! told that the gap cannot be filled.
+//! sequence number, and its [`Phase`] (live, or on its way to a resync). Entries already handed
+//! out stay behind a cursor as a bounded history, so a client that reconnects can be given
+//! exactly what it missed ([`TicketBuffer::rewind`]), or be told that the gap cannot be filled.
 //!
-//! Bound policy: at most `capacity` undelivered entries besides the snapshot, and at most
-//! `max_bytes` of undelivered serialized events, the snapshot included ([`Delivery::size`]). A
-//! snapshot beyond the byte budget is refused ([`TicketBuffer::push_snapshot`]: the hub then
-//! refuses the ticket). A later push beyond either bound is refused with [`Overflow`]; the hub
-//! then closes the ticket ([`TicketBuffer::overflow`]: pending entries are dropped and the
-//! closing event is queued), and the client must take a new ticket, whose snapshot brings it
-//! back in step. The closing event itself is always accepted, so a closed buffer holds at most
-//! `capacity + 1` pending entries and `max_bytes` plus one closing event, plus the history.
+//! A resync replaces everything: the buffer goes [`Phase::Stale`] (all entries dropped, later
+//! events ignored: the coming snapshot will reflect them), then [`Phase::Awaiting`] once the model
+//! has taken a snapshot and sequence numbers are reserved for it, then live again when the
+//! serialized snapshot fills the reservation ([`TicketBuffer::fill`]) in front of the events that
+//! arrived meanwhile. Sequence numbers only grow, so an id from before a resync is never taken
+//! for a position after it.
+//!
+//! Bound policy:
+//! - pending: at most `capacity` undelivered entries besides the snapshot, and at most
+//!   `max_bytes` of undelivered serialized events, the snapshot included ([`Delivery::size`]). A
+//!   push beyond either is refused with [`Overflow`]; the hub then makes the ticket resync
+//!   ([`TicketBuffer::go_stale`]), which frees everything it held.
+//! - history: at most `history` entries and `history_bytes` bytes (the oldest go first). A
+//!   reconnect from before the history's start is a gap: the client resyncs.
+//! - the closing event is always accepted, and nothing after it.
 
 use std::collections::VecDeque;
 
@@ -34,6 +41,37 @@ pub struct Overflow;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Gap;
 
+/// Where the buffer stands with respect to a resync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Entries flow.
+    Live,
+    /// Everything was dropped; a snapshot must be asked for (`reason` goes in the `resync`).
+    Stale(&'static str),
+    /// A snapshot was asked for and not taken yet.
+    Requested(&'static str),
+    /// The snapshot was taken: `count` sequence numbers from `first` are reserved for it.
+    Awaiting {
+        /// The first reserved sequence number.
+        first: u64,
+        /// How many.
+        count: usize,
+    },
+}
+
+/// Bounds of a [`TicketBuffer`].
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    /// Undelivered entries besides the snapshot.
+    pub capacity: usize,
+    /// Bytes of undelivered entries, snapshot included.
+    pub max_bytes: usize,
+    /// Delivered entries kept for replay.
+    pub history: usize,
+    /// Bytes of the delivered entries kept for replay.
+    pub history_bytes: usize,
+}
+
 /// A bounded, sequence-numbered queue of one ticket's deliveries.
 #[derive(Debug)]
 pub struct TicketBuffer {
@@ -42,129 +80,205 @@ pub struct TicketBuffer {
     /// How many entries at the front are history.
     delivered: usize,
     next_seq: u64,
-    capacity: usize,
-    history: usize,
+    bounds: Bounds,
+    phase: Phase,
     closed: bool,
     /// Snapshot entries not handed out yet (they are first in line and do not count against
     /// `capacity`).
     snapshot_pending: usize,
     /// Bytes of the pending entries ([`Delivery::size`]).
     pending_bytes: usize,
-    /// Budget for `pending_bytes`.
-    max_bytes: usize,
+    /// Bytes of the history.
+    history_bytes: usize,
 }
 
 impl TicketBuffer {
-    /// An empty buffer for at most `capacity` pending entries, keeping the last `history`
-    /// delivered ones for replay.
-    pub fn new(capacity: usize, history: usize) -> Self {
+    /// An empty, live buffer.
+    pub fn new(bounds: Bounds) -> Self {
         Self {
             entries: VecDeque::new(),
             delivered: 0,
             next_seq: 1,
-            capacity,
-            history,
+            bounds,
+            phase: Phase::Live,
             closed: false,
             snapshot_pending: 0,
             pending_bytes: 0,
-            max_bytes: usize::MAX,
+            history_bytes: 0,
         }
     }
 
-    /// Sets the budget of pending bytes (unlimited unless set).
-    pub fn with_byte_budget(mut self, max_bytes: usize) -> Self {
-        self.max_bytes = max_bytes;
-        self
+    /// Reserves `count` sequence numbers for a snapshot: everything held so far is dropped (it
+    /// is superseded), later pushes queue behind the reservation, nothing is handed out until
+    /// [`TicketBuffer::fill`]. Returns the first reserved number.
+    pub fn reserve(&mut self, count: usize) -> u64 {
+        self.drop_entries();
+        let first = self.next_seq;
+        self.next_seq += count as u64;
+        self.phase = Phase::Awaiting { first, count };
+        first
     }
 
-    /// Queues a snapshot entry, outside the count bound but inside the byte budget: refused
-    /// with [`Overflow`] (and nothing queued) when it would exceed it. Only before any
-    /// [`TicketBuffer::push`].
-    pub fn push_snapshot(&mut self, delivery: Delivery) -> Result<(), Overflow> {
-        if self.closed {
-            return Ok(());
-        }
-        if !self.fits(&delivery) {
+    /// Puts the serialized snapshot into its reservation, in front of what arrived meanwhile.
+    /// [`Overflow`] (and nothing changed) if it would take the pending bytes over the budget, or
+    /// if it does not match the reservation.
+    pub fn fill(&mut self, snapshot: Vec<Delivery>) -> Result<(), Overflow> {
+        let Phase::Awaiting { first, count } = self.phase else {
+            return Err(Overflow);
+        };
+        let bytes: usize = snapshot.iter().map(Delivery::size).sum();
+        if snapshot.len() != count
+            || self.pending_bytes.saturating_add(bytes) > self.bounds.max_bytes
+        {
             return Err(Overflow);
         }
-        self.append(delivery);
-        self.snapshot_pending += 1;
+        for (i, delivery) in snapshot.into_iter().enumerate().rev() {
+            let seq = first + i as u64;
+            self.entries.push_front(Entry { seq, delivery });
+        }
+        self.pending_bytes += bytes;
+        self.snapshot_pending += count;
+        self.phase = Phase::Live;
         Ok(())
     }
 
-    /// Queues a delivery; refused when full. Ignored once the buffer is closed.
+    /// Queues a delivery; refused when full. Ignored once closed, and while stale (the coming
+    /// snapshot reflects it).
     pub fn push(&mut self, delivery: Delivery) -> Result<(), Overflow> {
-        if self.closed {
+        if self.closed || matches!(self.phase, Phase::Stale(_) | Phase::Requested(_)) {
             return Ok(());
         }
-        if self.pending() - self.snapshot_pending >= self.capacity || !self.fits(&delivery) {
+        let pending = self.pending_count() - self.snapshot_pending;
+        let fits = self.pending_bytes.saturating_add(delivery.size()) <= self.bounds.max_bytes;
+        if pending >= self.bounds.capacity || !fits {
             return Err(Overflow);
         }
         self.append(delivery);
         Ok(())
     }
 
-    /// Queues the closing event after whatever is pending; nothing is accepted after it.
+    /// Drops everything and asks for a resync with `reason` (unless closed: the closing event
+    /// stays).
+    pub fn go_stale(&mut self, reason: &'static str) {
+        if self.closed {
+            return;
+        }
+        self.drop_entries();
+        self.phase = Phase::Stale(reason);
+    }
+
+    /// If stale, marks the snapshot as asked for and returns the resync's reason.
+    pub fn request_resync(&mut self) -> Option<&'static str> {
+        match self.phase {
+            Phase::Stale(reason) => {
+                self.phase = Phase::Requested(reason);
+                Some(reason)
+            }
+            _ => None,
+        }
+    }
+
+    /// A snapshot that was asked for could not be had: stale again, to be asked for again.
+    pub fn resync_failed(&mut self) {
+        if let Phase::Requested(reason) = self.phase {
+            self.phase = Phase::Stale(reason);
+        }
+    }
+
+    /// Queues the closing event after whatever is pending (dropping any resync in progress);
+    /// nothing is accepted after it.
     pub fn close(&mut self, closing: Delivery) {
-        if !self.closed {
-            self.append(closing);
-            self.closed = true;
+        if self.closed {
+            return;
         }
+        if self.phase != Phase::Live {
+            self.drop_entries();
+            self.phase = Phase::Live;
+        }
+        self.append(closing);
+        self.closed = true;
     }
 
-    /// Drops everything (the client lost events anyway and must resync) and queues the closing
-    /// event.
-    pub fn overflow(&mut self, closing: Delivery) {
-        self.entries.clear();
-        self.delivered = 0;
-        self.snapshot_pending = 0;
-        self.pending_bytes = 0;
-        self.close(closing);
-    }
-
-    /// The next undelivered entry; it moves into the history.
+    /// The next undelivered entry, if live; it moves into the history.
     pub fn pop(&mut self) -> Option<Entry> {
-        let entry = self.entries.get(self.delivered)?.clone();
-        self.delivered += 1;
-        self.pending_bytes = self.pending_bytes.saturating_sub(entry.delivery.size());
-        self.snapshot_pending = self.snapshot_pending.saturating_sub(1);
-        while self.delivered > self.history {
-            self.entries.pop_front();
-            self.delivered -= 1;
+        if self.phase != Phase::Live {
+            return None;
         }
+        let entry = self.entries.get(self.delivered)?.clone();
+        let size = entry.delivery.size();
+        self.delivered += 1;
+        self.pending_bytes = self.pending_bytes.saturating_sub(size);
+        self.history_bytes += size;
+        self.snapshot_pending = self.snapshot_pending.saturating_sub(1);
+        self.trim_history();
         Some(entry)
     }
 
     /// Makes every entry after `seq` pending again (a client that saw up to `seq` reconnects).
-    /// [`Gap`] if some of them are gone from the history, or `seq` was never handed out.
-    pub fn rewind(&mut self, seq: u64) -> Result<(), Gap> {
+    /// With `forget`, the history up to `seq` is dropped as confirmed (a long poll acknowledges).
+    /// [`Gap`] if some of them are gone from the history, `seq` was never handed out, or the
+    /// buffer is not live.
+    pub fn rewind(&mut self, seq: u64, forget: bool) -> Result<(), Gap> {
+        if self.phase != Phase::Live {
+            return Err(Gap);
+        }
         let oldest = self.entries.front().map_or(self.next_seq, |e| e.seq);
-        if seq + 1 < oldest || seq >= self.next_seq {
+        if seq.saturating_add(1) < oldest || seq >= self.next_seq {
             return Err(Gap);
         }
         let keep = usize::try_from(seq + 1 - oldest).map_err(|_| Gap)?;
-        if keep > self.delivered {
-            // Entries after `seq` that were never handed out are pending already.
-            return Ok(());
+        if keep <= self.delivered {
+            let replayed: usize = self
+                .entries
+                .range(keep..self.delivered)
+                .map(|e| e.delivery.size())
+                .sum();
+            self.pending_bytes += replayed;
+            self.history_bytes -= replayed;
+            self.delivered = keep;
         }
-        let replayed: usize = self
-            .entries
-            .range(keep..self.delivered)
-            .map(|e| e.delivery.size())
-            .sum();
-        self.pending_bytes += replayed;
-        self.delivered = keep;
+        if forget {
+            let confirmed = keep.min(self.delivered);
+            for entry in self.entries.drain(..confirmed) {
+                self.history_bytes -= entry.delivery.size();
+            }
+            self.delivered -= confirmed;
+        }
         Ok(())
     }
 
-    /// Entries not handed out yet.
+    /// Entries ready to hand out now.
     pub fn pending(&self) -> usize {
-        self.entries.len() - self.delivered
+        if self.phase == Phase::Live {
+            self.pending_count()
+        } else {
+            0
+        }
     }
 
     /// Bytes of the entries not handed out yet.
     pub fn pending_bytes(&self) -> usize {
         self.pending_bytes
+    }
+
+    /// Bytes of the history.
+    pub fn history_bytes(&self) -> usize {
+        self.history_bytes
+    }
+
+    /// Entries held, history and pending.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if it holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Where the buffer stands.
+    pub fn phase(&self) -> Phase {
+        self.phase
     }
 
     /// True once the closing event is queued (delivered or not).
@@ -177,8 +291,28 @@ impl TicketBuffer {
         self.next_seq
     }
 
-    fn fits(&self, delivery: &Delivery) -> bool {
-        self.pending_bytes.saturating_add(delivery.size()) <= self.max_bytes
+    fn pending_count(&self) -> usize {
+        self.entries.len() - self.delivered
+    }
+
+    fn drop_entries(&mut self) {
+        self.entries = VecDeque::new();
+        self.delivered = 0;
+        self.snapshot_pending = 0;
+        self.pending_bytes = 0;
+        self.history_bytes = 0;
+    }
+
+    fn trim_history(&mut self) {
+        while self.delivered > self.bounds.history
+            || (self.delivered > 0 && self.history_bytes > self.bounds.history_bytes)
+        {
+            let Some(old) = self.entries.pop_front() else {
+                break;
+            };
+            self.history_bytes -= old.delivery.size();
+            self.delivered -= 1;
+        }
     }
 
     fn append(&mut self, delivery: Delivery) {
@@ -192,114 +326,4 @@ impl TicketBuffer {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(n: u32) -> Delivery {
-        Delivery::closed(&n.to_string())
-    }
-
-    fn reason(e: &Entry) -> String {
-        e.delivery.data_json().to_owned()
-    }
-
-    #[test]
-    fn fifo_with_sequence_numbers() {
-        let mut b = TicketBuffer::new(3, 0);
-        for n in 0..3 {
-            b.push(d(n)).unwrap();
-        }
-        assert_eq!(b.push(d(9)), Err(Overflow));
-        assert_eq!(b.pending(), 3);
-        let seqs: Vec<u64> = std::iter::from_fn(|| b.pop()).map(|e| e.seq).collect();
-        assert_eq!(seqs, [1, 2, 3]);
-        assert_eq!(b.pending(), 0);
-        b.push(d(4)).unwrap();
-        assert_eq!(b.pop().unwrap().seq, 4);
-    }
-
-    #[test]
-    fn close_goes_after_pending_and_overflow_drops_pending() {
-        let mut b = TicketBuffer::new(2, 0);
-        b.push(d(1)).unwrap();
-        b.push(d(2)).unwrap();
-        b.close(Delivery::closed("shutdown"));
-        b.push(d(3)).unwrap();
-        assert_eq!(b.pending(), 3);
-        assert!(b.is_closed());
-        let mut b = TicketBuffer::new(2, 0);
-        b.push(d(1)).unwrap();
-        b.overflow(Delivery::closed("overflow"));
-        assert_eq!(b.pending(), 1);
-        assert_eq!(reason(&b.pop().unwrap()), r#"{"reason":"overflow"}"#);
-    }
-
-    #[test]
-    fn rewind_replays_from_history_or_reports_a_gap() {
-        let mut b = TicketBuffer::new(10, 2);
-        for n in 1..=5 {
-            b.push(d(n)).unwrap();
-        }
-        for _ in 0..4 {
-            b.pop();
-        }
-        // Delivered 1..=4, history keeps 3 and 4; 5 is pending.
-        assert_eq!(b.rewind(1), Err(Gap));
-        assert_eq!(b.rewind(9), Err(Gap));
-        b.rewind(2).unwrap();
-        let seqs: Vec<u64> = std::iter::from_fn(|| b.pop()).map(|e| e.seq).collect();
-        assert_eq!(seqs, [3, 4, 5]);
-        b.rewind(5).unwrap();
-        assert_eq!(b.pending(), 0);
-    }
-
-    #[test]
-    fn the_snapshot_is_outside_the_bound() {
-        let mut b = TicketBuffer::new(2, 0);
-        for n in 0..5 {
-            b.push_snapshot(d(n)).unwrap();
-        }
-        b.push(d(5)).unwrap();
-        b.push(d(6)).unwrap();
-        assert_eq!(b.push(d(7)), Err(Overflow));
-        for _ in 0..7 {
-            b.pop().unwrap();
-        }
-        b.push(d(7)).unwrap();
-        b.push(d(8)).unwrap();
-        assert_eq!(b.push(d(9)), Err(Overflow));
-    }
-
-    #[test]
-    fn the_byte_budget_covers_the_snapshot_and_later_events() {
-        let size = d(1).size();
-        let mut b = TicketBuffer::new(100, 1).with_byte_budget(3 * size);
-        b.push_snapshot(d(1)).unwrap();
-        b.push_snapshot(d(2)).unwrap();
-        b.push(d(3)).unwrap();
-        assert_eq!(b.push_snapshot(d(4)), Err(Overflow));
-        assert_eq!(b.push(d(4)), Err(Overflow));
-        assert_eq!(b.pending_bytes(), 3 * size);
-        b.pop().unwrap();
-        assert_eq!(b.pending_bytes(), 2 * size);
-        b.push(d(4)).unwrap();
-        assert_eq!(b.push(d(5)), Err(Overflow));
-        // A rewind makes the replayed entry count again.
-        b.pop().unwrap();
-        b.rewind(1).unwrap();
-        assert_eq!(b.pending_bytes(), 3 * size);
-        b.overflow(Delivery::closed("overflow"));
-        assert_eq!(b.pending_bytes(), Delivery::closed("overflow").size());
-    }
-
-    #[test]
-    fn history_is_bounded() {
-        let mut b = TicketBuffer::new(1, 3);
-        for n in 0..100 {
-            b.push(d(n)).unwrap();
-            b.pop();
-        }
-        assert!(b.entries.len() <= 3);
-        assert_eq!(b.next_seq(), 101);
-    }
-}
+mod tests;

@@ -1,9 +1,11 @@
 //! A [`Delivery`]: one event serialized once into shared bytes, the full JSON object and the SSE
 //! data form (the object without `type`), handed by reference count to every ticket that
-//! receives it.
+//! receives it; and the transport's own events (`closed`, `resync`). The per-ticket event id is
+//! added at write time ([`Delivery::json_with_id`]), since the bytes are shared between tickets.
 
 use std::sync::Arc;
 
+use super::event_id::EventId;
 use crate::pbx::Event;
 
 #[derive(Debug)]
@@ -47,6 +49,42 @@ impl Delivery {
                 closed: true,
             }))
         })
+    }
+
+    /// `{"type":"resync","reason":...}`: what the client holds may be stale or incomplete; it
+    /// must throw its state away and rebuild it from the snapshot that follows.
+    pub fn resync(reason: &str) -> Delivery {
+        let data_json = serde_json::json!({ "reason": reason }).to_string();
+        let json = format!(r#"{{"type":"resync",{}"#, &data_json[1..]);
+        Delivery(Arc::new(Serialized {
+            type_name: "resync",
+            json: json.into_boxed_str(),
+            data_json: data_json.into_boxed_str(),
+            closed: false,
+        }))
+    }
+
+    /// The full JSON object with `id` right after `type`: `{"type":"queueCount","id":"3f2a9c01-7",
+    /// "queue":"q1","count":1}` (long-poll, WebSocket). One allocation, no re-serialization.
+    pub fn json_with_id(&self, id: &EventId) -> String {
+        let mut out = String::new();
+        self.write_json_with_id(id, &mut out);
+        out
+    }
+
+    /// [`Delivery::json_with_id`], appended to `out`.
+    pub fn write_json_with_id(&self, id: &EventId, out: &mut String) {
+        use std::fmt::Write as _;
+        let members = &self.0.data_json[1..];
+        out.reserve(self.0.data_json.len() + self.0.type_name.len() + 40);
+        out.push_str(r#"{"type":""#);
+        out.push_str(self.0.type_name);
+        // Infallible: writing to a String.
+        let _ = write!(out, r#"","id":"{id}""#);
+        if members != "}" {
+            out.push(',');
+        }
+        out.push_str(members);
     }
 
     /// The event type (`queueCount`): the SSE `event:` name.
@@ -141,6 +179,31 @@ mod tests {
         })
         .unwrap();
         assert_eq!(d.data_json(), r#"{"agent":"147","number":null}"#);
+    }
+
+    #[test]
+    fn the_id_goes_right_after_the_type() {
+        let id = EventId::parse("3f2a9c01-7").unwrap();
+        let d = Delivery::new(&Event::QueueCount {
+            queue: QueueName::parse("q1").unwrap(),
+            count: 2,
+        })
+        .unwrap();
+        assert_eq!(
+            d.json_with_id(&id),
+            r#"{"type":"queueCount","id":"3f2a9c01-7","queue":"q1","count":2}"#
+        );
+        let r = Delivery::resync("epoch");
+        assert_eq!(r.json(), r#"{"type":"resync","reason":"epoch"}"#);
+        assert_eq!(r.data_json(), r#"{"reason":"epoch"}"#);
+        assert_eq!(
+            r.json_with_id(&id),
+            r#"{"type":"resync","id":"3f2a9c01-7","reason":"epoch"}"#
+        );
+        let empty = Delivery::new(&Event::PbxStatus { connected: true }).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&empty.json_with_id(&id)).unwrap();
+        assert_eq!(v["id"], "3f2a9c01-7");
+        assert_eq!(v["connected"], true);
     }
 
     #[test]

@@ -28,13 +28,15 @@
 
 pub mod buffer;
 pub mod delivery;
+pub mod event_id;
 pub mod registry;
 pub mod ticket;
 
 use std::time::Duration;
 
 pub use delivery::Delivery;
-pub use registry::{Hub, Subscription};
+pub use event_id::{Epoch, EventId};
+pub use registry::{Hub, Registered, Resume, Sent, SnapshotSource, Subscription};
 pub use ticket::TicketId;
 
 /// Settings of the hub.
@@ -52,6 +54,10 @@ pub struct HubConfig {
     /// Serialized bytes of undelivered events per ticket, snapshot included: a snapshot over it
     /// refuses the ticket, a later event over it closes the ticket (`overflow`).
     pub max_pending_bytes: usize,
+    /// Delivered events kept per ticket, for a client that reconnects (`lastEventId`).
+    pub history: usize,
+    /// Bytes of the delivered events kept per ticket.
+    pub history_bytes: usize,
     /// How often the sweeper looks for expired tickets (at most every `unsub_delay / 4`). A
     /// ticket is dropped between `unsub_delay` and `unsub_delay + sweep_interval` after its
     /// stream went away; attaching to it fails from `unsub_delay` on exactly.
@@ -66,6 +72,8 @@ impl Default for HubConfig {
             max_tickets_per_owner: 1_000,
             max_pending: 1_000,
             max_pending_bytes: 1024 * 1024,
+            history: 512,
+            history_bytes: 256 * 1024,
             sweep_interval: Duration::from_secs(1),
         }
     }

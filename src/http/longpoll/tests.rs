@@ -44,7 +44,11 @@ async fn pending_at_once_then_first_event_plus_gather_then_empty_at_timeout() {
 
     let (status, body, waited) = poll(&state, &ticket).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, r#"[{"type":"queueCount","queue":"q1","count":0}]"#);
+    let e = hub.epoch();
+    assert_eq!(
+        body,
+        format!(r#"[{{"type":"queueCount","id":"{e}-1","queue":"q1","count":0}}]"#)
+    );
     assert_eq!(waited, Duration::ZERO);
 
     let publisher = hub.clone();
@@ -57,7 +61,9 @@ async fn pending_at_once_then_first_event_plus_gather_then_empty_at_timeout() {
     let (_, body, waited) = poll(&state, &ticket).await;
     assert_eq!(
         body,
-        r#"[{"type":"queueCount","queue":"q1","count":1},{"type":"queueCount","queue":"q1","count":2}]"#
+        format!(
+            r#"[{{"type":"queueCount","id":"{e}-2","queue":"q1","count":1}},{{"type":"queueCount","id":"{e}-3","queue":"q1","count":2}}]"#
+        )
     );
     assert!(
         waited >= Duration::from_secs(5) + timing.gather,

@@ -44,7 +44,10 @@ async fn events_keep_alive_then_closed_and_close() {
     let mut body = open(&state, ticket.as_str()).await;
     assert_eq!(
         next_text(&mut body).await,
-        "event: queueCount\ndata: {\"queue\":\"q1\",\"count\":2}\n\n"
+        format!(
+            "event: queueCount\ndata: {{\"queue\":\"q1\",\"count\":2}}\nid: {}-1\n\n",
+            hub.epoch()
+        )
     );
     let start = tokio::time::Instant::now();
     assert_eq!(next_text(&mut body).await, ": keep-alive\n\n");

@@ -6,27 +6,41 @@
 //! validity.
 
 mod index;
+mod resync;
 mod state;
 mod subscription;
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::buffer::TicketBuffer;
+use super::buffer::{Bounds, TicketBuffer};
 use super::delivery::Delivery;
-use super::ticket::TicketId;
+use super::event_id::{Epoch, EventId};
+use super::ticket::{TicketId, TicketKey};
 use super::{HubConfig, HubError};
 use crate::pbx::service::EventSink;
 use crate::pbx::{Event, Filter};
 use state::{Attached, State, Ticket};
 
-pub use subscription::Subscription;
+pub use resync::SnapshotSource;
+pub use subscription::{Sent, Subscription};
+
+/// The `resync` reason after the model was restarted.
+pub const RESYNC_RESTART: &str = "restart";
+/// The `resync` reason for an id older than the ticket's history.
+pub const RESYNC_HISTORY: &str = "history";
+/// The `resync` reason for an id of another run or instance.
+pub const RESYNC_EPOCH: &str = "epoch";
+/// The `resync` reason for an id that is malformed or was never handed out.
+pub const RESYNC_UNKNOWN_ID: &str = "unknownId";
 
 /// What the hub's clones and subscriptions share.
 struct Shared {
     config: HubConfig,
+    epoch: Epoch,
     state: Mutex<State>,
+    source: OnceLock<Arc<dyn SnapshotSource>>,
 }
 
 impl Shared {
@@ -82,31 +96,49 @@ impl Hub {
     pub fn new(config: HubConfig) -> Hub {
         let shared = Arc::new(Shared {
             config,
+            epoch: Epoch::generate(),
             state: Mutex::new(State::default()),
+            source: OnceLock::new(),
         });
         spawn_sweeper(&shared);
         Hub { shared }
     }
 
-    /// Registers a ticket for `filter` whose stream starts with `snapshot`. `owner` (the API
-    /// key's name) counts towards `max_tickets_per_owner`. A snapshot whose serialized events
-    /// exceed `max_pending_bytes` refuses the ticket ([`HubError::SnapshotTooLarge`]); it is
-    /// serialized one event at a time and dropped as soon as it is over.
+    /// This run's epoch: the first part of every event id.
+    pub fn epoch(&self) -> Epoch {
+        self.shared.epoch
+    }
+
+    /// Where resyncs take their snapshots (the model). Set once; later calls are ignored.
+    pub fn set_snapshot_source(&self, source: Arc<dyn SnapshotSource>) {
+        let _ = self.shared.source.set(source);
+    }
+
+    /// Registers a ticket for `filter` whose stream starts with `snapshot`: [`Hub::register`]
+    /// then [`Hub::complete`].
     pub fn create_ticket(
         &self,
         filter: Filter,
         snapshot: Vec<Event>,
         owner: Option<&str>,
     ) -> Result<TicketId, HubError> {
+        let registered = self.register(filter, snapshot, owner)?;
+        self.complete(registered)
+    }
+
+    /// Registers a ticket for `filter`, reserving its first sequence numbers for `snapshot`:
+    /// cheap, to be called where the snapshot was taken (in the model task), so that events
+    /// published afterwards queue behind it. `owner` (the API key's name, or the client's
+    /// address for an open service) counts towards `max_tickets_per_owner`. Nothing is handed
+    /// out before [`Hub::complete`].
+    pub fn register(
+        &self,
+        filter: Filter,
+        snapshot: Vec<Event>,
+        owner: Option<&str>,
+    ) -> Result<Registered, HubError> {
         let config = &self.shared.config;
-        let mut buffer =
-            TicketBuffer::new(config.max_pending, 0).with_byte_budget(config.max_pending_bytes);
-        for delivery in snapshot.iter().filter_map(Delivery::new) {
-            if buffer.push_snapshot(delivery).is_err() {
-                tracing::info!(owner, "ticket refused: snapshot over max_pending_bytes");
-                return Err(HubError::SnapshotTooLarge);
-            }
-        }
+        let mut buffer = TicketBuffer::new(bounds(config));
         let (id, key) = TicketId::generate().ok_or(HubError::Entropy)?;
         let mut state = self.shared.lock();
         if state.shutting_down {
@@ -116,6 +148,7 @@ impl Hub {
         if !state.has_room(config, owner.as_deref()) {
             state.sweep(Instant::now(), config.unsub_delay);
             if !state.has_room(config, owner.as_deref()) {
+                drop(state);
                 tracing::info!(owner = owner.as_deref(), "ticket refused: limit reached");
                 return Err(HubError::TooManyTickets);
             }
@@ -124,6 +157,7 @@ impl Hub {
             // 2^-128: a broken generator rather than bad luck.
             return Err(HubError::Entropy);
         }
+        buffer.reserve(snapshot.len());
         let ticket = Ticket {
             label: id.redacted(),
             filter,
@@ -132,16 +166,60 @@ impl Hub {
             stream: None,
             detached_since: Instant::now(),
         };
-        tracing::debug!(ticket = %id, "ticket created");
         state.insert(key, ticket);
+        Ok(Registered { id, key, snapshot })
+    }
+
+    /// Serializes the snapshot of a registered ticket (outside the model task and the hub's
+    /// lock) and puts it in front of its stream. A snapshot whose serialized events exceed
+    /// `max_pending_bytes` refuses the ticket ([`HubError::SnapshotTooLarge`]).
+    pub fn complete(&self, registered: Registered) -> Result<TicketId, HubError> {
+        let Registered { id, key, snapshot } = registered;
+        let mut deliveries = Vec::with_capacity(snapshot.len());
+        let mut bytes = 0usize;
+        for delivery in snapshot.iter().filter_map(Delivery::new) {
+            bytes = bytes.saturating_add(delivery.size());
+            if bytes > self.shared.config.max_pending_bytes {
+                break;
+            }
+            deliveries.push(delivery);
+        }
+        drop(snapshot);
+        let mut state = self.shared.lock();
+        let filled = match state.tickets.get_mut(&key) {
+            Some(ticket) => ticket.buffer.fill(deliveries).is_ok(),
+            None => return Err(HubError::UnknownTicket),
+        };
+        if !filled {
+            state.remove(&key);
+            drop(state);
+            tracing::info!("ticket refused: snapshot over max_pending_bytes");
+            return Err(HubError::SnapshotTooLarge);
+        }
+        drop(state);
+        tracing::debug!(ticket = %id, "ticket created");
         Ok(id)
     }
 
-    /// Attaches a stream to a ticket. A stream already attached is replaced: it receives
-    /// `closed` (`reason: "replaced"`) and ends. Unknown, malformed and expired tickets all give
-    /// [`HubError::UnknownTicket`].
+    /// Attaches a stream to a ticket, from where its stream stands. A stream already attached
+    /// is replaced: it receives `closed` (`reason: "replaced"`) and ends. Unknown, malformed and
+    /// expired tickets all give [`HubError::UnknownTicket`].
     pub fn attach(&self, ticket: &str) -> Result<Subscription, HubError> {
+        self.attach_resuming(ticket, Resume::default())
+    }
+
+    /// [`Hub::attach`], resuming after the last event the client applied: the events after
+    /// `resume.last_event_id` are handed out again if the ticket's history still has them;
+    /// if not (or the id is malformed, of another epoch, or was never handed out), the stream
+    /// resyncs: `resync` and a fresh snapshot. With `resume.acknowledge`, the history up to the
+    /// id is forgotten (a long poll confirms what it got).
+    pub fn attach_resuming(
+        &self,
+        ticket: &str,
+        resume: Resume<'_>,
+    ) -> Result<Subscription, HubError> {
         let key = TicketId::key_of(ticket).ok_or(HubError::UnknownTicket)?;
+        let last = resume.last_event_id.map(EventId::parse);
         let now = Instant::now();
         let delay = self.shared.config.unsub_delay;
         let mut state = self.shared.lock();
@@ -151,6 +229,14 @@ impl Hub {
             .get_mut(&key)
             .filter(|t| !t.is_expired(now, delay))
             .ok_or(HubError::UnknownTicket)?;
+        if let Some(last) = last {
+            resume_from(
+                &mut entry.buffer,
+                last,
+                self.shared.epoch,
+                resume.acknowledge,
+            );
+        }
         let notify = Arc::new(Notify::new());
         let old = entry.stream.replace(Attached {
             gen,
@@ -169,6 +255,12 @@ impl Hub {
         ))
     }
 
+    /// The model was restarted: every ticket resyncs (`resync`, reason `restart`, and a fresh
+    /// snapshot).
+    pub fn resync_all(&self) {
+        self.shared.lock().resync_all(RESYNC_RESTART);
+    }
+
     /// Serializes each event once and queues it on every ticket whose filter matches.
     pub fn publish(&self, events: &[Event]) {
         let deliveries: Vec<(&Event, Delivery)> = events
@@ -178,7 +270,14 @@ impl Hub {
         if deliveries.is_empty() {
             return;
         }
-        self.shared.lock().publish(&deliveries);
+        let overflowed = self.shared.lock().publish(&deliveries);
+        if overflowed > 0 {
+            // One line however many tickets: logging is not done under the lock.
+            tracing::warn!(
+                tickets = overflowed,
+                "tickets too far behind: dropped and resyncing"
+            );
+        }
     }
 
     /// Shutdown: every attached stream gets `closed` with `reason` after what is pending, then
@@ -204,6 +303,67 @@ impl Hub {
 impl EventSink for Hub {
     fn publish(&self, events: &[Event]) {
         Hub::publish(self, events);
+    }
+
+    fn resync_all(&self) {
+        Hub::resync_all(self);
+    }
+}
+
+/// A ticket registered with its snapshot, not handed out yet: see [`Hub::complete`].
+pub struct Registered {
+    id: TicketId,
+    key: TicketKey,
+    snapshot: Vec<Event>,
+}
+
+impl std::fmt::Debug for Registered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registered")
+            .field("id", &self.id)
+            .field("snapshot", &self.snapshot.len())
+            .finish()
+    }
+}
+
+/// Where a reconnecting stream resumes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Resume<'a> {
+    /// The id of the last event the client applied, as it sent it.
+    pub last_event_id: Option<&'a str>,
+    /// Forget the history up to that id (a long poll's acknowledgement).
+    pub acknowledge: bool,
+}
+
+/// Rewinds `buffer` to just after `last`, or makes it resync. Ignored while a resync is under
+/// way already (the client gets it anyway).
+fn resume_from(
+    buffer: &mut TicketBuffer,
+    last: Result<EventId, super::event_id::MalformedId>,
+    epoch: Epoch,
+    acknowledge: bool,
+) {
+    if buffer.phase() != super::buffer::Phase::Live || buffer.is_closed() {
+        return;
+    }
+    let reason = match last {
+        Err(_) => RESYNC_UNKNOWN_ID,
+        Ok(id) if id.epoch != epoch => RESYNC_EPOCH,
+        Ok(id) if id.seq >= buffer.next_seq() => RESYNC_UNKNOWN_ID,
+        Ok(id) => match buffer.rewind(id.seq, acknowledge) {
+            Ok(()) => return,
+            Err(_) => RESYNC_HISTORY,
+        },
+    };
+    buffer.go_stale(reason);
+}
+
+fn bounds(config: &HubConfig) -> Bounds {
+    Bounds {
+        capacity: config.max_pending,
+        max_bytes: config.max_pending_bytes,
+        history: config.history,
+        history_bytes: config.history_bytes,
     }
 }
 

@@ -40,22 +40,29 @@ impl Ticket {
         self.stream.is_none() && now.saturating_duration_since(self.detached_since) >= unsub_delay
     }
 
-    /// Queues one delivery if the filter matches; on overflow the ticket is closed
-    /// (`overflow`, built once per publish and shared). Wakes the attached stream.
-    fn offer(&mut self, event: &Event, delivery: &Delivery, overflow: &mut Option<Delivery>) {
+    /// Queues one delivery if the filter matches; on overflow the ticket drops what it holds
+    /// and will resync (`overflow`), counted in `overflowed`. Wakes the attached stream.
+    fn offer(&mut self, event: &Event, delivery: &Delivery, overflowed: &mut usize) {
         if self.buffer.is_closed() || !self.filter.matches(event) {
             return;
         }
         if self.buffer.push(delivery.clone()).is_err() {
-            let closing = overflow.get_or_insert_with(|| Delivery::closed("overflow"));
-            self.buffer.overflow(closing.clone());
-            tracing::warn!(ticket = %self.label, "ticket closed: too many undelivered events");
+            self.buffer.go_stale(RESYNC_OVERFLOW);
+            *overflowed += 1;
         }
+        self.wake();
+    }
+
+    /// Wakes the attached stream, if any.
+    pub fn wake(&self) {
         if let Some(stream) = &self.stream {
             stream.notify.notify_one();
         }
     }
 }
+
+/// The `resync` reason of a ticket whose client did not keep up.
+pub const RESYNC_OVERFLOW: &str = "overflow";
 
 /// Everything under the hub's lock.
 #[derive(Default)]
@@ -105,9 +112,10 @@ impl State {
         Some(ticket)
     }
 
-    /// Queues each delivery, in order, on every ticket whose filter matches its event.
-    pub fn publish(&mut self, deliveries: &[(&Event, Delivery)]) {
-        let mut overflow = None;
+    /// Queues each delivery, in order, on every ticket whose filter matches its event; returns
+    /// how many tickets overflowed (and will resync).
+    pub fn publish(&mut self, deliveries: &[(&Event, Delivery)]) -> usize {
+        let mut overflow = 0;
         for (event, delivery) in deliveries {
             match self.index.candidates(event) {
                 Candidates::All => {
@@ -123,6 +131,15 @@ impl State {
                     }
                 }
             }
+        }
+        overflow
+    }
+
+    /// Makes every ticket resync with `reason` and wakes its stream.
+    pub fn resync_all(&mut self, reason: &'static str) {
+        for ticket in self.tickets.values_mut() {
+            ticket.buffer.go_stale(reason);
+            ticket.wake();
         }
     }
 
@@ -154,9 +171,7 @@ impl State {
         }
         for ticket in self.tickets.values_mut() {
             ticket.buffer.close(closing.clone());
-            if let Some(stream) = &ticket.stream {
-                stream.notify.notify_one();
-            }
+            ticket.wake();
         }
         self.shrink();
     }

@@ -1,17 +1,29 @@
 //! [`Subscription`]: one stream attached to a ticket. SSE and WebSocket read it with
 //! [`Subscription::recv`], long-poll with [`Subscription::poll`]. Both are cancellation safe:
-//! an event leaves the ticket's buffer only when it is returned, so a request dropped while
-//! waiting loses nothing. Dropping the subscription detaches it (the `unsub_delay` countdown
-//! starts).
+//! an event leaves the ticket's pending queue only when it is returned (and stays in the
+//! history for a reconnect), so a request dropped while waiting loses nothing; a resync, once
+//! asked for, runs in a task of its own. Dropping the subscription detaches it (the `unsub_delay`
+//! countdown starts).
 
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::Shared;
+use super::{resync, Shared};
 use crate::hub::delivery::Delivery;
+use crate::hub::event_id::EventId;
 use crate::hub::ticket::TicketKey;
+
+/// One event handed to a stream, with its id (none for a closing event: nothing can be resumed
+/// after it).
+#[derive(Clone, Debug)]
+pub struct Sent {
+    /// The event's position in the ticket's stream.
+    pub id: Option<EventId>,
+    /// The event.
+    pub delivery: Delivery,
+}
 
 /// What a stream has to return now.
 enum Readiness {
@@ -52,13 +64,13 @@ impl Subscription {
     }
 
     /// The next event, waiting for it; the closing event comes last, then `None`.
-    pub async fn recv(&mut self) -> Option<Delivery> {
+    pub async fn recv(&mut self) -> Option<Sent> {
         loop {
             if self.ended {
                 return None;
             }
-            if let Some(delivery) = self.take() {
-                return Some(delivery);
+            if let Some(sent) = self.take() {
+                return Some(sent);
             }
             self.notify.notified().await;
         }
@@ -68,7 +80,7 @@ impl Subscription {
     /// for the first event, then `gather` longer for a burst to accumulate (not when the stream
     /// is ending: nothing more can come), and returns all of it; else `[]` after `timeout`.
     /// After the closing event it returns `[]` at once.
-    pub async fn poll(&mut self, timeout: Duration, gather: Duration) -> Vec<Delivery> {
+    pub async fn poll(&mut self, timeout: Duration, gather: Duration) -> Vec<Sent> {
         let ready = self.drain();
         if !ready.is_empty() || self.ended {
             return ready;
@@ -102,20 +114,24 @@ impl Subscription {
     }
 
     /// Everything available now, closing event included.
-    fn drain(&mut self) -> Vec<Delivery> {
+    fn drain(&mut self) -> Vec<Sent> {
         std::iter::from_fn(|| self.take()).collect()
     }
 
-    /// What there is to return now, decided under the hub's lock.
+    /// What there is to return now, decided under the hub's lock (a stale ticket's resync is
+    /// asked for here).
     fn readiness(&self) -> Readiness {
-        let state = self.shared.lock();
-        match state.tickets.get(&self.key) {
+        let mut state = self.shared.lock();
+        match state.tickets.get_mut(&self.key) {
             Some(t) if t.stream.as_ref().is_some_and(|s| s.gen == self.gen) => {
                 if t.buffer.is_closed() {
                     Readiness::Ending
                 } else if t.buffer.pending() > 0 {
                     Readiness::Events
                 } else {
+                    if let Some(reason) = t.buffer.request_resync() {
+                        resync::spawn(Arc::clone(&self.shared), self.key, t.filter.clone(), reason);
+                    }
                     Readiness::Nothing
                 }
             }
@@ -124,8 +140,9 @@ impl Subscription {
         }
     }
 
-    /// The next event if one is ready, without waiting.
-    fn take(&mut self) -> Option<Delivery> {
+    /// The next event if one is ready, without waiting. A stale ticket's resync is asked for
+    /// here; its events come when it is done (the stream is woken).
+    fn take(&mut self) -> Option<Sent> {
         if self.ended {
             return None;
         }
@@ -137,16 +154,35 @@ impl Subscription {
         let Some(ticket) = mine else {
             // Another stream took the ticket over.
             self.ended = true;
-            return Some(Delivery::closed("replaced"));
+            return Some(Sent {
+                id: None,
+                delivery: Delivery::closed("replaced"),
+            });
         };
+        if let Some(reason) = ticket.buffer.request_resync() {
+            let filter = ticket.filter.clone();
+            drop(state);
+            resync::spawn(Arc::clone(&self.shared), self.key, filter, reason);
+            return None;
+        }
         let entry = ticket.buffer.pop()?;
-        if entry.delivery.is_closed() {
+        let closing = entry.delivery.is_closed();
+        if closing {
             // The stream's last event: the ticket ends with it.
-            tracing::debug!(ticket = %ticket.label, reason = entry.delivery.data_json(), "ticket closed");
+            let label = ticket.label.clone();
             state.remove(&self.key);
+            drop(state);
+            tracing::debug!(ticket = %label, reason = entry.delivery.data_json(), "ticket closed");
             self.ended = true;
         }
-        Some(entry.delivery)
+        Some(Sent {
+            // Nothing follows a closing event: there is nothing to resume after it.
+            id: (!closing).then_some(EventId {
+                epoch: self.shared.epoch,
+                seq: entry.seq,
+            }),
+            delivery: entry.delivery,
+        })
     }
 }
 

@@ -6,23 +6,18 @@
 // cut off.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, eventually } from './lib/api.mjs';
-import { startDemo } from './lib/demo.mjs';
-import { launch, open } from './lib/browser.mjs';
-import { ChaosProxy } from './lib/proxy.mjs';
-import { recordApplied, applied, checkApplied } from './lib/applied.mjs';
-import { TRANSPORTS, AGENTS, QUEUES, TIMEOUT, callerNumber } from './lib/steps.mjs';
-import { amiLogin, inboundCall, hangup, queueTruth, callsTruth } from './lib/truth.mjs';
+import { eventually } from './lib/api.mjs';
+import { applied, checkApplied } from './lib/applied.mjs';
+import { TRANSPORTS, AGENTS, QUEUES, TIMEOUT } from './lib/steps.mjs';
+import { hangup } from './lib/truth.mjs';
+import {
+  PAIRS, CUT, startService, cutFixture, pause, burst, longCall, overflowHistory, showsReconnecting,
+  showsConnected, converged as convergedTo,
+} from './lib/cut.mjs';
 
-/** The members paused and unpaused in a burst (149 is logged off: it would ring for ever). */
-const PAIRS = [['147', 'q1'], ['147', 'q2'], ['148', 'q1'], ['148', 'q2']];
-/** Two of them, and the two others. */
+/** Two of the pairs, and the two others. */
 const SOME = [PAIRS[0], PAIRS[3]];
 const OTHERS = [PAIRS[1], PAIRS[2]];
-/** What a browser logs when a stream it has open is cut: expected here. */
-const CUT = new RegExp('ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET'
-  + '|ERR_CONNECTION_CLOSED|ERR_CONNECTION_REFUSED|ERR_INVALID_CHUNKED_ENCODING|ERR_INVALID_HTTP_RESPONSE|ERR_CONTENT_LENGTH_MISMATCH'
-  + '|^HTTP 404: .*/long-poll(\\?.*)?$|status of 404 \\(Not Found\\)|WebSocket connection to .* failed');
 
 /** The panel as the user sees it: member badges, waiting callers, the caller on each row. */
 function readPanel(page) {
@@ -44,91 +39,20 @@ function readPanel(page) {
   });
 }
 
-/** The same, from the simulator over AMI. */
-async function truth(ami) {
-  const q = await queueTruth(ami, AGENTS, QUEUES);
-  const members = {};
-  for (const [a, qs] of Object.entries(q.members)) {
-    members[a] = {};
-    for (const [queue, m] of Object.entries(qs)) members[a][queue] = { status: m.status, reason: m.reason };
-  }
-  return { members, waiting: q.waiting, calls: await callsTruth(ami, AGENTS) };
-}
-
-/** Waits until the page equals the truth, both read afresh each time. */
-async function converged(fx, what) {
-  let last = null;
-  try {
-    await eventually(async () => {
-      const want = await truth(fx.ami);
-      const got = await readPanel(fx.page);
-      last = { want, got };
-      return JSON.stringify(got) === JSON.stringify(want);
-    }, TIMEOUT, what);
-  } catch (err) {
-    assert.deepEqual(last && last.got, last && last.want, what);
-    throw err;
-  }
-}
-
-function pause(http, [agent, queue], paused, reason) {
-  return api(http, 'POST', 'queue/pause', paused ? { queue, agent, paused, reason } : { queue, agent, paused });
-}
-
-/** The pairs paused at once, then unpaused at once but one, which keeps the round's reason. */
-async function burst(http, round, pairs = PAIRS) {
-  await Promise.all(pairs.map((p) => pause(http, p, true, 'burst ' + round)));
-  await Promise.all(pairs.filter((_, i) => i !== round % pairs.length).map((p) => pause(http, p, false)));
-}
-
-/** A caller into `queue` who stays on the line (answered or waiting) until hung up. */
-function longCall(ami, queue) {
-  return inboundCall(ami, queue, callerNumber(), 600, 600);
-}
-
-/** Waits until the page says it is reconnecting, in its status line and in its alert bar. */
-function showsReconnecting(page) {
-  return page.waitForFunction(() => document.body.dataset.connection === 'reconnecting'
-    && document.getElementById('conn').textContent.includes('Reconnecting…')
-    && !document.getElementById('alert').hidden, null, { timeout: TIMEOUT });
-}
-
-function showsConnected(page) {
-  return page.waitForFunction(() => document.body.dataset.connection === 'connected'
-    && document.body.dataset.pbx === 'up', null, { timeout: TIMEOUT });
-}
-
-/** A fresh demo with 149 logged off (it never answers, so a call would ring it for ever). */
-async function startService() {
-  const demo = await startDemo(['--call-rate', '0']);
-  // (Until the service has logged in to the simulator, actions are refused with 503.)
-  await eventually(() => api(demo.http, 'POST', 'queue/remove', { queue: QUEUES[0], agent: '149' }),
-    TIMEOUT, 'the service connected to Asterisk');
-  await api(demo.http, 'POST', 'queue/remove', { queue: QUEUES[1], agent: '149' });
-  return { demo, ami: await amiLogin(demo.ami) };
+/** Waits until the panel shows the simulator's truth. */
+function converged(fx, what) {
+  return convergedTo(fx, readPanel, (t) => t, what);
 }
 
 for (const transport of TRANSPORTS) {
   describe(`panel over ${transport}, cut off during calls`, () => {
     // A refused reconnect shows at once; a held long poll would look alive (see pbxis.js).
     const refuse = transport === 'long-poll';
-    const fx = {};
+    let fx;
     before(async () => {
-      Object.assign(fx, await startService());
-      fx.proxy = await ChaosProxy.start(fx.demo.http);
-      fx.browser = await launch();
-      fx.view = await open(fx.browser, fx.proxy.url + `client/${transport}/${AGENTS.join(',')}/${QUEUES.join(',')}`,
-        undefined, recordApplied);
-      fx.page = fx.view.page;
-      await showsConnected(fx.page);
+      fx = await cutFixture(`client/${transport}/${AGENTS.join(',')}/${QUEUES.join(',')}`);
     });
-    after(async () => {
-      await fx.view?.close().catch(() => {});
-      await fx.browser?.close().catch(() => {});
-      await fx.proxy?.close();
-      fx.ami?.close();
-      await fx.demo?.stop();
-    });
+    after(async () => { if (fx) await fx.teardown(); });
 
     it('loses none of the events written into a connection that died, nor those sent while cut', async () => {
       const first = await longCall(fx.ami, 'q1');
@@ -178,12 +102,7 @@ for (const transport of TRANSPORTS) {
       fx.proxy.swallow();
       // Ended while cut off: a snapshot does not mention it, the page must forget it by itself.
       await hangup(fx.ami, call.Channel);
-      // The service keeps 512 delivered events per ticket; an event here is at most ~200 bytes.
-      let round = 100;
-      await eventually(async () => {
-        await burst(fx.demo.http, round++);
-        return fx.proxy.bytesSwallowed > 600 * 200;
-      }, 4 * TIMEOUT, 'more events written into the dark than the history keeps');
+      await overflowHistory(fx, 100);
       fx.proxy.down();
       await showsReconnecting(fx.page);
       fx.proxy.up();

@@ -12,7 +12,9 @@
 //! poll_timeout_seconds = 30           # long-poll answers [] after this
 //! unsub_delay_seconds = 15            # a ticket without a stream is dropped after this
 //! summary_refresh_seconds = 0         # wallboard refresh, 0 = off
+//! queue_status_cache_ms = 1000        # GET /queue/status reuses an answer this long, 0 = never
 //! allow_stop = true                   # POST /stop enabled
+//! shutdown_drain_seconds = 0          # /ready 503 this long before streams close on a stop
 //! insecure_no_auth = false            # allow an open service on a non-loopback address
 //! cors_origins = []                   # e.g. ["https://app.example.com"], or ["*"]
 //!
@@ -22,6 +24,9 @@
 //! username = "pbxis"
 //! secret = ""
 //! md5 = false
+//! keepalive_seconds = 20              # a Ping this often
+//! keepalive_timeout_seconds = 10      # no answer by then: the link is dead, reconnect
+//! reconnect_max_seconds = 30          # longest wait between reconnects (and after a refusal)
 //!
 //! [limits]
 //! max_body_bytes = 16384
@@ -93,6 +98,12 @@ pub struct AmiSettings {
     pub secret: String,
     /// Log in with the MD5 challenge.
     pub md5: bool,
+    /// Keep-alive `Ping` period.
+    pub keepalive_seconds: u64,
+    /// No answer to a `Ping` within this: the link is dead.
+    pub keepalive_timeout_seconds: u64,
+    /// Longest wait between reconnect attempts, and the wait after a refused login.
+    pub reconnect_max_seconds: u64,
 }
 
 impl Default for AmiSettings {
@@ -103,6 +114,9 @@ impl Default for AmiSettings {
             username: "pbxis".into(),
             secret: String::new(),
             md5: false,
+            keepalive_seconds: 20,
+            keepalive_timeout_seconds: 10,
+            reconnect_max_seconds: 30,
         }
     }
 }
@@ -115,6 +129,9 @@ impl std::fmt::Debug for AmiSettings {
             .field("username", &self.username)
             .field("secret", &"<redacted>")
             .field("md5", &self.md5)
+            .field("keepalive_seconds", &self.keepalive_seconds)
+            .field("keepalive_timeout_seconds", &self.keepalive_timeout_seconds)
+            .field("reconnect_max_seconds", &self.reconnect_max_seconds)
             .finish()
     }
 }
@@ -204,8 +221,15 @@ pub struct Settings {
     pub unsub_delay_seconds: u64,
     /// Refresh period of summary events; 0 = off.
     pub summary_refresh_seconds: u64,
+    /// Milliseconds `GET /queue/status` reuses an answer of Asterisk; 0 = not reused
+    /// (concurrent requests share one action either way).
+    pub queue_status_cache_ms: u64,
     /// Whether `POST /stop` exists (when false it answers 404).
     pub allow_stop: bool,
+    /// Seconds between a stop (SIGTERM, `POST /stop`) and closing the streams, during which
+    /// `/ready` answers 503 while everything else is served: a load balancer takes the instance
+    /// out before its clients move. 0 = close at once.
+    pub shutdown_drain_seconds: u64,
     /// Allow an open service (no API key) on a non-loopback address.
     pub insecure_no_auth: bool,
     /// Origins allowed by CORS and for WebSocket upgrades (`*` = any).
@@ -227,7 +251,9 @@ impl Default for Settings {
             poll_timeout_seconds: 30,
             unsub_delay_seconds: 15,
             summary_refresh_seconds: 0,
+            queue_status_cache_ms: 1000,
             allow_stop: true,
+            shutdown_drain_seconds: 0,
             insecure_no_auth: false,
             cors_origins: Vec::new(),
             limits: Limits::default(),
@@ -247,7 +273,9 @@ impl std::fmt::Debug for Settings {
             .field("poll_timeout_seconds", &self.poll_timeout_seconds)
             .field("unsub_delay_seconds", &self.unsub_delay_seconds)
             .field("summary_refresh_seconds", &self.summary_refresh_seconds)
+            .field("queue_status_cache_ms", &self.queue_status_cache_ms)
             .field("allow_stop", &self.allow_stop)
+            .field("shutdown_drain_seconds", &self.shutdown_drain_seconds)
             .field("insecure_no_auth", &self.insecure_no_auth)
             .field("cors_origins", &self.cors_origins)
             .field("limits", &self.limits)
@@ -303,6 +331,18 @@ impl Settings {
         ] {
             Context::parse(value).map_err(|e| invalid(key, &e.to_string()))?;
         }
+        for (key, value) in [
+            ("ami.keepalive_seconds", self.ami.keepalive_seconds),
+            (
+                "ami.keepalive_timeout_seconds",
+                self.ami.keepalive_timeout_seconds,
+            ),
+            ("ami.reconnect_max_seconds", self.ami.reconnect_max_seconds),
+        ] {
+            if value == 0 || value > 3600 {
+                return Err(invalid(key, "must be 1..=3600"));
+            }
+        }
         if self.poll_timeout_seconds == 0 || self.poll_timeout_seconds > 3600 {
             return Err(invalid("poll_timeout_seconds", "must be 1..=3600"));
         }
@@ -311,6 +351,15 @@ impl Settings {
                 "unsub_delay_seconds",
                 "must be at least 1 (0 would drop every ticket before a stream could attach)",
             ));
+        }
+        if self.queue_status_cache_ms > 60_000 {
+            return Err(invalid(
+                "queue_status_cache_ms",
+                "must be 0..=60000 (a queue's status older than a minute is not a status)",
+            ));
+        }
+        if self.shutdown_drain_seconds > 300 {
+            return Err(invalid("shutdown_drain_seconds", "must be 0..=300"));
         }
         let limits = &self.limits;
         if limits.max_connections == 0 {
@@ -343,6 +392,9 @@ impl Settings {
             self.ami.secret.clone(),
         );
         config.md5 = self.ami.md5;
+        config.ping_interval = Duration::from_secs(self.ami.keepalive_seconds);
+        config.ping_timeout = Duration::from_secs(self.ami.keepalive_timeout_seconds);
+        config.backoff_max = Duration::from_secs(self.ami.reconnect_max_seconds);
         config
     }
 
@@ -360,6 +412,7 @@ impl Settings {
             originate_context: context("originate_context", &self.originate_context)?,
             summary_refresh: (self.summary_refresh_seconds > 0)
                 .then(|| Duration::from_secs(self.summary_refresh_seconds)),
+            queue_status_reuse: Duration::from_millis(self.queue_status_cache_ms),
         })
     }
 }

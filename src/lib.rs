@@ -5,13 +5,19 @@
 //! - [`hub`]: tickets, filters, fan-out, expiry, bounds.
 //! - [`http`]: the REST API, long-poll, SSE, WebSocket, pages, auth.
 //! - [`sim`]: a simulated Asterisk (an AMI server with a live call center).
+//! - [`supervise`]: restarts of a task that panicked, paced.
 //! - [`config`]: settings from file, environment and flags.
 //! - [`app`]: start-up wiring of all the above.
+//! - [`clip`]: shortening text from outside on a character boundary, in one place.
+//! - [`logs`]: logging to stderr through a bounded, lossy, non-blocking writer.
 
 pub mod ami;
 pub mod app;
+pub mod clip;
 pub mod config;
 pub mod http;
 pub mod hub;
+pub mod logs;
 pub mod pbx;
 pub mod sim;
+pub mod supervise;

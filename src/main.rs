@@ -1,10 +1,9 @@
-//! The `pbxis-ws` command: `serve`, `simulate` or `demo`. Logs go to stderr (tracing,
-//! `RUST_LOG` honoured, `info` by default); stdout carries only what `demo` prints.
+//! The `pbxis-ws` command: `serve`, `simulate` or `demo`. Logs go to stderr through a
+//! non-blocking writer (`logs`; `RUST_LOG` honoured, `info` by default); stdout carries only
+//! what `demo` prints.
 
 use clap::{Parser, Subcommand};
-use pbxis_ws::{app, config, sim};
-use std::io::IsTerminal;
-use tracing_subscriber::EnvFilter;
+use pbxis_ws::{app, config, logs, sim};
 
 /// Puts an Asterisk call center on the web: agents and queues over REST, long-poll, SSE and
 /// WebSocket.
@@ -31,17 +30,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        // Colour codes only for a terminal, not in a file or a service manager's journal.
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(filter);
-    if cli.log_json {
-        logs.json().init();
-    } else {
-        logs.init();
-    }
+    // Kept until exit: dropping it flushes the log lines still queued.
+    let _logs = logs::init(cli.log_json);
+    pbxis_ws::supervise::log_panics();
     match cli.command {
         Command::Serve(args) => app::serve(*args).await,
         Command::Simulate(args) => sim::run(args).await,

@@ -1,6 +1,7 @@
 //! The AMI client's link against a scripted AMI server over real TCP: a cut in the middle of a
 //! message (reconnect, re-login, `Connected` before new events), keep-alive, action timeout, a
-//! slow consumer (overflow), an oversized event, Asterisk's `Shutdown`, no Asterisk at all.
+//! slow consumer (overflow), an oversized event, Asterisk's `Shutdown`, no Asterisk at all, the
+//! actor's task crashed (restarted by its supervisor).
 //! Timers run on tokio's paused clock: a test pauses it once the client is idle and the timer
 //! under test is the next thing to happen, and resumes it before further exchanges (with the
 //! clock paused, every wait for I/O jumps the clock to the next timer).
@@ -247,4 +248,44 @@ async fn a_server_without_banner_times_out_and_is_tried_again() {
     tokio::time::resume();
     server.accept_logged_in().await;
     expect_connected(&mut rx).await;
+}
+
+#[tokio::test]
+async fn a_crashed_actor_restarts_and_the_handle_and_event_stream_carry_on() {
+    let server = ScriptedAmi::start().await;
+    let (handle, mut rx, mut peer) = logged_in(&server).await;
+    let pending = handle.clone();
+    let waiting = tokio::spawn(async move {
+        pending
+            .send(AmiMessage::action("Getvar").with("Variable", "X"))
+            .await
+    });
+    peer.expect("Getvar").await;
+    handle.crash_for_tests().await;
+    // The dead actor's socket closes, its caller is answered, the consumer is told.
+    peer.until_closed().await;
+    assert!(waiting.await.unwrap().is_err(), "the waiting action fails");
+    let reason = expect_disconnected(&mut rx).await;
+    assert!(reason.contains("restarts"), "{reason}");
+    assert!(!handle.is_connected());
+    // The new actor logs in again; the same handle and stream serve it.
+    let mut again = server.accept_logged_in().await;
+    expect_connected(&mut rx).await;
+    again.send(AmiMessage::event("Newchannel")).await;
+    expect_event(&mut rx, "Newchannel").await;
+    let asking = handle.clone();
+    let answer = tokio::spawn(async move { asking.send(AmiMessage::action("Ping")).await });
+    let ping = again.expect("Ping").await;
+    again.send(reply(&ping, "Success")).await;
+    assert!(
+        answer.await.unwrap().is_ok(),
+        "the handle works after the restart"
+    );
+    handle.shutdown().await;
+    assert!(
+        matches!(next_event(&mut rx).await, ClientEvent::Disconnected { .. }),
+        "the shutdown is told"
+    );
+    let end = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+    assert!(matches!(end, Ok(None)), "then the stream ends: {end:?}");
 }

@@ -3,6 +3,7 @@
 //! originate failures, junk. Calls (`phoneNumber`) are in `model_calls.rs`.
 
 use pbxis_ws::ami::AmiMessage;
+use pbxis_ws::pbx::sync::{rebuild, sync_events, Lists};
 use pbxis_ws::pbx::{AgentId, DeviceStatus, Event, Location, MemberStatus, QueueName, State};
 
 fn pjsip() -> State {
@@ -300,4 +301,151 @@ fn garbage_changes_nothing() {
         assert_eq!(s.apply(&m), vec![], "{m:?}");
     }
     assert!(s.queues().is_empty());
+}
+
+/// A member event of 147 named `name`.
+fn named(event: &str, queue: &str, name: &str) -> AmiMessage {
+    ev(
+        event,
+        &[
+            ("Queue", queue),
+            ("MemberName", name),
+            ("Interface", "PJSIP/147"),
+            ("StateInterface", "PJSIP/147"),
+            ("Membership", "dynamic"),
+            ("Status", "1"),
+            ("Paused", "0"),
+        ],
+    )
+}
+
+fn names(events: &[Event]) -> Vec<&str> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::AgentName { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn names_follow_the_latest_word_of_asterisk() {
+    let mut s = pjsip();
+    assert_eq!(
+        names(&s.apply(&named("QueueMemberAdded", "q1", "Ana"))),
+        ["Ana"]
+    );
+    // Added to another queue under another name: renamed, though still a member of q1 as Ana.
+    assert_eq!(
+        names(&s.apply(&named("QueueMemberAdded", "q2", "Ana Horvat"))),
+        ["Ana Horvat"]
+    );
+    // q1's unchanged name in a status event is no news.
+    assert!(names(&s.apply(&named("QueueMemberStatus", "q1", "Ana"))).is_empty());
+    // A known member reported under a new name: renamed.
+    assert_eq!(
+        names(&s.apply(&named("QueueMemberStatus", "q1", "Ana H."))),
+        ["Ana H."]
+    );
+    // Added without a name (Asterisk then names the member by its interface): no rename.
+    assert!(names(&s.apply(&named("QueueMemberAdded", "q3", "PJSIP/147"))).is_empty());
+    // A log-off does not rename.
+    let removed = ev(
+        "QueueMemberRemoved",
+        &[("Queue", "q1"), ("Interface", "PJSIP/147")],
+    );
+    assert!(names(&s.apply(&removed)).is_empty());
+    assert_eq!(s.agents()[&a("147")].name.as_deref(), Some("Ana H."));
+}
+
+#[test]
+fn an_agent_without_a_name_takes_even_the_interface() {
+    let mut s = pjsip();
+    assert_eq!(
+        names(&s.apply(&named("QueueMemberAdded", "q1", "PJSIP/147"))),
+        ["PJSIP/147"]
+    );
+    assert_eq!(
+        names(&s.apply(&named("QueueMemberAdded", "q2", "Ana"))),
+        ["Ana"]
+    );
+}
+
+#[test]
+fn a_rebuild_keeps_a_name_still_held_and_follows_one_changed_meanwhile() {
+    let mut s = pjsip();
+    s.apply(&named("QueueMemberAdded", "q1", "Ana"));
+    s.apply(&named("QueueMemberAdded", "q2", "Zoe"));
+    let rebuilt = |items: Vec<AmiMessage>| {
+        let lists = Lists {
+            queue_status: items,
+            ..Lists::default()
+        };
+        let new = rebuild(&s, &lists);
+        let name = new.agents()[&a("147")].name.clone();
+        (name, names(&sync_events(&s, &new)).len())
+    };
+    // Zoe is still q2's name, whatever the order of the list: the agent stays Zoe.
+    for order in [["q1", "q2"], ["q2", "q1"]] {
+        let items = order
+            .iter()
+            .map(|queue| {
+                named(
+                    "QueueMember",
+                    queue,
+                    if *queue == "q1" { "Ana" } else { "Zoe" },
+                )
+            })
+            .collect();
+        assert_eq!(rebuilt(items), (Some("Zoe".to_owned()), 0), "{order:?}");
+    }
+    // Renamed in Asterisk while the link was down: the list's name is followed.
+    let items = vec![
+        named("QueueMember", "q1", "Ana"),
+        named("QueueMember", "q2", "Zoey"),
+    ];
+    assert_eq!(rebuilt(items), (Some("Ana".to_owned()), 1));
+}
+
+#[test]
+fn strings_from_ami_are_kept_clipped_on_a_character_boundary() {
+    use pbxis_ws::pbx::state::MAX_TEXT_BYTES;
+    let long_name = "Ana č".repeat(1000);
+    let long_reason = "ručak ".repeat(1000);
+    let mut s = pjsip();
+    let added = ev(
+        "QueueMemberAdded",
+        &[
+            ("Queue", "q1"),
+            ("MemberName", &long_name),
+            ("Interface", "PJSIP/147"),
+            ("Membership", "dynamic"),
+            ("Status", "1"),
+            ("Paused", "1"),
+            ("PausedReason", &long_reason),
+        ],
+    );
+    let out = s.apply(&added);
+    let name = names(&out)[0];
+    assert!(
+        name.len() <= MAX_TEXT_BYTES && name.len() > MAX_TEXT_BYTES - 4,
+        "{}",
+        name.len()
+    );
+    assert!(long_name.starts_with(name));
+    let reason = out
+        .iter()
+        .find_map(|e| match e {
+            Event::QueueMemberStatus { reason, .. } => reason.clone(),
+            _ => None,
+        })
+        .expect("paused with a reason");
+    assert!(reason.len() <= MAX_TEXT_BYTES && long_reason.starts_with(&reason));
+    let kept = &s.agents()[&a("147")];
+    assert_eq!(kept.name.as_deref(), Some(name));
+    assert!(kept
+        .members
+        .values()
+        .all(|m| m.name.len() <= MAX_TEXT_BYTES && m.reason.len() <= MAX_TEXT_BYTES));
 }

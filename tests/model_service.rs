@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use pbxis_ws::ami::client::connect;
 use pbxis_ws::ami::{AmiConfig, AmiHandle, AmiMessage, ClientEvent};
-use pbxis_ws::pbx::service::{try_spawn, EventSink, PbxConfig, PbxError, PbxHandle, QueueAction};
+use pbxis_ws::pbx::service::{
+    try_spawn, EventSink, PbxConfig, PbxError, PbxHandle, QueueAction, QueueStatusReport,
+};
 use pbxis_ws::pbx::{
     AgentId, CallerId, Destination, Event, Filter, MemberStatus, PauseReason, QueueName,
 };
@@ -205,8 +207,7 @@ async fn queue_status_in_the_seed_shape() {
     let locations: Vec<&str> = q1
         .members
         .iter()
-        .filter_map(|m| m.get("location"))
-        .map(String::as_str)
+        .filter_map(|m| QueueStatusReport::member_text(m, "location"))
         .collect();
     assert_eq!(locations.len(), 3);
     assert!(locations.contains(&"PJSIP/147"));

@@ -1,7 +1,7 @@
 //! Faults, each checked by what an AMI client sees: every connection dropped; a stall (no
 //! reading, no writing, then everything resumes in order); a restart (`Shutdown`, close,
 //! connections refused, then a fresh state); garbage bytes; writes split at arbitrary points;
-//! a client that does not read is disconnected; `Command: core restart now`.
+//! a client that does not read is disconnected; `Command: core restart now`; logins refused.
 
 mod sim_support;
 
@@ -158,4 +158,25 @@ async fn a_client_that_does_not_read_is_disconnected() {
     // A reading client is still served.
     let mut reader = Client::logged_in(sim.addr()).await;
     assert!(reader.action(AmiMessage::action("Ping")).await.is_success());
+}
+
+#[tokio::test(start_paused = true)]
+async fn refused_logins_fail_like_a_wrong_secret_until_allowed_again() {
+    let sim = start(SimConfig::quiet()).await;
+    let mut before = Client::logged_in(sim.addr()).await;
+    sim.refuse_logins(true);
+    let mut c = Client::connect(sim.addr()).await;
+    let login = AmiMessage::action("Login")
+        .with("Username", "pbxis")
+        .with("Secret", "pbxis");
+    let r = c.action(login.clone()).await;
+    assert_eq!(r.response_status(), Some("Error"), "{r:?}");
+    assert_eq!(r.message(), Some("Authentication failed"));
+    assert!(c.closed().await, "the refused connection is closed");
+    // A session logged in before goes on.
+    assert!(before.action(AmiMessage::action("Ping")).await.is_success());
+    sim.refuse_logins(false);
+    let mut again = Client::connect(sim.addr()).await;
+    let r = again.action(login).await;
+    assert_eq!(r.message(), Some("Authentication accepted"), "{r:?}");
 }

@@ -42,6 +42,12 @@ pub struct Overrides {
     /// Summary refresh in seconds, 0 = off [default: 0].
     #[arg(long, env = "PBXIS_SUMMARY_REFRESH_SECONDS")]
     pub summary_refresh_seconds: Option<u64>,
+    /// Milliseconds GET /queue/status reuses an answer of Asterisk, 0 = never [default: 1000].
+    #[arg(long, env = "PBXIS_QUEUE_STATUS_CACHE_MS")]
+    pub queue_status_cache_ms: Option<u64>,
+    /// Seconds /ready answers 503 on a stop before the streams close, 0..=300 [default: 0].
+    #[arg(long, env = "PBXIS_SHUTDOWN_DRAIN_SECONDS")]
+    pub shutdown_drain_seconds: Option<u64>,
     /// Enable or disable POST /stop [default: true].
     #[arg(long, env = "PBXIS_ALLOW_STOP")]
     pub allow_stop: Option<bool>,
@@ -68,7 +74,9 @@ impl Overrides {
         set(&mut s.poll_timeout_seconds, o.poll_timeout_seconds);
         set(&mut s.unsub_delay_seconds, o.unsub_delay_seconds);
         set(&mut s.summary_refresh_seconds, o.summary_refresh_seconds);
+        set(&mut s.queue_status_cache_ms, o.queue_status_cache_ms);
         set(&mut s.allow_stop, o.allow_stop);
+        set(&mut s.shutdown_drain_seconds, o.shutdown_drain_seconds);
         set(&mut s.cors_origins, o.cors_origins);
         s.insecure_no_auth |= o.insecure_no_auth;
     }

@@ -94,6 +94,15 @@ fn a_zero_unsub_delay_and_bad_server_limits_are_refused_naming_the_key() {
             "[limits]\nmax_pending_bytes = 10",
             "limits.max_pending_bytes",
         ),
+        ("[ami]\nkeepalive_seconds = 0", "ami.keepalive_seconds"),
+        (
+            "[ami]\nkeepalive_timeout_seconds = 0",
+            "ami.keepalive_timeout_seconds",
+        ),
+        (
+            "[ami]\nreconnect_max_seconds = 0",
+            "ami.reconnect_max_seconds",
+        ),
     ];
     for (toml, key) in cases {
         let s = Settings::from_toml(toml).unwrap();
@@ -104,4 +113,48 @@ fn a_zero_unsub_delay_and_bad_server_limits_are_refused_naming_the_key() {
         .unwrap();
     s.validate().unwrap();
     assert_eq!(s.limits.max_pairs_per_ticket, 10);
+}
+
+#[test]
+fn keepalive_and_reconnect_settings_reach_the_ami_client() {
+    let s = Settings::from_toml(
+        "[ami]\nkeepalive_seconds = 3\nkeepalive_timeout_seconds = 2\nreconnect_max_seconds = 7",
+    )
+    .unwrap();
+    s.validate().unwrap();
+    let c = s.ami_config();
+    assert_eq!(c.ping_interval, Duration::from_secs(3));
+    assert_eq!(c.ping_timeout, Duration::from_secs(2));
+    assert_eq!(c.backoff_max, Duration::from_secs(7));
+    let d = Settings::default().ami_config();
+    assert_eq!(
+        (d.ping_interval, d.ping_timeout, d.backoff_max),
+        (
+            Duration::from_secs(20),
+            Duration::from_secs(10),
+            Duration::from_secs(30)
+        )
+    );
+}
+
+#[test]
+fn queue_status_reuse_from_file_and_flag_within_a_minute() {
+    let s = Settings::default();
+    assert_eq!(
+        s.pbx_config().unwrap().queue_status_reuse,
+        Duration::from_secs(1)
+    );
+    let mut s = Settings::from_toml("queue_status_cache_ms = 0").unwrap();
+    assert!(s.pbx_config().unwrap().queue_status_reuse.is_zero());
+    let cli = Cli::try_parse_from(["x", "--queue-status-cache-ms", "250"]).unwrap();
+    cli.serve.overrides.apply(&mut s);
+    assert_eq!(
+        s.pbx_config().unwrap().queue_status_reuse,
+        Duration::from_millis(250)
+    );
+    s.queue_status_cache_ms = 60_001;
+    match s.validate() {
+        Err(ConfigError::Invalid { key, .. }) => assert_eq!(key, "queue_status_cache_ms"),
+        other => panic!("{other:?}"),
+    }
 }

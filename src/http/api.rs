@@ -17,6 +17,7 @@ use super::state::AppState;
 use super::streams::ClientAddr;
 use crate::pbx::names::Location;
 use crate::pbx::service::{QueueAction, QueueStatusReport};
+use crate::pbx::status_report::StatusValue;
 use crate::pbx::{AgentId, CallerId, Destination, Filter, MemberName, PauseReason, QueueName};
 
 fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<Principal, ApiError> {
@@ -37,8 +38,10 @@ async fn authorize_then_params(
 
 /// `GET /queue/status[?queue=q]`: one object per queue, `{"queue": "q1", "members": [..],
 /// <the queue's properties>}`, each member an object with `location` and its other properties
-/// (`status`, `paused`, `callsTaken`, ...), all values strings as Asterisk reports them; an
-/// object for one queue, an array for all; 404 for an unknown queue. Scope `events`; a key
+/// (`status`, `paused`, `callsTaken`, ...), named and typed as asterisk-java's beans (numbers,
+/// `paused` a boolean; see `pbx::status_report`); an object for one queue, an array for all;
+/// 404 for an unknown queue. Concurrent requests share one `QueueStatus` action, and an answer
+/// is reused for `queue_status_cache_ms`. Scope `events`; a key
 /// restricted to some queues sees only those, and one restricted to some agents sees only
 /// their members.
 pub async fn queue_status(
@@ -73,8 +76,7 @@ fn visible_members(
 ) -> QueueStatusReport {
     if !principal.allows_all_agents() {
         report.members.retain(|member| {
-            member
-                .get("location")
+            QueueStatusReport::member_text(member, "location")
                 .and_then(|l| location.agent_of_interface(l))
                 .is_some_and(|agent| principal.allows_agent(&agent))
         });
@@ -86,16 +88,26 @@ fn visible_members(
 pub fn report_json(report: QueueStatusReport) -> Value {
     let mut object = Map::new();
     for (key, value) in report.properties {
-        object.insert(key, Value::String(value));
+        object.insert(key, value_json(value));
     }
     object.insert("queue".into(), Value::String(report.queue));
     let members = report
         .members
         .into_iter()
-        .map(|m| Value::Object(m.into_iter().map(|(k, v)| (k, Value::String(v))).collect()))
+        .map(|m| Value::Object(m.into_iter().map(|(k, v)| (k, value_json(v))).collect()))
         .collect();
     object.insert("members".into(), Value::Array(members));
     Value::Object(object)
+}
+
+/// A typed property as JSON: a number, a boolean or a string.
+fn value_json(value: StatusValue) -> Value {
+    match value {
+        StatusValue::Int(n) => Value::from(n),
+        StatusValue::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+        StatusValue::Bool(b) => Value::Bool(b),
+        StatusValue::Text(t) => Value::String(t),
+    }
 }
 
 /// `POST /queue/<action>`: `add`, `remove`, `pause`, `reset`. Scope `control`. Answers
@@ -250,8 +262,9 @@ pub async fn health(
     Ok(Json(json!({ "status": "ok" })).into_response())
 }
 
-/// `GET /ready`: 200 when connected to Asterisk and the model is built, else 503; the body says
-/// `{"ready":..,"connected":..,"tickets":..,"streams":..}` (live tickets, open streams).
+/// `GET /ready`: 200 when connected to Asterisk and the model is built and the service is not
+/// stopping, else 503; the body says `{"ready":..,"connected":..,"draining":..,"tickets":..,
+/// "streams":..}` (live tickets, open streams).
 /// Scope `admin`.
 pub async fn ready(
     State(state): State<AppState>,
@@ -259,14 +272,17 @@ pub async fn ready(
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, Scope::Admin)?;
     let link = state.pbx().link();
-    let status = if link.ready {
+    let draining = state.is_draining();
+    let ready = link.ready && !draining;
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = json!({
-        "ready": link.ready,
+        "ready": ready,
         "connected": link.connected,
+        "draining": draining,
         "tickets": state.hub().ticket_count(),
         "streams": state.streams().total(),
     });

@@ -122,7 +122,7 @@ impl From<PathRejection> for ApiError {
         match rejection {
             PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
                 ErrorKind::InvalidUtf8InPathParam { key } => {
-                    let key: String = key.chars().filter(|c| !c.is_control()).take(40).collect();
+                    let key = crate::clip::shown(key, crate::clip::SHOWN_BYTES);
                     ApiError::BadRequest(format!("parameter `{key}`: not valid UTF-8"))
                 }
                 _ => ApiError::BadRequest("malformed path parameter".into()),
@@ -147,6 +147,9 @@ impl From<PbxError> for ApiError {
         match e {
             PbxError::NotConnected => ApiError::Unavailable("not connected to Asterisk".into()),
             PbxError::Closed => ApiError::Unavailable("the service is shutting down".into()),
+            PbxError::Restarting => {
+                ApiError::Unavailable("the model is restarting after a failure".into())
+            }
             PbxError::Refused(msg) => ApiError::Refused(msg),
             PbxError::UnknownQueue(q) => ApiError::NotFound(format!("no such queue: {q}")),
             PbxError::Ami(e) => e.into(),
@@ -223,6 +226,7 @@ mod tests {
                 StatusCode::SERVICE_UNAVAILABLE,
             ),
             (PbxError::Closed.into(), StatusCode::SERVICE_UNAVAILABLE),
+            (PbxError::Restarting.into(), StatusCode::SERVICE_UNAVAILABLE),
             (
                 PbxError::Ami(AmiError::Timeout).into(),
                 StatusCode::GATEWAY_TIMEOUT,

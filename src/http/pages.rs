@@ -153,7 +153,10 @@ fn check_transport(tech: &str) -> Result<(), PageError> {
     if TRANSPORTS.contains(&tech) {
         Ok(())
     } else {
-        Err(PageError::UnknownTransport(tech.chars().take(40).collect()))
+        Err(PageError::UnknownTransport(crate::clip::shown(
+            tech,
+            crate::clip::SHOWN_BYTES,
+        )))
     }
 }
 

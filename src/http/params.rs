@@ -227,9 +227,9 @@ fn parse_urlencoded(bytes: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
         .map_err(|e| ApiError::BadRequest(format!("malformed form or query string: {e}")))
 }
 
-/// A parameter name as echoed in an error: at most 40 characters, no control characters.
+/// A parameter name as echoed in an error: no control characters, clipped.
 fn clip(key: &str) -> String {
-    key.chars().filter(|c| !c.is_control()).take(40).collect()
+    crate::clip::shown(key, crate::clip::SHOWN_BYTES)
 }
 
 impl<S: Send + Sync> FromRequest<S> for Params {

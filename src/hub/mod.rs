@@ -3,28 +3,36 @@
 //! of it.
 //!
 //! - [`ticket`]: [`TicketId`], the unguessable capability a browser holds.
+//! - [`event_id`]: [`EventId`], `<epoch>-<seq>`, the position of a delivery in its stream.
 //! - [`delivery`]: [`Delivery`], an event serialized once and shared by every ticket.
-//! - [`buffer`]: the per-ticket bounded, sequence-numbered queue.
-//! - [`registry`]: the [`Hub`] itself and the [`Subscription`] a stream reads from.
+//! - [`buffer`]: the per-ticket bounded, sequence-numbered queue with its history.
+//! - [`registry`]: the [`Hub`] itself, the [`Subscription`] a stream reads from, and resyncs.
 //!
 //! Lifecycle of a ticket:
-//! 1. [`Hub::create_ticket`] stores the filter and queues the snapshot as the first deliveries.
+//! 1. [`Hub::register`] (in the model task, where the snapshot is taken) stores the filter and
+//!    reserves the first sequence numbers for the snapshot; [`Hub::complete`] serializes the
+//!    snapshot outside the model task and puts it in front.
 //! 2. Every published event that matches the filter is queued, whether a stream is attached or
 //!    not, so a long-polling client loses nothing between polls.
-//! 3. [`Hub::attach`] hands the queue to one stream; a second attach replaces the first, which
-//!    receives `closed` (`reason: "replaced"`) and ends.
+//! 3. [`Hub::attach_resuming`] hands the queue to one stream, from just after the last id the
+//!    client applied if it gives one (from the ticket's history), or with `resync` and a fresh
+//!    snapshot when that cannot be done; a second attach replaces the first, which receives
+//!    `closed` (`reason: "replaced"`) and ends.
 //! 4. A ticket with no stream attached for `unsub_delay` is dropped and its memory freed.
 //!
 //! Bounds and what happens at them:
 //! - `max_pending`: undelivered events per ticket (on top of its snapshot). When an event would
-//!   exceed it, the ticket is closed: its queue is dropped and replaced by `closed`
-//!   (`reason: "overflow"`); the client must take a new ticket, whose snapshot brings it back in
-//!   step. Memory per ticket is thus bounded, and a stuck client never slows the others.
+//!   exceed it, the ticket drops everything it holds and resyncs (`resync`, reason `overflow`,
+//!   and a fresh snapshot when a stream reads it next). Memory per ticket is thus bounded, and a
+//!   stuck client never slows the others.
 //! - `max_pending_bytes`: serialized bytes of a ticket's undelivered events, its snapshot
 //!   included. A snapshot over it refuses the ticket ([`HubError::SnapshotTooLarge`], HTTP 400);
-//!   a later event over it closes the ticket (`overflow`) as above.
-//! - `max_tickets` in total and `max_tickets_per_owner` per owner (the API key):
-//!   [`HubError::TooManyTickets`] (HTTP 429). Expired tickets are swept before refusing.
+//!   a later event over it makes the ticket resync as above.
+//! - `history` and `history_bytes`: delivered events kept per ticket for a reconnect; a
+//!   reconnect from before them resyncs (reason `history`).
+//! - `max_tickets` in total and `max_tickets_per_owner` per owner (the API key, or the client's
+//!   address): [`HubError::TooManyTickets`] (HTTP 429). Expired tickets are swept before
+//!   refusing.
 
 pub mod buffer;
 pub mod delivery;

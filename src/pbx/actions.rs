@@ -1,12 +1,10 @@
 //! The AMI actions the model sends, built from typed, validated commands (nothing a client sends
 //! reaches AMI unchecked: every value is an [`AgentId`], [`QueueName`] or a validated value
-//! type), and the conversion of `QueueStatus` answers into [`QueueStatusReport`]s.
-
-use std::collections::BTreeMap;
+//! type).
 
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
-use super::service::{QueueAction, QueueStatusReport};
+use super::service::QueueAction;
 use super::values::{CallerId, Context, Destination};
 use crate::ami::AmiMessage;
 
@@ -90,50 +88,6 @@ pub fn originate(
     m
 }
 
-/// `Holdtime` → `holdtime`, `ServicelevelPerf` → `servicelevelPerf`.
-fn camel(key: &str) -> String {
-    let mut c = key.chars();
-    match c.next() {
-        Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
-        None => String::new(),
-    }
-}
-
-fn properties(item: &AmiMessage, skip: &[&str]) -> BTreeMap<String, String> {
-    item.fields()
-        .filter(|(k, _)| {
-            !["Event", "ActionID"]
-                .iter()
-                .chain(skip)
-                .any(|s| s.eq_ignore_ascii_case(k))
-        })
-        .map(|(k, v)| (camel(k), v.to_owned()))
-        .collect()
-}
-
-/// `QueueStatus` items → one report per queue, in Asterisk's order: the queue's `QueueParams`
-/// properties and, per `QueueMember`, a map with `location` and the other properties.
-pub fn queue_status_reports(items: &[AmiMessage]) -> Vec<QueueStatusReport> {
-    let mut out: Vec<QueueStatusReport> = Vec::new();
-    for item in items {
-        let Some(queue) = item.get("Queue") else {
-            continue;
-        };
-        if item.is_event("QueueParams") {
-            out.push(QueueStatusReport {
-                queue: queue.to_owned(),
-                properties: properties(item, &["Queue"]),
-                members: Vec::new(),
-            });
-        } else if item.is_event("QueueMember") {
-            if let Some(r) = out.iter_mut().rev().find(|r| r.queue == queue) {
-                r.members.push(properties(item, &["Queue"]));
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,32 +138,5 @@ mod tests {
         ] {
             assert_eq!(m.get(k), Some(v), "{k}");
         }
-    }
-
-    #[test]
-    fn reports_group_members_under_their_queue() {
-        let items = vec![
-            AmiMessage::event("QueueParams")
-                .with("Queue", "q1")
-                .with("Calls", "0")
-                .with("ServicelevelPerf", "0.0")
-                .with("ActionID", "x"),
-            AmiMessage::event("QueueMember")
-                .with("Queue", "q1")
-                .with("Location", "SIP/147")
-                .with("Paused", "1"),
-        ];
-        let r = queue_status_reports(&items);
-        assert_eq!(r.len(), 1);
-        assert_eq!(r[0].queue, "q1");
-        assert_eq!(
-            r[0].properties.get("servicelevelPerf").map(String::as_str),
-            Some("0.0")
-        );
-        assert!(!r[0].properties.contains_key("actionID"));
-        assert_eq!(
-            r[0].members[0].get("location").map(String::as_str),
-            Some("SIP/147")
-        );
     }
 }

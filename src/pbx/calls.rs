@@ -14,7 +14,7 @@ use super::codes;
 use super::event::Event;
 use super::ids::{AgentId, QueueName};
 use super::originates::is_placeholder;
-use super::state::{field, running_average, State, MAX_CALLS_PER_AGENT};
+use super::state::{field, running_average, text, State, MAX_CALLS_PER_AGENT};
 use crate::ami::AmiMessage;
 
 /// One call of an agent.
@@ -279,7 +279,7 @@ impl State {
             talk_time: talk,
             hold_time: hold,
             queue,
-            reason: msg.get("Reason").unwrap_or_default().to_owned(),
+            reason: text(msg, "Reason").unwrap_or_default().to_owned(),
         });
     }
 

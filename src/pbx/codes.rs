@@ -4,6 +4,8 @@
 //! booleans and caller ids.
 
 use super::event::DeviceStatus;
+use super::state::MAX_TEXT_BYTES;
+use crate::clip::clip;
 
 /// A queue member's `Status` (`enum ast_device_state`, 0..8).
 pub fn device_from_code(code: &str) -> DeviceStatus {
@@ -73,18 +75,19 @@ pub fn is_true(v: &str) -> bool {
     )
 }
 
-/// A caller id number as shown to subscribers: Asterisk's `<unknown>` becomes empty.
+/// A caller id number as shown to subscribers: Asterisk's `<unknown>` becomes empty; clipped
+/// to [`MAX_TEXT_BYTES`].
 pub fn number(v: Option<&str>) -> String {
-    match v {
+    match v.map(|v| clip(v, MAX_TEXT_BYTES)) {
         Some(n) if n != "<unknown>" && n != "unknown" => n.to_owned(),
         _ => String::new(),
     }
 }
 
 /// A caller id name: `<unknown>` or empty becomes `None`; snapshot names are C-escaped by
-/// Asterisk (`\"`, `\'`, `\\`), which is undone.
+/// Asterisk (`\"`, `\'`, `\\`), which is undone; clipped to [`MAX_TEXT_BYTES`].
 pub fn name(v: Option<&str>) -> Option<String> {
-    let v = v?;
+    let v = clip(v?, MAX_TEXT_BYTES);
     if v.is_empty() || v == "<unknown>" || v == "unknown" {
         return None;
     }

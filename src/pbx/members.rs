@@ -6,7 +6,7 @@
 use super::codes;
 use super::event::{DeviceStatus, Event, MemberStatus};
 use super::ids::{AgentId, QueueName};
-use super::state::{field, Member, State};
+use super::state::{field, text, Member, State};
 use crate::ami::AmiMessage;
 
 impl State {
@@ -37,6 +37,7 @@ impl State {
             return;
         };
         let before = a.members.get(&queue).map(Member::shown);
+        let name_before = a.members.get(&queue).map(|m| m.name.clone());
         let m = a.members.entry(queue.clone()).or_insert_with(|| Member {
             name: iface.clone(),
             interface: iface.clone(),
@@ -49,6 +50,7 @@ impl State {
             incall: false,
         });
         update_member(m, msg);
+        let said = said_name(msg, name_before.as_deref(), m);
         let status = m.status;
         let after = Some(m.shown());
         if before != after {
@@ -62,7 +64,10 @@ impl State {
             }
         }
         let device_follows = !a.hint && msg.has("Status");
-        self.refresh_name(&agent, out);
+        // A list item's names are settled once the whole list is in (`settle_names`).
+        if !msg.is_event("QueueMember") {
+            self.refresh_name(&agent, said, out);
+        }
         if device_follows {
             self.set_device(&agent, status, false, out);
         }
@@ -88,17 +93,46 @@ impl State {
         }
     }
 
-    /// Publishes `agentName` when the derived name changed. A name is never withdrawn, and a
-    /// log-off does not rename the agent.
-    fn refresh_name(&mut self, agent: &AgentId, out: &mut Vec<Event>) {
+    /// After a rebuild's `QueueStatus` list: every agent keeps its name while one of its
+    /// memberships still holds it, else takes the name derived from them (names changed while
+    /// the link was down are followed; the order of the list does not matter).
+    pub(super) fn settle_names(&mut self) {
+        let agents: Vec<AgentId> = self.agents.keys().cloned().collect();
+        let mut ignored = Vec::new();
+        for agent in agents {
+            self.refresh_name(&agent, None, &mut ignored);
+        }
+    }
+
+    /// Names the agent after the latest word of Asterisk: `said`, a name just given to one of
+    /// its memberships, renames it (a name that is only the interface, what Asterisk gives a
+    /// member added without one, names only an agent without a name). Without news the name
+    /// stays while one of the memberships still holds it, else it is derived from them (a
+    /// rebuild then follows names changed while the link was down). Publishes `agentName` on
+    /// a change. A name is never withdrawn, and a log-off does not rename the agent.
+    fn refresh_name(
+        &mut self,
+        agent: &AgentId,
+        said: Option<(String, bool)>,
+        out: &mut Vec<Event>,
+    ) {
         let Some(a) = self.agents.get_mut(agent) else {
             return;
         };
-        let Some(derived) = a.derived_name() else {
-            return;
+        let name = match said {
+            Some((name, is_interface)) if !is_interface || a.name.is_none() => name,
+            _ => {
+                let held = |n: &String| a.members.values().any(|m| &m.name == n);
+                if a.name.as_ref().is_some_and(held) {
+                    return;
+                }
+                match a.derived_name() {
+                    Some(derived) => derived.to_owned(),
+                    None => return,
+                }
+            }
         };
-        if a.name.as_deref() != Some(derived) {
-            let name = derived.to_owned();
+        if a.name.as_deref() != Some(name.as_str()) {
             a.name = Some(name.clone());
             out.push(Event::AgentName {
                 agent: agent.clone(),
@@ -162,6 +196,14 @@ impl State {
     }
 }
 
+/// The name a live member event gives, with whether it is only the interface: news when the
+/// member was just added, or a known member's name changed. A membership first seen in another
+/// event (the model catching up) reports state: no news.
+fn said_name(msg: &AmiMessage, before: Option<&str>, m: &Member) -> Option<(String, bool)> {
+    let news = msg.is_event("QueueMemberAdded") || before.is_some_and(|b| b != m.name);
+    news.then(|| (m.name.clone(), m.name == m.interface))
+}
+
 fn update_member(m: &mut Member, msg: &AmiMessage) {
     if let Some(n) = field(msg, "MemberName").or_else(|| field(msg, "Name")) {
         if m.name != n {
@@ -174,7 +216,7 @@ fn update_member(m: &mut Member, msg: &AmiMessage) {
     if let Some(v) = field(msg, "Paused") {
         m.paused = codes::is_true(v);
     }
-    let reason = msg.get("PausedReason").or_else(|| msg.get("Reason"));
+    let reason = text(msg, "PausedReason").or_else(|| text(msg, "Reason"));
     match reason {
         Some(r) if m.paused => r.clone_into(&mut m.reason),
         _ if !m.paused => m.reason.clear(),

@@ -18,8 +18,12 @@
 //! - [`snapshot`]: the subscriber view, snapshots, and the difference between two views.
 //! - [`sync`]: the rebuild from list actions.
 //! - [`summary`]: wallboard summary events.
-//! - [`actions`]: the AMI actions of commands, and queue status reports.
+//! - [`actions`]: the AMI actions of commands.
+//! - [`status_report`]: `QueueStatus` answers as typed queue status reports.
+//! - [`status_cache`]: single flight and short reuse of queue status answers.
+//! - [`rebuild_buffer`]: live events kept while a rebuild runs, bounded in count and bytes.
 //! - `task`: the loop that owns the model.
+//! - `supervisor`: restarts the task, with a fresh model, when it panics.
 //! - [`service`]: the task that owns the model, and its cloneable [`service::PbxHandle`].
 
 pub mod actions;
@@ -33,10 +37,14 @@ pub mod members;
 pub mod names;
 pub mod originates;
 pub mod queues;
+pub mod rebuild_buffer;
 pub mod service;
 pub mod snapshot;
 pub mod state;
+pub mod status_cache;
+pub mod status_report;
 pub mod summary;
+mod supervisor;
 pub mod sync;
 mod task;
 mod validated;

@@ -4,7 +4,6 @@
 //! blocks the model. Subscribing runs the caller's closure on the snapshot *inside* the task, so
 //! it is atomic with publishing: no gap, no duplicate.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +13,14 @@ use super::actions;
 use super::event::{Event, Filter};
 use super::ids::{AgentId, QueueName};
 use super::names::{Location, TemplateError};
-use super::task::{Command, Task};
+use super::status_cache::{Fetch, StatusCache};
+use super::status_report;
+pub use super::status_report::QueueStatusReport;
+use super::supervisor::Supervisor;
+use super::task::Command;
 use super::values::{CallerId, Context, Destination, MemberName, PauseReason};
 use crate::ami::{AmiError, AmiHandle, AmiMessage, ClientEvent};
+use crate::supervise::Pacing;
 
 /// Where the model's events go (the hub). Called from the model task only, in order.
 pub trait EventSink: Send + Sync + 'static {
@@ -40,6 +44,9 @@ pub struct PbxConfig {
     pub originate_context: Context,
     /// Refresh period of summary events (`None`: off).
     pub summary_refresh: Option<Duration>,
+    /// How long a `QueueStatus` answer is reused for `GET /queue/status` (zero: not reused;
+    /// concurrent requests share one action in flight either way).
+    pub queue_status_reuse: Duration,
 }
 
 impl Default for PbxConfig {
@@ -49,6 +56,7 @@ impl Default for PbxConfig {
             hint_context: Context::parse("default").expect("a valid constant"),
             originate_context: Context::parse("default").expect("a valid constant"),
             summary_refresh: None,
+            queue_status_reuse: Duration::from_secs(1),
         }
     }
 }
@@ -92,18 +100,6 @@ pub enum QueueAction {
     },
 }
 
-/// One queue in the `GET /queue/status` report: the queue's properties and its members', as
-/// Asterisk reports them.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct QueueStatusReport {
-    /// The queue name.
-    pub queue: String,
-    /// QueueParams properties (camelCase keys).
-    pub properties: BTreeMap<String, String>,
-    /// One map per member, with `location` and the other QueueMember properties.
-    pub members: Vec<BTreeMap<String, String>>,
-}
-
 /// Errors of model commands.
 #[derive(Debug, thiserror::Error)]
 pub enum PbxError {
@@ -122,6 +118,9 @@ pub enum PbxError {
     /// The model task has stopped.
     #[error("the service is shutting down")]
     Closed,
+    /// The model task failed and is being restarted.
+    #[error("the model is restarting after a failure")]
+    Restarting,
 }
 
 /// The link as the model sees it.
@@ -142,6 +141,8 @@ pub(super) struct LinkFlags {
     pub(super) rebuilds: AtomicU64,
     /// A rebuild is running.
     pub(super) rebuilding: AtomicBool,
+    /// The model task failed; its successor has not started yet.
+    pub(super) restarting: AtomicBool,
 }
 
 /// The model's rebuilds so far (for monitoring, and for tests that wait for one).
@@ -164,6 +165,7 @@ pub struct PbxHandle {
     location: Arc<Location>,
     originate_context: Context,
     link: Arc<LinkFlags>,
+    status: Arc<StatusCache>,
 }
 
 impl PbxHandle {
@@ -172,11 +174,18 @@ impl PbxHandle {
         make: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, PbxError> {
         let (tx, rx) = oneshot::channel();
+        let unanswered = |_| {
+            if self.link.restarting.load(Ordering::Acquire) {
+                PbxError::Restarting
+            } else {
+                PbxError::Closed
+            }
+        };
         self.commands
             .send(make(tx))
             .await
             .map_err(|_| PbxError::Closed)?;
-        rx.await.map_err(|_| PbxError::Closed)
+        rx.await.map_err(unanswered)
     }
 
     /// Runs `f` on the snapshot for `filter` inside the model task, so that whatever `f` registers
@@ -257,20 +266,13 @@ impl PbxHandle {
 
     /// The status of one queue or all: per queue, its properties and one property map per
     /// member (`location`, `status`, `paused`, ...), as Asterisk's `QueueStatus` reports them.
+    /// Concurrent calls share one action, and an answer is reused for
+    /// [`PbxConfig::queue_status_reuse`] (see `status_cache`).
     pub async fn queue_status(
         &self,
         queue: Option<QueueName>,
     ) -> Result<Vec<QueueStatusReport>, PbxError> {
-        let mut action = AmiMessage::action("QueueStatus");
-        if let Some(q) = &queue {
-            action.push("Queue", q.as_str());
-        }
-        let list = self.ami.send_list(action).await.map_err(refused)?;
-        let reports = actions::queue_status_reports(&list.items);
-        match queue {
-            Some(q) if reports.is_empty() => Err(PbxError::UnknownQueue(q.to_string())),
-            _ => Ok(reports),
-        }
+        self.status.get(queue).await
     }
 
     /// The link state right now.
@@ -292,6 +294,36 @@ impl PbxHandle {
     /// Stops the model task and logs off from Asterisk.
     pub async fn shutdown(&self) {
         let _ = self.ask(|tx| Command::Shutdown { tx }).await;
+    }
+
+    /// Test hook: makes the model task panic, to test its supervisor. Nothing outside the
+    /// tests calls it (no route leads here).
+    #[doc(hidden)]
+    pub async fn crash_model_for_tests(&self) {
+        let _ = self.commands.send(Command::Crash).await;
+    }
+
+    /// Test hook: makes the AMI client's task panic, to test its supervisor.
+    #[doc(hidden)]
+    pub async fn crash_ami_for_tests(&self) {
+        self.ami.crash_for_tests().await;
+    }
+}
+
+/// Asks Asterisk for the status of `queue` (every queue when `None`).
+async fn fetch_queue_status(
+    ami: AmiHandle,
+    queue: Option<QueueName>,
+) -> Result<Vec<QueueStatusReport>, PbxError> {
+    let mut action = AmiMessage::action("QueueStatus");
+    if let Some(q) = &queue {
+        action.push("Queue", q.as_str());
+    }
+    let list = ami.send_list(action).await.map_err(refused)?;
+    let reports = status_report::from_items(&list.items);
+    match queue {
+        Some(q) if reports.is_empty() => Err(PbxError::UnknownQueue(q.to_string())),
+        _ => Ok(reports),
     }
 }
 
@@ -334,6 +366,10 @@ pub fn try_spawn(
     Ok(start(ami, events, sink, config, location))
 }
 
+fn status_fetch(ami: AmiHandle) -> Fetch {
+    Arc::new(move |queue| Box::pin(fetch_queue_status(ami.clone(), queue)))
+}
+
 fn start(
     ami: AmiHandle,
     events: mpsc::Receiver<ClientEvent>,
@@ -349,8 +385,16 @@ fn start(
         location: Arc::new(location.clone()),
         originate_context: config.originate_context.clone(),
         link: link.clone(),
+        status: StatusCache::new(config.queue_status_reuse, status_fetch(ami.clone())),
     };
-    let task = Task::new(ami, sink, config, location, link);
-    tokio::spawn(task.run(events, rx));
+    let supervisor = Supervisor {
+        ami,
+        sink,
+        config,
+        location,
+        link,
+        pacing: Pacing::default(),
+    };
+    tokio::spawn(supervisor.run(events, rx));
     handle
 }

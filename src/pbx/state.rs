@@ -33,7 +33,13 @@ use super::ids::{AgentId, QueueName};
 use super::names::Location;
 use super::originates::Originate;
 use crate::ami::AmiMessage;
+use crate::clip::clip;
 
+/// Longest text the model keeps from AMI, in bytes: names, numbers, channel and interface
+/// names, unique ids, pause reasons. Longer values are clipped on a character boundary (see
+/// `crate::clip`). Asterisk's own buffers for these hold at most 80 characters, so only junk
+/// is ever clipped, and a clipped key is clipped the same way wherever it is looked up.
+pub const MAX_TEXT_BYTES: usize = 256;
 /// Most agents the model tracks.
 pub const MAX_AGENTS: usize = 100_000;
 /// Most queues the model tracks.
@@ -176,9 +182,15 @@ pub struct State {
     pub(super) originates: HashMap<String, Originate>,
 }
 
-/// A non-empty field.
+/// A non-empty field, clipped to [`MAX_TEXT_BYTES`].
 pub(super) fn field<'a>(m: &'a AmiMessage, key: &str) -> Option<&'a str> {
-    m.get(key).filter(|v| !v.is_empty())
+    text(m, key).filter(|v| !v.is_empty())
+}
+
+/// A field, clipped to [`MAX_TEXT_BYTES`]: every string the model keeps from AMI comes through
+/// here or [`field`].
+pub(super) fn text<'a>(m: &'a AmiMessage, key: &str) -> Option<&'a str> {
+    m.get(key).map(|v| clip(v, MAX_TEXT_BYTES))
 }
 
 impl State {

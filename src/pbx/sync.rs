@@ -18,7 +18,7 @@ use super::event::Event;
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
 use super::snapshot::diff;
-use super::state::{field, Caller, State};
+use super::state::{field, text, Caller, State};
 use crate::ami::{AmiError, AmiHandle, AmiMessage};
 
 /// Most agents asked one by one with `ExtensionState` when `ExtensionStateList` is refused.
@@ -42,6 +42,7 @@ pub fn rebuild(base: &State, lists: &Lists) -> State {
     for item in &lists.queue_status {
         state.apply(item);
     }
+    state.settle_names();
     for item in &lists.extensions {
         extension(&mut state, item, &mut sink);
     }
@@ -124,7 +125,7 @@ fn channels(state: &mut State, items: &[AmiMessage], out: &mut Vec<Event>) {
                     continue;
                 };
                 let call = Call {
-                    remote: caller.get("Uniqueid").unwrap_or_default().to_owned(),
+                    remote: text(caller, "Uniqueid").unwrap_or_default().to_owned(),
                     leg: Some(uid.to_owned()),
                     number: codes::number(caller.get("CallerIDNum")),
                     name: codes::name(caller.get("CallerIDName")),

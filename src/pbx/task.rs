@@ -2,9 +2,9 @@
 //! model from list actions after login, `FullyBooted`, an app_queue `Reload` and an event
 //! overflow, serves the handles' commands, and publishes to the sink, in order, from here only.
 //!
-//! While a rebuild runs, live events are buffered (at most [`MAX_BUFFERED`]; beyond that the
-//! buffer is dropped, later events are dropped until the rebuild ends, and another rebuild
-//! follows) and applied to the rebuilt model afterwards. A rebuild trigger (`FullyBooted`, a
+//! While a rebuild runs, live events are buffered (`rebuild_buffer`: bounded in count and
+//! bytes; beyond either the buffer is dropped, later events are dropped until the rebuild ends,
+//! and another rebuild follows) and applied to the rebuilt model afterwards. A rebuild trigger (`FullyBooted`, a
 //! queue `Reload`, an overflow, a reconnect) that arrives while a rebuild runs marks the model
 //! dirty: exactly one more rebuild runs right after the current one, however many triggers came.
 //! Pending originates are remembered for [`ORIGINATE_TTL`], at most [`MAX_ORIGINATES`] (the
@@ -27,6 +27,7 @@ use tokio::time::{Instant, Interval};
 use super::event::{Event, Filter};
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
+use super::rebuild_buffer::{Pushed, RebuildBuffer};
 use super::service::{EventSink, LinkFlags, PbxConfig};
 use super::snapshot::snapshot;
 use super::state::State;
@@ -34,8 +35,6 @@ use super::summary::summary_events;
 use super::sync::{collect, is_resync_trigger, rebuild, sync_events, Lists};
 use crate::ami::{AmiError, AmiHandle, AmiMessage, ClientEvent};
 
-/// Most live events buffered during a rebuild.
-pub const MAX_BUFFERED: usize = 100_000;
 /// Most pending originates remembered.
 pub const MAX_ORIGINATES: usize = 10_000;
 /// How long an originate's failure is waited for.
@@ -73,6 +72,17 @@ pub(super) enum Command {
     Shutdown {
         tx: oneshot::Sender<()>,
     },
+    /// Test hook: the task panics (to test its supervisor).
+    Crash,
+}
+
+/// Why [`Task::run`] returned.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Exit {
+    /// A shutdown command was served.
+    Shutdown,
+    /// The AMI client's event stream ended: the client has shut down.
+    EventsEnded,
 }
 
 /// What woke the loop.
@@ -97,9 +107,7 @@ pub(super) struct Task {
     sync: Option<JoinHandle<Result<Lists, AmiError>>>,
     sync_again: bool,
     retry_at: Option<Instant>,
-    buffer: Vec<AmiMessage>,
-    /// The buffer overflowed during this rebuild: events are dropped until it ends.
-    dropping: bool,
+    buffer: RebuildBuffer,
     originates: VecDeque<(Instant, String)>,
 }
 
@@ -122,8 +130,7 @@ impl Task {
             sync: None,
             sync_again: false,
             retry_at: None,
-            buffer: Vec::new(),
-            dropping: false,
+            buffer: RebuildBuffer::default(),
             originates: VecDeque::new(),
         }
     }
@@ -134,12 +141,23 @@ impl Task {
         }
     }
 
-    /// The loop: until the client's event stream ends or a shutdown command.
+    /// After a restart: if the link is up, the model is rebuilt at once (the `Connected` that
+    /// would trigger it went to the task that died).
+    pub(super) fn resume(&mut self) {
+        let connected = self.ami.is_connected();
+        self.link.connected.store(connected, Ordering::Release);
+        if connected {
+            self.start_sync();
+        }
+    }
+
+    /// The loop: until the client's event stream ends or a shutdown command. The receivers are
+    /// borrowed: they outlive the task, so a restarted one serves the same handles.
     pub(super) async fn run(
         mut self,
-        mut events: mpsc::Receiver<ClientEvent>,
-        mut commands: mpsc::Receiver<Command>,
-    ) {
+        events: &mut mpsc::Receiver<ClientEvent>,
+        commands: &mut mpsc::Receiver<Command>,
+    ) -> Exit {
         let mut summary_tick: Option<Interval> = self.config.summary_refresh.map(|p| {
             let mut i = tokio::time::interval(p.max(Duration::from_millis(100)));
             i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -164,7 +182,7 @@ impl Task {
                     self.sync = None;
                     self.finish_sync(res);
                 }
-                Turn::Events(0) => break,
+                Turn::Events(0) => return Exit::EventsEnded,
                 Turn::Events(_) => {
                     for ev in batch.drain(..) {
                         self.on_client_event(ev);
@@ -179,14 +197,10 @@ impl Task {
                 Turn::Summary => self.publish_summary(),
                 Turn::Expiry => self.expire_originates(),
             }
-            if commands_open && self.serve_commands(first, &mut commands).await.is_break() {
-                break;
+            if commands_open && self.serve_commands(first, commands).await.is_break() {
+                return Exit::Shutdown;
             }
         }
-        if let Some(s) = self.sync.take() {
-            s.abort();
-        }
-        self.link.rebuilding.store(false, Ordering::Release);
     }
 
     /// `first` and then up to [`COMMAND_BATCH`] commands that are waiting; `Break` after a
@@ -243,6 +257,7 @@ impl Task {
             Command::ForgetOriginate { action_id } => self.state.forget_originate(&action_id),
             Command::ResetStats { queue } => self.state.reset_stats(queue.as_ref()),
             Command::Shutdown { .. } => {}
+            Command::Crash => panic!("the model task was crashed on purpose (test hook)"),
         }
     }
 
@@ -292,16 +307,9 @@ impl Task {
                 // Coalesced: one more rebuild after this one, however many triggers come.
                 self.sync_again = true;
             }
-            if self.dropping {
-                return;
-            }
-            if self.buffer.len() >= MAX_BUFFERED {
+            if self.buffer.push(msg) == Pushed::Overflowed {
                 tracing::warn!("too many events during a rebuild; rebuilding again");
-                self.buffer.clear();
-                self.dropping = true;
                 self.sync_again = true;
-            } else {
-                self.buffer.push(msg);
             }
             return;
         }
@@ -320,9 +328,8 @@ impl Task {
     }
 
     fn apply_buffer(&mut self) -> Vec<Event> {
-        self.dropping = false;
         let mut out = Vec::new();
-        for msg in std::mem::take(&mut self.buffer) {
+        for msg in self.buffer.take() {
             out.extend(self.state.apply(&msg));
         }
         out
@@ -383,6 +390,16 @@ impl Task {
         }
         let out = summary_events(&self.state, Instant::now());
         self.publish(&out);
+    }
+}
+
+impl Drop for Task {
+    /// However the task ends (a return or a panic), its rebuild stops with it.
+    fn drop(&mut self) {
+        if let Some(s) = self.sync.take() {
+            s.abort();
+        }
+        self.link.rebuilding.store(false, Ordering::Release);
     }
 }
 

@@ -21,6 +21,8 @@ pub enum ConsoleCommand {
     Garbage(Vec<u8>),
     /// Split every write at random points (or stop doing so).
     Split(bool),
+    /// Refuse every login (or stop doing so).
+    RefuseLogins(bool),
     /// A caller enters a queue.
     Call { queue: String, number: String },
     /// Hang up the channel with this Uniqueid.
@@ -39,7 +41,7 @@ pub enum ConsoleCommand {
 /// The console's help text.
 pub const HELP: &str =
     "commands: drop | stall SECS | restart SECS | garbage [TEXT] | split on|off | \
-call QUEUE NUMBER | hangup UNIQUEID | answer AGENT SECS|never | truth | help";
+refuse on|off | call QUEUE NUMBER | hangup UNIQUEID | answer AGENT SECS|never | truth | help";
 
 fn secs(s: Option<&str>) -> Result<Duration, String> {
     let s = s.ok_or("a number of seconds is missing")?;
@@ -75,6 +77,11 @@ pub fn parse(line: &str) -> Result<ConsoleCommand, String> {
             Some("off") => ConsoleCommand::Split(false),
             _ => return Err("split on|off".to_owned()),
         },
+        "refuse" => match arg {
+            Some("on") => ConsoleCommand::RefuseLogins(true),
+            Some("off") => ConsoleCommand::RefuseLogins(false),
+            _ => return Err("refuse on|off".to_owned()),
+        },
         "call" => {
             let queue = arg.ok_or("call QUEUE NUMBER")?.to_owned();
             let number = words.next().ok_or("call QUEUE NUMBER")?.to_owned();
@@ -104,6 +111,7 @@ pub async fn apply(sim: &SimHandle, cmd: ConsoleCommand) {
         ConsoleCommand::Restart(d) => sim.restart(d).await,
         ConsoleCommand::Garbage(b) => sim.send_garbage(&b).await,
         ConsoleCommand::Split(on) => sim.split_writes(on),
+        ConsoleCommand::RefuseLogins(on) => sim.refuse_logins(on),
         ConsoleCommand::Call { queue, number } => {
             let uid = sim.inbound_call(&queue, &number, None).await;
             if uid.is_empty() {
@@ -164,6 +172,7 @@ mod tests {
             Ok(ConsoleCommand::Garbage(b"xyz".to_vec()))
         );
         assert_eq!(parse("split on"), Ok(ConsoleCommand::Split(true)));
+        assert_eq!(parse("refuse on"), Ok(ConsoleCommand::RefuseLogins(true)));
         assert_eq!(
             parse("call q1 0911000001"),
             Ok(ConsoleCommand::Call {
@@ -192,6 +201,7 @@ mod tests {
         assert!(parse("stall NaN").is_err());
         assert!(parse("restart 999999").is_err());
         assert!(parse("split maybe").is_err());
+        assert!(parse("refuse").is_err());
         assert!(parse("call q1").is_err());
         assert!(parse("explode").is_err());
     }

@@ -20,6 +20,7 @@ pub(crate) struct Shared {
     pub(crate) actions: Mutex<VecDeque<AmiMessage>>,
     pub(crate) max_logged_actions: usize,
     pub(crate) split_writes: AtomicBool,
+    pub(crate) refuse_logins: AtomicBool,
     pub(crate) answer_delays: Mutex<std::collections::BTreeMap<String, Option<Duration>>>,
 }
 
@@ -59,6 +60,7 @@ pub async fn start(config: SimConfig, listen: SocketAddr) -> std::io::Result<Sim
         actions: Mutex::new(VecDeque::new()),
         max_logged_actions: config.max_logged_actions,
         split_writes: AtomicBool::new(false),
+        refuse_logins: AtomicBool::new(false),
         answer_delays: Mutex::new(config.answer_delays.clone()),
     });
     let commands = engine::spawn(config, listener, shared.clone());
@@ -161,6 +163,13 @@ impl SimHandle {
     /// Fault: when on, every message is written in several pieces cut at random points.
     pub fn split_writes(&self, on: bool) {
         self.shared.split_writes.store(on, Ordering::Relaxed);
+    }
+
+    /// Fault: when on, every login is refused as with a wrong secret (`InvalidPassword`, then
+    /// `Authentication failed` and the close), as after a restart with a changed
+    /// `manager.conf`. Sessions already logged in go on.
+    pub fn refuse_logins(&self, on: bool) {
+        self.shared.refuse_logins.store(on, Ordering::Relaxed);
     }
 
     /// Stops the simulator: closes every connection and the listener.

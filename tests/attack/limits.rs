@@ -1,8 +1,8 @@
 //! Bounds: oversized bodies (413), too many agents, queues or agent × queue pairs in a ticket, or
-//! a snapshot over the byte budget (400), too many tickets per key (429), too many streams from
-//! one address (429), and ticket guessing: random tickets get the same answer as an expired one
-//! (404 for long-poll; the closing events for SSE; close code 4404 for WebSocket), so no answer
-//! tells a live ticket from a guess.
+//! a snapshot over the byte budget (400), too many tickets per key or, without keys, per client
+//! address (429), too many streams from one address (429), and ticket guessing: random tickets
+//! get the same answer as an expired one (404 for long-poll; the closing events for SSE; close
+//! code 4404 for WebSocket), so no answer tells a live ticket from a guess.
 
 use super::helpers::*;
 use futures_util::StreamExt;
@@ -308,4 +308,35 @@ async fn tickets(app: &TestApp) -> u64 {
         .await
         .unwrap();
     ready["tickets"].as_u64().expect("a ticket count")
+}
+
+#[tokio::test]
+async fn an_open_service_bounds_the_tickets_of_each_client_address() {
+    let app = spawn_app(|s| {
+        s.auth = Default::default();
+        s.limits.max_tickets_per_owner = 2;
+    })
+    .await;
+    let ask = |client: &reqwest::Client| {
+        client
+            .post(format!("http://{}/ticket", app.addr))
+            .json(&json!({"agents": ["147"], "queues": ["q1"]}))
+            .send()
+    };
+    let here = reqwest::Client::new();
+    for _ in 0..2 {
+        assert_eq!(ask(&here).await.unwrap().status(), StatusCode::OK);
+    }
+    expect_error(
+        ask(&here).await.unwrap(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "third ticket from one address",
+    )
+    .await;
+    // Another address (127.0.0.2 is loopback too) is not starved by the first.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    assert_eq!(ask(&elsewhere).await.unwrap().status(), StatusCode::OK);
 }

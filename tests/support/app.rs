@@ -6,6 +6,7 @@
 use futures_util::StreamExt;
 use pbxis_ws::app::Application;
 use pbxis_ws::config::Settings;
+use pbxis_ws::pbx::service::PbxHandle;
 use pbxis_ws::sim::{self, SimConfig, SimHandle};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -24,6 +25,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub stop: CancellationToken,
     pub task: JoinHandle<anyhow::Result<()>>,
+    /// The model's handle (fault injection: its test hooks).
+    pub pbx: PbxHandle,
     /// The key used for `/ready` when keys are configured.
     pub admin_key: Option<String>,
 }
@@ -43,7 +46,16 @@ pub async fn spawn_app_keyed(
     adjust: impl FnOnce(&mut Settings),
     admin_key: Option<&str>,
 ) -> TestApp {
-    let sim = sim::start(SimConfig::quiet(), "127.0.0.1:0".parse().unwrap())
+    spawn_app_on(SimConfig::quiet(), adjust, admin_key).await
+}
+
+/// The service on a simulator made with `sim_config`, settings changed by `adjust`.
+pub async fn spawn_app_on(
+    sim_config: SimConfig,
+    adjust: impl FnOnce(&mut Settings),
+    admin_key: Option<&str>,
+) -> TestApp {
+    let sim = sim::start(sim_config, "127.0.0.1:0".parse().unwrap())
         .await
         .expect("simulator starts");
     let mut settings = Settings {
@@ -58,6 +70,7 @@ pub async fn spawn_app_keyed(
     let app = Application::build(settings).await.expect("service builds");
     let addr = app.addr();
     let stop = app.stop_token();
+    let pbx = app.pbx();
     let task = tokio::spawn(app.run_until_stopped());
     let test_app = TestApp {
         addr,
@@ -66,6 +79,7 @@ pub async fn spawn_app_keyed(
         http: reqwest::Client::new(),
         stop,
         task,
+        pbx,
         admin_key: admin_key.map(str::to_owned),
     };
     test_app.wait_ready().await;
@@ -84,6 +98,14 @@ impl TestApp {
         match &self.admin_key {
             Some(key) => request.bearer_auth(key),
             None => request,
+        }
+    }
+
+    /// The status of `GET /ready` (0 when the request fails).
+    pub async fn ready_status(&self) -> u16 {
+        match self.ready_request().send().await {
+            Ok(r) => r.status().as_u16(),
+            Err(_) => 0,
         }
     }
 

@@ -54,9 +54,11 @@ pub(super) struct Session {
     pub(super) ping_due: Option<(String, Instant)>,
 }
 
-pub(super) struct Actor {
+/// One life of the actor. It borrows the command receiver from its supervisor
+/// (`supervisor.rs`), so that the handles outlive a panic.
+pub(super) struct Actor<'a> {
     pub(super) config: Arc<AmiConfig>,
-    pub(super) commands: mpsc::Receiver<Command>,
+    pub(super) commands: &'a mut mpsc::Receiver<Command>,
     pub(super) outbox: Outbox,
     pub(super) shared: Arc<Shared>,
     pub(super) pending: Pending,
@@ -67,17 +69,26 @@ pub(super) struct Actor {
     pub(super) last_reason: Option<String>,
 }
 
-/// Runs the actor until shutdown.
+/// How a restarted actor begins: the consumer is told the link is down, then it waits.
+pub(super) struct Restart {
+    /// Told to the consumer in `Disconnected`.
+    pub(super) reason: String,
+    /// The wait before the first connection attempt.
+    pub(super) delay: Duration,
+}
+
+/// Runs the actor until shutdown (or a panic, which its supervisor catches).
 pub(super) async fn run(
-    config: AmiConfig,
-    commands: mpsc::Receiver<Command>,
+    config: Arc<AmiConfig>,
+    commands: &mut mpsc::Receiver<Command>,
     events: mpsc::Sender<ClientEvent>,
     shared: Arc<Shared>,
+    restart: Option<Restart>,
 ) {
     let backoff = Backoff::new(config.backoff_min, config.backoff_max);
     let outbox = Outbox::new(events, config.event_buffer_bytes);
-    let actor = Actor {
-        config: Arc::new(config),
+    let mut actor = Actor {
+        config,
         commands,
         outbox,
         shared,
@@ -87,10 +98,19 @@ pub(super) async fn run(
         next_id: 0,
         last_reason: None,
     };
+    if let Some(restart) = restart {
+        actor.outbox.link(ClientEvent::Disconnected {
+            reason: restart.reason.clone(),
+        });
+        actor.last_reason = Some(restart.reason);
+        if let Err(done) = actor.idle(tokio::time::sleep(restart.delay)).await {
+            return actor.finish(done);
+        }
+    }
     actor.run().await;
 }
 
-impl Actor {
+impl Actor<'_> {
     async fn run(mut self) {
         loop {
             self.sessions += 1;
@@ -136,6 +156,7 @@ impl Actor {
                 cmd = self.commands.recv() => match cmd {
                     None => return Err(None),
                     Some(Command::Shutdown { done }) => return Err(Some(done)),
+                    Some(Command::Crash) => crash(),
                     Some(other) => reject(other, AmiError::NotConnected),
                 },
                 room = self.outbox.room(), if self.outbox.has_backlog() => self.outbox.flush(room),
@@ -172,6 +193,7 @@ impl Actor {
                 cmd = self.commands.recv() => match cmd {
                     None => return self.logoff(&mut s, None).await,
                     Some(Command::Shutdown { done }) => return self.logoff(&mut s, Some(done)).await,
+                    Some(Command::Crash) => crash(),
                     Some(other) if s.booting.is_some() => reject(other, AmiError::NotConnected),
                     Some(other) => {
                         if let Err(reason) = self.submit(&mut s.conn, other).await {
@@ -332,6 +354,7 @@ impl Actor {
                 let _ = done.send(());
                 return Ok(());
             }
+            Command::Crash => crash(),
         };
         let id = match action.action_id() {
             Some(id) => id.to_owned(),
@@ -361,6 +384,11 @@ impl Actor {
         s.ping_due = Some((id, Instant::now() + self.config.ping_timeout));
         Ok(())
     }
+}
+
+/// The test hook's panic ([`super::AmiHandle::crash_for_tests`]).
+fn crash() -> ! {
+    panic!("the AMI client task was crashed on purpose (test hook)")
 }
 
 /// Writes one (already checked) message; `Err` means the link is unusable.

@@ -27,6 +27,8 @@ pub(super) enum Command {
     },
     /// Log off, close, end the event stream; answer when done.
     Shutdown { done: oneshot::Sender<()> },
+    /// Test hook: the actor panics (to test its supervisor).
+    Crash,
 }
 
 /// State the actor publishes for the handles.
@@ -61,6 +63,7 @@ impl std::fmt::Debug for Command {
             Command::Send { action, .. } => f.debug_tuple("Send").field(action).finish(),
             Command::SendList { action, .. } => f.debug_tuple("SendList").field(action).finish(),
             Command::Shutdown { .. } => f.write_str("Shutdown"),
+            Command::Crash => f.write_str("Crash"),
         }
     }
 }
@@ -111,6 +114,13 @@ impl AmiHandle {
         if self.commands.send(Command::Shutdown { done }).await.is_ok() {
             let _ = finished.await;
         }
+    }
+
+    /// Test hook: makes the actor's task panic, to test its supervisor: the link drops and
+    /// comes back, handles keep working. Nothing outside the tests calls it.
+    #[doc(hidden)]
+    pub async fn crash_for_tests(&self) {
+        let _ = self.commands.send(Command::Crash).await;
     }
 
     fn precheck(&self, action: &AmiMessage) -> Result<(), AmiError> {

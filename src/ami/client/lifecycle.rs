@@ -11,7 +11,7 @@ use super::{AmiError, ClientEvent};
 use crate::ami::codec::AmiFrame;
 use crate::ami::message::{AmiMessage, MessageKind};
 
-impl Actor {
+impl Actor<'_> {
     /// Sends `Logoff` and waits (briefly) for the `Goodbye` or the close.
     pub(super) async fn logoff(
         &mut self,
@@ -109,5 +109,6 @@ pub(super) fn reject(cmd: Command, error: AmiError) {
         Command::Shutdown { done } => {
             let _ = done.send(());
         }
+        Command::Crash => {}
     }
 }

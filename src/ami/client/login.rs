@@ -57,7 +57,7 @@ async fn read_banner(conn: &mut Conn) -> Result<String, OpenError> {
             Ok(banner)
         }
         Some(Ok(AmiFrame::Banner(other))) => {
-            let shown: String = other.chars().take(80).collect();
+            let shown = crate::clip::clip(&other, 2 * crate::clip::SHOWN_BYTES);
             Err(OpenError::Link(format!(
                 "not an Asterisk Manager Interface: it greeted with {shown:?}"
             )))

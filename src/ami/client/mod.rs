@@ -16,7 +16,15 @@
 //! Pieces: `actor` (the session loop), `login` (connect, banner, login), `lifecycle` (loss,
 //! logoff, shutdown), `pending` (ActionID correlation and list collection), `outbox` (ordered,
 //! bounded delivery with an explicit overflow), `backoff` (reconnect delays), `handle`
-//! ([`AmiHandle`]).
+//! ([`AmiHandle`]), `supervisor` (restarts the actor if it panics).
+//!
+//! # Supervision
+//! The actor runs under a supervisor that owns the command receiver and the event sender. If
+//! the actor panics, the supervisor marks the link down, waits (paced by
+//! [`crate::supervise::Pacing`]) and starts a fresh actor, which first tells the consumer
+//! `Disconnected` and then connects and logs in as after any loss: handles and the event
+//! stream carry on. Actions waiting for an answer fail ([`AmiError::Closed`]); the bytes a
+//! dead actor left waiting in the channel are not counted against the new actor's byte bound.
 //!
 //! # Bounds and their policy
 //! - Events wait for the consumer on a channel of [`AmiConfig::event_buffer`] places. The
@@ -96,6 +104,7 @@ mod lifecycle;
 mod login;
 mod outbox;
 mod pending;
+mod supervisor;
 
 pub use handle::AmiHandle;
 
@@ -280,6 +289,11 @@ pub const DEFAULT_EVENT_BUFFER_BYTES: usize = 64 * 1024 * 1024;
 pub fn connect(config: AmiConfig) -> (AmiHandle, mpsc::Receiver<ClientEvent>) {
     let (events_tx, events_rx) = mpsc::channel(config.event_buffer.max(1));
     let (handle, commands) = AmiHandle::new(config.action_timeout);
-    tokio::spawn(actor::run(config, commands, events_tx, handle.shared()));
+    tokio::spawn(supervisor::run(
+        config,
+        commands,
+        events_tx,
+        handle.shared(),
+    ));
     (handle, events_rx)
 }

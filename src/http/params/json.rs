@@ -38,7 +38,7 @@ impl<'de> Visitor<'de> for BodyVisitor {
         let mut pairs = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             if !seen.insert(key.clone()) {
-                let shown: String = key.chars().filter(|c| !c.is_control()).take(40).collect();
+                let shown = crate::clip::shown(&key, crate::clip::SHOWN_BYTES);
                 return Err(de::Error::custom(format_args!(
                     "parameter `{shown}` given twice"
                 )));

@@ -6,6 +6,7 @@
 //! validity.
 
 mod index;
+mod resume;
 mod resync;
 mod state;
 mod subscription;
@@ -23,9 +24,15 @@ use crate::pbx::service::EventSink;
 use crate::pbx::{Event, Filter};
 use state::{Attached, State, Ticket};
 
+use resume::resume_from;
+pub use resume::Resume;
 pub use resync::SnapshotSource;
 pub use subscription::{Sent, Subscription};
 
+/// The `lastEventId` of a client that has applied no event yet: it resumes from the ticket's
+/// first event (a client should send it on every reconnect until it has an id, since a broken
+/// first connection may have taken events it never got).
+pub const FROM_START: &str = "0";
 /// The `resync` reason after the model was restarted.
 pub const RESYNC_RESTART: &str = "restart";
 /// The `resync` reason for an id older than the ticket's history.
@@ -219,7 +226,12 @@ impl Hub {
         resume: Resume<'_>,
     ) -> Result<Subscription, HubError> {
         let key = TicketId::key_of(ticket).ok_or(HubError::UnknownTicket)?;
-        let last = resume.last_event_id.map(EventId::parse);
+        let epoch = self.shared.epoch;
+        let last = resume.last_event_id.map(|text| match text {
+            // Nothing applied yet: from the ticket's first event.
+            FROM_START => Ok(EventId { epoch, seq: 0 }),
+            text => EventId::parse(text),
+        });
         let now = Instant::now();
         let delay = self.shared.config.unsub_delay;
         let mut state = self.shared.lock();
@@ -324,38 +336,6 @@ impl std::fmt::Debug for Registered {
             .field("snapshot", &self.snapshot.len())
             .finish()
     }
-}
-
-/// Where a reconnecting stream resumes.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Resume<'a> {
-    /// The id of the last event the client applied, as it sent it.
-    pub last_event_id: Option<&'a str>,
-    /// Forget the history up to that id (a long poll's acknowledgement).
-    pub acknowledge: bool,
-}
-
-/// Rewinds `buffer` to just after `last`, or makes it resync. Ignored while a resync is under
-/// way already (the client gets it anyway).
-fn resume_from(
-    buffer: &mut TicketBuffer,
-    last: Result<EventId, super::event_id::MalformedId>,
-    epoch: Epoch,
-    acknowledge: bool,
-) {
-    if buffer.phase() != super::buffer::Phase::Live || buffer.is_closed() {
-        return;
-    }
-    let reason = match last {
-        Err(_) => RESYNC_UNKNOWN_ID,
-        Ok(id) if id.epoch != epoch => RESYNC_EPOCH,
-        Ok(id) if id.seq >= buffer.next_seq() => RESYNC_UNKNOWN_ID,
-        Ok(id) => match buffer.rewind(id.seq, acknowledge) {
-            Ok(()) => return,
-            Err(_) => RESYNC_HISTORY,
-        },
-    };
-    buffer.go_stale(reason);
 }
 
 fn bounds(config: &HubConfig) -> Bounds {

@@ -143,7 +143,11 @@ fn login(e: &mut Engine, id: u64, msg: &AmiMessage, auth: &Auth) {
         (true, _) => false,
         (false, _) => msg.get("Secret") == Some(e.config.secret.as_str()),
     };
-    if !(user_ok && secret_ok) {
+    let refused = e
+        .shared
+        .refuse_logins
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if !(user_ok && secret_ok) || refused {
         refuse_login(e, id, msg, user_ok);
         return;
     }

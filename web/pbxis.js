@@ -9,8 +9,9 @@
  * connect() gets a ticket (POST /ticket), opens the chosen stream (long-poll, sse, websocket),
  * and keeps it open. Every event carries an id (`<epoch>-<seq>`); the connection remembers the
  * last one it delivered and, when the stream breaks, reconnects with backoff on the same ticket
- * with `?lastEventId=<id>`, so the service sends exactly the events after it (long-poll sends it
- * with every poll after the first, which also acknowledges what came before). An event whose id
+ * with `?lastEventId=<id>` (`0` before the first event: from the ticket's start), so the service
+ * sends exactly the events after it (long-poll sends it with every poll, which also acknowledges
+ * what came before). An event whose id
  * was already delivered is dropped, never delivered twice.
  *
  * onReset(info) tells the page to throw away its state: the events that follow are a full
@@ -255,9 +256,9 @@
           }
         }
         if (this.closed) break;
-        // Gone: the service said so, or nothing came on a ticket that has no id to resume from
-        // (what it sent first may have been lost with the connection).
-        if (outcome.ended || (!outcome.delivered && !this.lastId)) this.ticket = null;
+        // Gone only when the service says so (`closed`, 404, close code 4404): a stream that
+        // broke before its first event resumes from the ticket's start (`lastEventId=0`).
+        if (outcome.ended) this.ticket = null;
         attempt = outcome.delivered ? 0 : attempt + 1;
         const delay = this.backoff(attempt);
         this.setState({ connection: 'reconnecting', retryInMs: delay,
@@ -276,7 +277,9 @@
     /** The stream's URL, with the id to resume after. */
     streamUrl(ticketId) {
       const url = new URL(seg(ticketId) + '/' + this.options.transport, baseOf(this.options));
-      if (this.lastId) url.searchParams.set('lastEventId', this.lastId.text);
+      // `0`: nothing applied yet, so from the ticket's first event (a first connection that
+      // broke may have taken some).
+      url.searchParams.set('lastEventId', this.lastId ? this.lastId.text : '0');
       return url;
     }
 

@@ -14,7 +14,7 @@ describe('pbxis.js resume bookkeeping (fake transports)', () => {
     const { conn, log } = box.connect({ transport: 'websocket' });
     let ws = await box.sockets.next();
     assert.equal(ws.url.pathname, '/ticket1/websocket');
-    assert.equal(ws.url.search, '', 'a new ticket starts without lastEventId');
+    assert.equal(ws.url.search, '?lastEventId=0', 'a new ticket starts from its first event');
     ws.open();
     ws.send(ev('pbxStatus', 'e1-1', { connected: true }));
     ws.send(ev('queueCount', 'e1-2', { queue: 'q1', count: 0 }));
@@ -42,7 +42,7 @@ describe('pbxis.js resume bookkeeping (fake transports)', () => {
     ws.send(ev('closed', null, { reason: 'unknownTicket' }));
     ws = await box.sockets.next();
     assert.equal(ws.url.pathname, '/ticket2/websocket');
-    assert.equal(ws.url.search, '', 'the new ticket starts from its snapshot');
+    assert.equal(ws.url.search, '?lastEventId=0', 'the new ticket starts from its snapshot');
     assert.equal(log.resets.length, 3);
     // Another epoch on the new ticket, seq from 1 again: delivered.
     ws.send(ev('pbxStatus', 'f2-1', { connected: true }));
@@ -79,7 +79,7 @@ describe('pbxis.js resume bookkeeping (fake transports)', () => {
     source.send('closed', { reason: 'replaced' });
     source = await box.sources.next();
     assert.equal(source.url.pathname, '/ticket2/sse');
-    assert.equal(source.url.search, '');
+    assert.equal(source.url.search, '?lastEventId=0');
     conn.close();
   });
 
@@ -90,7 +90,7 @@ describe('pbxis.js resume bookkeeping (fake transports)', () => {
       getTicket: async () => { asked.push(1); return 'given' + asked.length; } });
     let poll = await box.polls.next();
     assert.equal(poll.url.pathname, '/given1/long-poll');
-    assert.equal(poll.url.search, '');
+    assert.equal(poll.url.search, '?lastEventId=0');
     poll.answer(200, [ev('pbxStatus', 'e1-1', { connected: true }), ev('queueCount', 'e1-2', { queue: 'q1', count: 0 })]);
 
     poll = await box.polls.next();
@@ -106,18 +106,19 @@ describe('pbxis.js resume bookkeeping (fake transports)', () => {
     poll.answer(404, { error: 'unknown ticket' });
     poll = await box.polls.next();
     assert.equal(poll.url.pathname, '/given2/long-poll', 'a new ticket from getTicket');
-    assert.equal(poll.url.search, '');
+    assert.equal(poll.url.search, '?lastEventId=0');
     assert.deepEqual(log.resets.map((r) => r.reason), ['newTicket', 'newTicket']);
     conn.close();
   });
 
-  it('takes a new ticket when its first stream broke before any event (the snapshot may be lost)', async () => {
+  it('resumes from the ticket\'s start when its first stream broke before any event', async () => {
     const box = sandbox();
     const { conn } = box.connect({ transport: 'long-poll' });
     let poll = await box.polls.next();
     poll.fail();
     poll = await box.polls.next();
-    assert.equal(poll.url.pathname, '/ticket2/long-poll');
+    assert.equal(poll.url.pathname, '/ticket1/long-poll', 'the same ticket');
+    assert.equal(poll.url.searchParams.get('lastEventId'), '0');
     conn.close();
   });
 
@@ -130,7 +131,7 @@ describe('pbxis.js resume bookkeeping (fake transports)', () => {
     ws.close(1006);
     ws = await box.sockets.next();
     assert.equal(ws.url.pathname, '/ticket1/websocket', 'the same ticket, as before');
-    assert.equal(ws.url.search, '');
+    assert.equal(ws.url.search, '?lastEventId=0');
     assert.equal(log.events.length, 2);
     conn.close();
   });

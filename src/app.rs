@@ -34,6 +34,8 @@ pub struct Application {
     hub: Hub,
     pbx: PbxHandle,
     stop: CancellationToken,
+    /// How long `/ready` says 503 on a stop before the streams close.
+    drain: Duration,
 }
 
 impl Application {
@@ -92,6 +94,7 @@ impl Application {
             hub,
             pbx,
             stop,
+            drain: Duration::from_secs(settings.shutdown_drain_seconds),
         })
     }
 
@@ -118,6 +121,7 @@ impl Application {
             hub,
             pbx,
             stop,
+            drain,
             ..
         } = self;
         let sockets = state.sockets().clone();
@@ -126,18 +130,28 @@ impl Application {
             header_read_timeout: Duration::from_secs(limits.header_read_timeout_seconds),
             max_connections: limits.max_connections,
         };
+        let draining = state.clone();
         let app = router(state);
         let signal = {
             let (stop, hub) = (stop.clone(), hub.clone());
             async move {
                 stop.cancelled().await;
+                // Out of the balancer first, still serving; then the streams move elsewhere.
+                draining.set_draining();
+                if !drain.is_zero() {
+                    tracing::info!(
+                        seconds = drain.as_secs(),
+                        "stopping: /ready says 503, draining"
+                    );
+                    tokio::time::sleep(drain).await;
+                }
                 tracing::info!("stopping: closing every stream");
                 hub.close_all("shutdown");
             }
         };
         let server = tokio::spawn(server::serve(listener, app, server_config, signal));
         stop.cancelled().await;
-        match tokio::time::timeout(DRAIN_TIMEOUT, server).await {
+        match tokio::time::timeout(drain + DRAIN_TIMEOUT, server).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "server task failed"),
             Err(_) => tracing::warn!("connections still open after the drain timeout; stopping"),
@@ -162,6 +176,7 @@ fn hub_config(settings: &Settings) -> HubConfig {
         max_tickets_per_owner: settings.limits.max_tickets_per_owner,
         max_pending: settings.limits.max_pending_events,
         max_pending_bytes: settings.limits.max_pending_bytes,
+        signer: settings.tickets.signer(),
         history: settings.limits.max_history_events,
         history_bytes: settings.limits.max_history_bytes,
         ..HubConfig::default()

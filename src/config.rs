@@ -14,6 +14,7 @@
 //! summary_refresh_seconds = 0         # wallboard refresh, 0 = off
 //! queue_status_cache_ms = 1000        # GET /queue/status reuses an answer this long, 0 = never
 //! allow_stop = true                   # POST /stop enabled
+//! shutdown_drain_seconds = 0          # /ready 503 this long before streams close on a stop
 //! insecure_no_auth = false            # allow an open service on a non-loopback address
 //! cors_origins = []                   # e.g. ["https://app.example.com"], or ["*"]
 //!
@@ -51,8 +52,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod args;
+mod tickets;
 pub use args::{DemoArgs, Overrides, ServeArgs};
 use std::time::Duration;
+pub use tickets::TicketSettings;
 
 use crate::ami::AmiConfig;
 use crate::http::auth::AuthConfig;
@@ -225,6 +228,10 @@ pub struct Settings {
     pub queue_status_cache_ms: u64,
     /// Whether `POST /stop` exists (when false it answers 404).
     pub allow_stop: bool,
+    /// Seconds between a stop (SIGTERM, `POST /stop`) and closing the streams, during which
+    /// `/ready` answers 503 while everything else is served: a load balancer takes the instance
+    /// out before its clients move. 0 = close at once.
+    pub shutdown_drain_seconds: u64,
     /// Allow an open service (no API key) on a non-loopback address.
     pub insecure_no_auth: bool,
     /// Origins allowed by CORS and for WebSocket upgrades (`*` = any).
@@ -233,6 +240,8 @@ pub struct Settings {
     pub limits: Limits,
     /// API keys.
     pub auth: AuthConfig,
+    /// Signed tickets, for several instances behind a load balancer.
+    pub tickets: TicketSettings,
 }
 
 impl Default for Settings {
@@ -248,10 +257,12 @@ impl Default for Settings {
             summary_refresh_seconds: 0,
             queue_status_cache_ms: 1000,
             allow_stop: true,
+            shutdown_drain_seconds: 0,
             insecure_no_auth: false,
             cors_origins: Vec::new(),
             limits: Limits::default(),
             auth: AuthConfig::default(),
+            tickets: TicketSettings::default(),
         }
     }
 }
@@ -269,6 +280,7 @@ impl std::fmt::Debug for Settings {
             .field("summary_refresh_seconds", &self.summary_refresh_seconds)
             .field("queue_status_cache_ms", &self.queue_status_cache_ms)
             .field("allow_stop", &self.allow_stop)
+            .field("shutdown_drain_seconds", &self.shutdown_drain_seconds)
             .field("insecure_no_auth", &self.insecure_no_auth)
             .field("cors_origins", &self.cors_origins)
             .field("limits", &self.limits)
@@ -276,6 +288,7 @@ impl std::fmt::Debug for Settings {
                 "auth_keys",
                 &format_args!("<{} keys, redacted>", self.auth.keys.len()),
             )
+            .field("tickets", &self.tickets)
             .finish()
     }
 }
@@ -350,6 +363,12 @@ impl Settings {
                 "queue_status_cache_ms",
                 "must be 0..=60000 (a queue's status older than a minute is not a status)",
             ));
+        }
+        self.tickets
+            .check()
+            .map_err(|(key, reason)| invalid(key, &reason))?;
+        if self.shutdown_drain_seconds > 300 {
+            return Err(invalid("shutdown_drain_seconds", "must be 0..=300"));
         }
         let limits = &self.limits;
         if limits.max_connections == 0 {

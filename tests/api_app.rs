@@ -1,6 +1,7 @@
 //! The `pbxis-ws` binary: `demo` prints its addresses and page URLs and serves; `POST /stop`
 //! ends it with exit status 0, and so does Ctrl-C; `serve` refuses an open service on a public
-//! address; `/stop` drains and logs off, or is disabled.
+//! address; `/stop` drains and logs off, or is disabled; with a drain delay `/ready` turns 503
+//! first while everything is still served.
 
 #[path = "support/app.rs"]
 mod support;
@@ -256,4 +257,40 @@ async fn sigterm_stops_with_status_0() {
         .expect("exits")
         .unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn a_stop_with_a_drain_turns_ready_503_first_and_serves_until_the_streams_close() {
+    let app = support::spawn_app_with(|s| s.shutdown_drain_seconds = 5).await;
+    let ticket = app.ticket(&["147"], &["q1"]).await;
+    let (status, mut sse) = support::SseReader::open(&app.url(&format!("/{ticket}/sse"))).await;
+    assert_eq!(status, 200);
+    sse.until(|e| e.event == "queueCount").await;
+    let (status, _) = app.post_query("/stop", &[]).await;
+    assert_eq!(status, 202);
+    // Draining: out of the balancer, everything else still served, the stream still open.
+    let (status, body) = app.get("/ready").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["draining"], true);
+    assert_eq!(app.get("/health").await.0, 200);
+    let (status, body) = app
+        .post_json(
+            "/queue/pause",
+            serde_json::json!({"queue": "q1", "agent": "147", "paused": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let seen = sse
+        .until(|e| e.event == "closed" || e.data["status"] == "paused")
+        .await;
+    assert_eq!(seen.last().unwrap().event, "queueMemberStatus", "{seen:?}");
+    // Then the streams close, and the service stops.
+    let seen = sse.until(|e| e.event == "closed").await;
+    assert_eq!(seen.last().unwrap().data["reason"], "shutdown");
+    tokio::time::timeout(support::PATIENCE, app.task)
+        .await
+        .expect("stops")
+        .unwrap()
+        .unwrap();
+    app.sim.shutdown().await;
 }

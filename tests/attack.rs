@@ -12,6 +12,7 @@
 //! - [`browser`]: CORS preflights and WebSocket upgrades from allowed and foreign origins.
 //! - [`open`]: the service without keys: loopback only, no DNS rebinding, no cross-site requests.
 //! - [`paths`]: undecodable path parameters and WebSocket routes without an upgrade.
+//! - [`tickets`]: forged, tampered, expired and rotated-out signed tickets.
 //! - [`restricted`]: a key restricted to some agents only: members it sees, resets it may do.
 //! - [`leaks`]: no key, ticket or AMI secret in logs, `Debug` output or responses; oversized
 //!   headers.
@@ -34,3 +35,5 @@ mod open;
 mod paths;
 #[path = "attack/restricted.rs"]
 mod restricted;
+#[path = "attack/tickets.rs"]
+mod tickets;

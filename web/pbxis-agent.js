@@ -185,6 +185,14 @@
     }
   }
 
+  /** A new ticket, or `resync`: the snapshot that follows restates a name or call only if any. */
+  function onReset() {
+    me.call = null;
+    me.name = null;
+    drawMe();
+    drawCall();
+  }
+
   function start() {
     const list = document.getElementById('queue-list');
     for (const q of params.queues) {
@@ -204,7 +212,7 @@
     const conn = document.getElementById('conn');
     api.connect({ agents: [me.id], queues: params.queues, transport: params.transport,
       ticket: window.pbxisUi.handedTicket(),
-      baseUrl: base.baseUrl, onEvent, onReset: () => { me.call = null; drawCall(); },
+      baseUrl: base.baseUrl, onEvent, onReset,
       onState: (s) => showConnection(conn, s) });
     everySecond(drawSince);
   }

@@ -276,9 +276,12 @@
     }
   }
 
+  /**
+   * A new ticket, or `resync`: the snapshot that follows restates every device, member status and
+   * queue count, but names and calls only where there is one: forget those.
+   */
   function onReset() {
-    // A new ticket's snapshot restates everything but calls that have ended meanwhile.
-    for (const a of agents.values()) { a.call = null; drawAgent(a); }
+    for (const a of agents.values()) { a.call = null; a.name = null; drawAgent(a); }
   }
 
   function start() {

@@ -205,6 +205,7 @@
     api.connect({ agents: agentIds, queues: params.queues, transport: params.transport,
       ticket: window.pbxisUi.handedTicket(),
       summaryEvents: true, baseUrl: serviceBase(), onEvent,
+      // A new ticket, or `resync`: the snapshot restates member states and counts, calls only if any.
       onReset: () => { calls.clear(); boards.forEach((b) => b.members.forEach((_, a) => drawMember(b, a))); },
       onState: (s) => {
         showConnection(conn, s);

@@ -7,11 +7,21 @@
  *   conn.close();
  *
  * connect() gets a ticket (POST /ticket), opens the chosen stream (long-poll, sse, websocket),
- * and keeps it open: when the stream breaks it reconnects with backoff on the same ticket (the
- * service keeps the events it could not deliver), and takes a new ticket when the old one is gone
- * (404, or a `closed`/`close` event); a new ticket starts with a full snapshot, announced by
- * onReset(). The REST helpers (queueAction, originate, queueStatus) return promises and reject
- * with a PbxisError carrying the service's JSON error message.
+ * and keeps it open. Every event carries an id (`<epoch>-<seq>`); the connection remembers the
+ * last one it delivered and, when the stream breaks, reconnects with backoff on the same ticket
+ * with `?lastEventId=<id>` (`0` before the first event: from the ticket's start), so the service
+ * sends exactly the events after it (long-poll sends it with every poll, which also acknowledges
+ * what came before). An event whose id
+ * was already delivered is dropped, never delivered twice.
+ *
+ * onReset(info) tells the page to throw away its state: the events that follow are a full
+ * snapshot. It is called when a ticket starts (info.resync false, info.reason 'newTicket') and
+ * when the service answers a resume with `resync` (info.resync true, info.reason the service's
+ * reason), e.g. after a cut too long for the ticket's history. When the ticket is gone (expired,
+ * the service restarted, `closed` with any reason) the connection takes a new ticket by itself,
+ * from where it got the first (getTicket or POST /ticket). The REST helpers (queueAction,
+ * originate, queueStatus) return promises and reject with a PbxisError carrying the service's
+ * JSON error message.
  */
 (function (global) {
   'use strict';
@@ -21,8 +31,10 @@
   const EVENT_TYPES = [
     'agentName', 'extensionStatus', 'queueMemberStatus', 'phoneNumber', 'queueCount',
     'agentComplete', 'originateFailed', 'queueSummary', 'memberSummary', 'pbxStatus',
-    'closed', 'close',
+    'resync', 'closed', 'close',
   ];
+  /** WebSocket close code of an unknown or expired ticket. */
+  const WS_UNKNOWN_TICKET = 4404;
   const DEFAULTS = {
     backoffMinMs: 500,
     // With jitter at most 12 s: inside the service's default unsub delay (15 s), so a ticket
@@ -113,6 +125,12 @@
     return request('GET', 'queue/status' + query, undefined, options);
   }
 
+  /** An event id `<epoch>-<seq>` as {epoch, seq, text}; null when it is not one. */
+  function parseId(id) {
+    const m = typeof id === 'string' ? /^([0-9A-Za-z]{1,32})-(\d{1,15})$/.exec(id) : null;
+    return m ? { epoch: m[1], seq: Number(m[2]), text: id } : null;
+  }
+
   function sleep(ms, wake) {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
@@ -137,6 +155,10 @@
         retryInMs: 0, error: null };
       // A ticket handed over (e.g. by the web application's back end) is used first.
       this.ticket = typeof options.ticket === 'string' && options.ticket ? options.ticket : null;
+      /** The id of the last event delivered on this ticket ({epoch, seq, text}), or null. */
+      this.lastId = null;
+      /** Counters: events delivered, duplicates dropped, resyncs and tickets taken. */
+      this.stats = { delivered: 0, duplicates: 0, resyncs: 0, tickets: 0 };
       this.closed = false;
       this.abortStream = null;
       this.wake = new Set();
@@ -172,8 +194,29 @@
       try { fn(arg); } catch (err) { console.error('pbxis: callback failed', err); }
     }
 
+    /** The page's state is void: the events that follow restate it. */
+    reset(resync, reason) {
+      if (this.options.onReset) this.call(this.options.onReset, { resync, reason });
+    }
+
+    /** Delivers one event of the ticket's stream, unless its id says it was delivered already. */
     deliver(event) {
       if (this.closed) return;
+      const id = parseId(event.id);
+      if (id) {
+        const last = this.lastId;
+        if (last && last.epoch === id.epoch && id.seq <= last.seq) {
+          this.stats.duplicates += 1;
+          return;
+        }
+        this.lastId = id;
+      }
+      if (event.type === 'resync') {
+        this.stats.resyncs += 1;
+        this.reset(true, typeof event.reason === 'string' ? event.reason : 'resync');
+        return;
+      }
+      this.stats.delivered += 1;
       if (event.type === 'pbxStatus') this.setState({ pbx: !!event.connected });
       if (this.options.onEvent) this.call(this.options.onEvent, event);
     }
@@ -182,32 +225,40 @@
       if (!this.closed) this.setState({ connection: 'connected', retryInMs: 0, error: null });
     }
 
+    /** Takes a new ticket (getTicket or POST /ticket); its stream starts from a snapshot. */
+    async newTicket() {
+      const fresh = this.options.getTicket
+        ? await this.options.getTicket(this.filter)
+        : await ticket(this.filter, this.options);
+      if (typeof fresh !== 'string' || fresh === '') throw new PbxisError('bad ticket', 0, null);
+      if (this.closed) return;
+      this.ticket = fresh;
+      this.lastId = null;
+      this.stats.tickets += 1;
+      this.reset(false, 'newTicket');
+    }
+
     async run() {
       let attempt = 0;
-      if (this.ticket && this.options.onReset) this.call(this.options.onReset);
+      if (this.ticket) this.reset(false, 'newTicket');
       while (!this.closed) {
         let outcome;
         let error = null;
         try {
-          if (!this.ticket) {
-            const fresh = this.options.getTicket
-              ? await this.options.getTicket(this.filter)
-              : await ticket(this.filter, this.options);
-            if (typeof fresh !== 'string' || fresh === '') throw new PbxisError('bad ticket', 0, null);
-            this.ticket = fresh;
-            if (this.closed) break;
-            if (this.options.onReset) this.call(this.options.onReset);
-          }
+          if (!this.ticket) await this.newTicket();
+          if (this.closed) break;
           outcome = await this.stream(this.ticket);
         } catch (err) {
-          outcome = { gone: false, delivered: false };
+          outcome = { ended: false, delivered: false };
           error = err;
           if (err instanceof PbxisError && err.status >= 400 && err.status < 500) {
             this.setState({ error: err.message });
           }
         }
         if (this.closed) break;
-        if (outcome.gone) this.ticket = null;
+        // Gone only when the service says so (`closed`, 404, close code 4404): a stream that
+        // broke before its first event resumes from the ticket's start (`lastEventId=0`).
+        if (outcome.ended) this.ticket = null;
         attempt = outcome.delivered ? 0 : attempt + 1;
         const delay = this.backoff(attempt);
         this.setState({ connection: 'reconnecting', retryInMs: delay,
@@ -223,28 +274,39 @@
       return Math.round(base * (0.8 + 0.4 * Math.random()));
     }
 
-    /** Runs one stream until it ends; resolves with {gone, delivered}. */
-    stream(ticketId) {
+    /** The stream's URL, with the id to resume after. */
+    streamUrl(ticketId) {
       const url = new URL(seg(ticketId) + '/' + this.options.transport, baseOf(this.options));
-      if (this.options.transport === 'websocket') return this.websocket(url);
-      if (this.options.transport === 'sse') return this.sse(url);
-      return this.longPoll(url);
+      // `0`: nothing applied yet, so from the ticket's first event (a first connection that
+      // broke may have taken some).
+      url.searchParams.set('lastEventId', this.lastId ? this.lastId.text : '0');
+      return url;
     }
 
-    websocket(url) {
+    /**
+     * Runs one stream until it breaks; resolves with {ended, delivered}: ended when the service
+     * closed the ticket, delivered when an event came.
+     */
+    stream(ticketId) {
+      if (this.options.transport === 'websocket') return this.websocket(ticketId);
+      if (this.options.transport === 'sse') return this.sse(ticketId);
+      return this.longPoll(ticketId);
+    }
+
+    websocket(ticketId) {
+      const url = this.streamUrl(ticketId);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
       return new Promise((resolve) => {
         const ws = new WebSocket(url.href);
         let delivered = false;
         let done = false;
-        const finish = (gone) => {
+        const finish = (ended) => {
           if (done) return;
           done = true;
           this.abortStream = null;
           ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
           try { ws.close(); } catch (_) { /* already closed */ }
-          // A stream that delivered nothing at all had no live ticket behind it.
-          resolve({ gone: gone || !delivered, delivered });
+          resolve({ ended, delivered });
         };
         this.abortStream = () => finish(false);
         ws.onopen = () => this.markConnected();
@@ -257,21 +319,23 @@
           this.deliver(event);
         };
         ws.onerror = () => { /* onclose follows */ };
-        ws.onclose = () => finish(false);
+        ws.onclose = (e) => finish(e.code === WS_UNKNOWN_TICKET);
       });
     }
 
-    sse(url) {
+    sse(ticketId) {
       return new Promise((resolve) => {
-        const source = new EventSource(url.href);
+        const source = new EventSource(this.streamUrl(ticketId).href);
         let delivered = false;
         let done = false;
-        const finish = (gone) => {
+        // An event without an `id:` line keeps the previous lastEventId: it is not the event's.
+        let previousId = '';
+        const finish = (ended) => {
           if (done) return;
           done = true;
           this.abortStream = null;
           source.close();
-          resolve({ gone: gone || !delivered, delivered });
+          resolve({ ended, delivered });
         };
         this.abortStream = () => finish(false);
         source.onopen = () => this.markConnected();
@@ -280,16 +344,19 @@
           source.addEventListener(type, (message) => {
             if (done) return;
             if (type === 'closed' || type === 'close') { finish(true); return; }
+            const id = message.lastEventId !== previousId ? message.lastEventId : '';
+            previousId = message.lastEventId;
             let data;
             try { data = JSON.parse(message.data); } catch (_) { return; }
             delivered = true;
-            this.deliver(Object.assign({ type }, data));
+            this.deliver(Object.assign({ type }, id ? { id } : {}, data));
           });
         }
       });
     }
 
-    async longPoll(url) {
+    /** Polls until a poll fails; each poll after the first names (and so acknowledges) the last id. */
+    async longPoll(ticketId) {
       let delivered = false;
       for (;;) {
         const controller = new AbortController();
@@ -301,7 +368,8 @@
         let response = null;
         let events = null;
         try {
-          response = await fetch(url, { headers: this.options.headers, signal: controller.signal });
+          response = await fetch(this.streamUrl(ticketId),
+            { headers: this.options.headers, signal: controller.signal });
           if (response.ok) events = await response.json();
         } catch (_) {
           response = null;
@@ -310,13 +378,13 @@
           clearTimeout(alive);
           this.abortStream = null;
         }
-        if (stopped || this.closed) return { gone: false, delivered };
-        if (response && response.status === 404) return { gone: true, delivered };
-        if (!response || !Array.isArray(events)) return { gone: false, delivered };
+        if (stopped || this.closed) return { ended: false, delivered };
+        if (response && response.status === 404) return { ended: true, delivered };
+        if (!response || !Array.isArray(events)) return { ended: false, delivered };
         this.markConnected();
         for (const event of events) {
           if (!event || typeof event.type !== 'string') continue;
-          if (event.type === 'closed' || event.type === 'close') return { gone: true, delivered };
+          if (event.type === 'closed' || event.type === 'close') return { ended: true, delivered };
           delivered = true;
           this.deliver(event);
         }
@@ -330,7 +398,10 @@
    * script came from), headers (extra request headers), ticket (a ticket to use first),
    * getTicket(filter) (an async function that returns a ticket, e.g. from the web application's
    * back end, instead of POST /ticket),
-   * onEvent(event), onState({connection, pbx, transport, retryInMs, error}), onReset().
+   * onEvent(event) (every event but `resync`, with its `id`),
+   * onState({connection, pbx, transport, retryInMs, error}),
+   * onReset({resync, reason}) (throw away the state: a snapshot follows; see above).
+   * The connection's `stats` counts events delivered, duplicates dropped, resyncs, tickets taken.
    */
   function connect(options) {
     return new Connection(options || {});

@@ -45,6 +45,21 @@ pub struct Overrides {
     /// Milliseconds GET /queue/status reuses an answer of Asterisk, 0 = never [default: 1000].
     #[arg(long, env = "PBXIS_QUEUE_STATUS_CACHE_MS")]
     pub queue_status_cache_ms: Option<u64>,
+    /// Seconds /ready answers 503 on a stop before the streams close, 0..=300 [default: 0].
+    #[arg(long, env = "PBXIS_SHUTDOWN_DRAIN_SECONDS")]
+    pub shutdown_drain_seconds: Option<u64>,
+    /// Secret that signs tickets, the same on every instance behind one balancer (prefer the
+    /// environment variable or the file over the flag).
+    #[arg(long, env = "PBXIS_TICKET_SECRET", hide_env_values = true)]
+    pub ticket_secret: Option<String>,
+    /// Earlier ticket secrets, still accepted, comma-separated.
+    #[arg(
+        long,
+        env = "PBXIS_TICKET_PREVIOUS_SECRETS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub ticket_previous_secrets: Option<Vec<String>>,
     /// Enable or disable POST /stop [default: true].
     #[arg(long, env = "PBXIS_ALLOW_STOP")]
     pub allow_stop: Option<bool>,
@@ -73,6 +88,9 @@ impl Overrides {
         set(&mut s.summary_refresh_seconds, o.summary_refresh_seconds);
         set(&mut s.queue_status_cache_ms, o.queue_status_cache_ms);
         set(&mut s.allow_stop, o.allow_stop);
+        set(&mut s.shutdown_drain_seconds, o.shutdown_drain_seconds);
+        set(&mut s.tickets.secret, o.ticket_secret);
+        set(&mut s.tickets.previous_secrets, o.ticket_previous_secrets);
         set(&mut s.cors_origins, o.cors_origins);
         s.insecure_no_auth |= o.insecure_no_auth;
     }

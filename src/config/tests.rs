@@ -158,3 +158,50 @@ fn queue_status_reuse_from_file_and_flag_within_a_minute() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn ticket_secrets_from_file_env_or_flag_checked_and_never_shown() {
+    let long = "x".repeat(32);
+    let s = Settings::from_toml(&format!(
+        "[tickets]\nsecret = \"{long}\"\nprevious_secrets = [\"{}\"]\nlifetime_seconds = 3600",
+        "y".repeat(40)
+    ))
+    .unwrap();
+    s.validate().unwrap();
+    assert!(s.tickets.signer().is_some());
+    let shown = format!("{s:?}");
+    assert!(!shown.contains(&long) && !shown.contains("yyyy"), "{shown}");
+    for (toml, key) in [
+        ("[tickets]\nsecret = \"short\"", "tickets.secret"),
+        (
+            "[tickets]\nprevious_secrets = [\"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\"]",
+            "tickets.previous_secrets",
+        ),
+        ("shutdown_drain_seconds = 301", "shutdown_drain_seconds"),
+        (
+            "[tickets]\nsecret = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\nmax_filter_bytes = 10",
+            "tickets.max_filter_bytes",
+        ),
+    ] {
+        let message = Settings::from_toml(toml)
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains(key), "{toml}: {message}");
+    }
+    assert!(Settings::default().tickets.signer().is_none());
+    let cli = Cli::parse_from([
+        "serve",
+        "--ticket-secret",
+        &long,
+        "--ticket-previous-secrets",
+        &format!("{},{}", "a".repeat(32), "b".repeat(32)),
+        "--shutdown-drain-seconds",
+        "3",
+    ]);
+    let s = Settings::load(&cli.serve).unwrap();
+    assert_eq!(s.tickets.secret, long);
+    assert_eq!(s.tickets.previous_secrets.len(), 2);
+    assert_eq!(s.shutdown_drain_seconds, 3);
+}

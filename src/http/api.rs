@@ -262,8 +262,9 @@ pub async fn health(
     Ok(Json(json!({ "status": "ok" })).into_response())
 }
 
-/// `GET /ready`: 200 when connected to Asterisk and the model is built, else 503; the body says
-/// `{"ready":..,"connected":..,"tickets":..,"streams":..}` (live tickets, open streams).
+/// `GET /ready`: 200 when connected to Asterisk and the model is built and the service is not
+/// stopping, else 503; the body says `{"ready":..,"connected":..,"draining":..,"tickets":..,
+/// "streams":..}` (live tickets, open streams).
 /// Scope `admin`.
 pub async fn ready(
     State(state): State<AppState>,
@@ -271,14 +272,17 @@ pub async fn ready(
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, Scope::Admin)?;
     let link = state.pbx().link();
-    let status = if link.ready {
+    let draining = state.is_draining();
+    let ready = link.ready && !draining;
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = json!({
-        "ready": link.ready,
+        "ready": ready,
         "connected": link.connected,
+        "draining": draining,
         "tickets": state.hub().ticket_count(),
         "streams": state.streams().total(),
     });

@@ -175,7 +175,9 @@ impl From<HubError> for ApiError {
         match e {
             HubError::UnknownTicket => ApiError::NotFound("unknown or expired ticket".into()),
             HubError::TooManyTickets => ApiError::TooMany(e.to_string()),
-            HubError::SnapshotTooLarge => ApiError::BadRequest(e.to_string()),
+            HubError::SnapshotTooLarge | HubError::TicketTooLarge(_) => {
+                ApiError::BadRequest(e.to_string())
+            }
             HubError::ShuttingDown | HubError::Entropy => ApiError::Unavailable(e.to_string()),
         }
     }

@@ -1,6 +1,7 @@
 //! [`AppState`]: what every handler shares (the model's handle, the hub, auth, limits, the stop
 //! signal), cheap to clone.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -52,6 +53,7 @@ struct Inner {
     stop: CancellationToken,
     streams: StreamLimiter,
     sockets: TaskTracker,
+    draining: AtomicBool,
     location: Location,
 }
 
@@ -93,6 +95,7 @@ impl AppState {
                 stop: parts.stop,
                 streams,
                 sockets: TaskTracker::new(),
+                draining: AtomicBool::new(false),
                 location: parts.location,
             }),
         }
@@ -137,6 +140,14 @@ impl AppState {
     /// The agent ↔ queue interface template.
     pub fn location(&self) -> &Location {
         &self.inner.location
+    }
+    /// The service is stopping: `/ready` answers 503 from now on.
+    pub fn set_draining(&self) {
+        self.inner.draining.store(true, Ordering::Release);
+    }
+    /// True once the service is stopping.
+    pub fn is_draining(&self) -> bool {
+        self.inner.draining.load(Ordering::Acquire)
     }
     /// The per-address stream counter.
     pub fn streams(&self) -> &StreamLimiter {

@@ -38,6 +38,7 @@ pub mod buffer;
 pub mod delivery;
 pub mod event_id;
 pub mod registry;
+pub mod signed;
 pub mod ticket;
 
 use std::time::Duration;
@@ -66,6 +67,9 @@ pub struct HubConfig {
     pub history: usize,
     /// Bytes of the delivered events kept per ticket.
     pub history_bytes: usize,
+    /// Signs tickets so that any instance sharing the secret serves them (`None`: tickets are
+    /// random and known to this instance only).
+    pub signer: Option<std::sync::Arc<signed::TicketSigner>>,
     /// How often the sweeper looks for expired tickets (at most every `unsub_delay / 4`). A
     /// ticket is dropped between `unsub_delay` and `unsub_delay + sweep_interval` after its
     /// stream went away; attaching to it fails from `unsub_delay` on exactly.
@@ -82,6 +86,7 @@ impl Default for HubConfig {
             max_pending_bytes: 1024 * 1024,
             history: 512,
             history_bytes: 256 * 1024,
+            signer: None,
             sweep_interval: Duration::from_secs(1),
         }
     }
@@ -104,6 +109,9 @@ pub enum HubError {
     /// The hub is closed (the service is shutting down).
     #[error("the service is shutting down")]
     ShuttingDown,
+    /// The ticket's agents and queues do not fit in a signed ticket.
+    #[error(transparent)]
+    TicketTooLarge(#[from] signed::TooLarge),
     /// The operating system's random generator failed; no ticket is issued without it.
     #[error("cannot issue a ticket right now")]
     Entropy,

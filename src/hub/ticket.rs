@@ -1,5 +1,7 @@
 //! Ticket identifiers: capabilities of 128 random bits from the operating system's CSPRNG,
-//! written as 32 lowercase hex characters (URL-safe). `Debug` and `Display` show only a short
+//! written as 32 lowercase hex characters (URL-safe), or signed tickets
+//! ([`crate::hub::signed`]) when instances share a secret, known in the hub's map by the first
+//! 128 bits of their SHA-256. `Debug` and `Display` show only a short
 //! prefix, so a ticket never lands in a log in full; [`TicketId::as_str`] and `Serialize` give the
 //! whole value, for the one response that hands it to its client.
 
@@ -42,16 +44,27 @@ impl TicketId {
         }
     }
 
+    /// A signed ticket and its map key.
+    pub(crate) fn signed(token: String) -> (TicketId, TicketKey) {
+        let key = digest_key(&token);
+        (TicketId { text: token }, key)
+    }
+
     /// The map key of a ticket as a client presents it, `None` if it is not a well-formed ticket.
-    /// Only lowercase hex is accepted, so each ticket has exactly one spelling.
+    /// A random ticket is lowercase hex only, so each has exactly one spelling; anything else of
+    /// a signed ticket's alphabet is looked up by digest (and verified before it is trusted).
     pub(crate) fn key_of(text: &str) -> Option<TicketKey> {
-        if text.len() != TICKET_LEN || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
+        let hex = |b: u8| matches!(b, b'0'..=b'9' | b'a'..=b'f');
+        if text.len() == TICKET_LEN && text.bytes().all(hex) {
+            let mut key = [0u8; TICKET_BYTES];
+            hex::decode_to_slice(text, &mut key).ok()?;
+            return Some(key);
+        }
+        let alphabet = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        if text.len() <= TICKET_LEN || text.len() > MAX_SIGNED_LEN || !text.bytes().all(alphabet) {
             return None;
         }
-        let mut key = [0u8; TICKET_BYTES];
-        hex::decode_to_slice(text, &mut key).ok()?;
-        Some(key)
+        Some(digest_key(text))
     }
 
     /// The whole ticket. It is a secret: hand it to its client, never log it.
@@ -65,10 +78,27 @@ impl TicketId {
     }
 }
 
-/// The redacted form of any ticket-like string (for logging what a client presented).
+/// The redacted form of any ticket-like string (for logging what a client presented): a short
+/// prefix of a random ticket; of a signed one (whose first characters are the same for every
+/// ticket of a key) a short prefix of its digest.
 pub fn redact(text: &str) -> String {
+    if text.len() > TICKET_LEN {
+        let digest = hex::encode(&digest_key(text)[..SHOWN / 2]);
+        return format!("s{digest}…");
+    }
     let prefix: String = text.chars().take(SHOWN).collect();
     format!("{prefix}…")
+}
+
+/// Longest signed ticket looked up (longer ones are refused before any work).
+const MAX_SIGNED_LEN: usize = 8192;
+
+fn digest_key(text: &str) -> TicketKey {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    let mut key = [0u8; TICKET_BYTES];
+    key.copy_from_slice(&digest[..TICKET_BYTES]);
+    key
 }
 
 impl fmt::Display for TicketId {

@@ -153,7 +153,7 @@ async fn concurrent_streams_per_address_are_bounded() {
 }
 
 /// The three answers to a ticket: long-poll (status, body), SSE body, WebSocket close code.
-async fn answers(app: &TestApp, ticket: &str) -> (StatusCode, String, String, Option<u16>) {
+pub async fn answers(app: &TestApp, ticket: &str) -> (StatusCode, String, String, Option<u16>) {
     let poll = app
         .request(Method::GET, &format!("/{ticket}/long-poll"))
         .send()

@@ -45,7 +45,11 @@ describe('pbxis.js', () => {
       }
       assert.ok(!types.includes('closed') && !types.includes('close'));
       const member = log.events.find((e) => e.type === 'queueMemberStatus');
-      assert.deepEqual(Object.keys(member).slice(0, 4), ['type', 'agent', 'queue', 'status']);
+      // The fields in the service's order, the same on every transport (`id` right after `type`).
+      assert.deepEqual(Object.keys(member).filter((k) => k !== 'id').slice(0, 4), ['type', 'agent', 'queue', 'status']);
+      // Every event carries its position in the ticket's stream, numbered from 1.
+      assert.deepEqual(log.events.map((e) => /^[0-9a-f]{8}-(\d+)$/.exec(e.id)?.[1]).map(Number),
+        log.events.map((_, i) => i + 1), log.events.map((e) => e.id).join(' '));
 
       await api(demo.http, 'POST', 'queue/pause', { queue: 'q1', agent: '148', paused: true, reason: t2(transport) });
       await page.waitForFunction((r) => window.log.events.some((e) => e.type === 'queueMemberStatus'

@@ -16,7 +16,7 @@ const CELL = 'tr[data-agent="148"] td.member-cell[data-queue="q1"]';
  * says a long-poll ticket is gone: expected in these tests only.
  */
 const CUT = new RegExp('ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET'
-  + '|ERR_CONNECTION_CLOSED|^HTTP 404: .*/long-poll$|status of 404 \\(Not Found\\)');
+  + '|ERR_CONNECTION_CLOSED|^HTTP 404: .*/long-poll(\\?.*)?$|status of 404 \\(Not Found\\)');
 
 for (const transport of TRANSPORTS) {
   describe(`pbxis.js over ${transport} through a broken network`, () => {

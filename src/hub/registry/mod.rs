@@ -39,6 +39,9 @@ pub const RESYNC_RESTART: &str = "restart";
 pub const RESYNC_HISTORY: &str = "history";
 /// The `resync` reason for an id of another run or instance.
 pub const RESYNC_EPOCH: &str = "epoch";
+/// The `resync` reason of a signed ticket this instance did not hold (issued by another
+/// instance, or expired here): it starts afresh.
+pub const RESYNC_REVIVED: &str = "revived";
 /// The `resync` reason for an id that is malformed or was never handed out.
 pub const RESYNC_UNKNOWN_ID: &str = "unknownId";
 
@@ -146,7 +149,10 @@ impl Hub {
     ) -> Result<Registered, HubError> {
         let config = &self.shared.config;
         let mut buffer = TicketBuffer::new(bounds(config));
-        let (id, key) = TicketId::generate().ok_or(HubError::Entropy)?;
+        let (id, key) = match &config.signer {
+            Some(signer) => TicketId::signed(signer.sign(&filter, owner)?),
+            None => TicketId::generate().ok_or(HubError::Entropy)?,
+        };
         let mut state = self.shared.lock();
         if state.shutting_down {
             return Err(HubError::ShuttingDown);
@@ -235,12 +241,22 @@ impl Hub {
         let now = Instant::now();
         let delay = self.shared.config.unsub_delay;
         let mut state = self.shared.lock();
+        let held = |s: &State| {
+            s.tickets
+                .get(&key)
+                .is_some_and(|t| !t.is_expired(now, delay))
+        };
+        if !held(&state) {
+            // Verified outside the lock: garbage costs the others nothing.
+            drop(state);
+            let revived = self.revive(ticket)?;
+            state = self.shared.lock();
+            if !held(&state) {
+                self.insert_revived(&mut state, key, revived)?;
+            }
+        }
         let gen = state.next_gen();
-        let entry = state
-            .tickets
-            .get_mut(&key)
-            .filter(|t| !t.is_expired(now, delay))
-            .ok_or(HubError::UnknownTicket)?;
+        let entry = state.tickets.get_mut(&key).ok_or(HubError::UnknownTicket)?;
         if let Some(last) = last {
             resume_from(
                 &mut entry.buffer,
@@ -265,6 +281,49 @@ impl Hub {
             gen,
             notify,
         ))
+    }
+
+    /// A ticket this instance does not hold (issued by another, or expired here): if it is
+    /// signed and valid, a new ticket of its filter and owner, to start with `resync` and a
+    /// fresh snapshot.
+    fn revive(&self, ticket: &str) -> Result<Ticket, HubError> {
+        let signer = self.shared.config.signer.as_ref();
+        let claims = signer
+            .and_then(|s| s.verify(ticket).ok())
+            .ok_or(HubError::UnknownTicket)?;
+        let mut buffer = TicketBuffer::new(bounds(&self.shared.config));
+        buffer.go_stale(RESYNC_REVIVED);
+        Ok(Ticket {
+            label: super::ticket::redact(ticket),
+            filter: claims.filter,
+            owner: claims.owner.map(Arc::from),
+            buffer,
+            stream: None,
+            detached_since: Instant::now(),
+        })
+    }
+
+    /// Puts a revived ticket in place of an expired one, within the limits.
+    fn insert_revived(
+        &self,
+        state: &mut State,
+        key: TicketKey,
+        ticket: Ticket,
+    ) -> Result<(), HubError> {
+        let config = &self.shared.config;
+        if state.shutting_down {
+            return Err(HubError::ShuttingDown);
+        }
+        state.remove(&key);
+        if !state.has_room(config, ticket.owner.as_deref()) {
+            state.sweep(Instant::now(), config.unsub_delay);
+            if !state.has_room(config, ticket.owner.as_deref()) {
+                return Err(HubError::TooManyTickets);
+            }
+        }
+        tracing::debug!(ticket = %ticket.label, "signed ticket taken up");
+        state.insert(key, ticket);
+        Ok(())
     }
 
     /// The model was restarted: every ticket resyncs (`resync`, reason `restart`, and a fresh

@@ -21,10 +21,12 @@ export function launch() {
 /**
  * Opens `url` in a new context of the given size; returns {page, problems, tickets, close()}.
  * `problems` collects console errors, page errors and failed requests; `tickets` every ticket
- * the page was given (POST /ticket answers), in order.
+ * the page was given (POST /ticket answers), in order. `setup(context)` runs before the page
+ * loads (e.g. to add an init script).
  */
-export async function open(browser, url, viewport = { width: 1920, height: 1080 }) {
+export async function open(browser, url, viewport = { width: 1920, height: 1080 }, setup = null) {
   const context = await browser.newContext({ viewport });
+  if (setup) await setup(context);
   const page = await context.newPage();
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });

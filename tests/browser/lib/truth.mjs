@@ -77,3 +77,18 @@ export async function restartPbx(ami) {
   await ami.action({ Action: 'Command', Command: 'core restart now' }).catch(() => null);
   ami.close();
 }
+
+/**
+ * Who each agent is on the phone with (ringing or talking), as the simulator's channels say:
+ * {agent: number or null}. An agent's channel is `<tech>/<agent>-<n>`; its connected line is
+ * the other party.
+ */
+export async function callsTruth(ami, agents) {
+  const channels = await list(ami, { Action: 'CoreShowChannels' }, 'CoreShowChannelsComplete');
+  const calls = Object.fromEntries(agents.map((a) => [a, null]));
+  for (const c of channels) {
+    const m = /^[^/]+\/([^-/@;]+)-[0-9a-f]+$/.exec(c.Channel || '');
+    if (m && m[1] in calls && c.ConnectedLineNum) calls[m[1]] = c.ConnectedLineNum;
+  }
+  return calls;
+}

@@ -201,9 +201,19 @@ fn burst(balancer: Balancer, sent: Arc<AtomicUsize>) -> JoinHandle<Vec<Sent>> {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_instance_killed_mid_burst_loses_no_client_and_hides_no_gap() {
-    let mut cluster = Cluster::start().await;
+/// How the clients of a lost instance are to be told: with signed tickets another instance
+/// takes the ticket up (`resync`, reason `revived`); without, the ticket is unknown there and the
+/// client takes a new one.
+fn announced(signed: bool) -> GapKind {
+    if signed {
+        GapKind::Resync("revived".into())
+    } else {
+        GapKind::NewTicket
+    }
+}
+
+async fn kill_mid_burst(signed: bool) {
+    let mut cluster = Cluster::start(signed).await;
     let readers = read_until_marker(placed_clients(&cluster).await);
     let sent = Arc::new(AtomicUsize::new(0));
     let burst = burst(cluster.balancer.clone(), sent.clone());
@@ -240,6 +250,11 @@ async fn an_instance_killed_mid_burst_loses_no_client_and_hides_no_gap() {
         let name = format!("{:?} client of {}", p.client.transport, p.home);
         if p.home == killed {
             assert!(!p.client.gaps.is_empty(), "{name}: moved without a gap");
+            assert!(
+                p.client.gaps.iter().all(|g| g.kind == announced(signed)),
+                "{name}: {:?}",
+                p.client.gaps
+            );
         } else {
             assert!(
                 p.client.gaps.is_empty(),
@@ -248,6 +263,16 @@ async fn an_instance_killed_mid_burst_loses_no_client_and_hides_no_gap() {
             );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_killed_mid_burst_its_clients_resync_elsewhere_on_their_tickets() {
+    kill_mid_burst(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_ticket_secret_the_clients_of_a_killed_instance_take_new_tickets() {
+    kill_mid_burst(false).await;
 }
 
 /// Pause toggles through HAProxy, one every 20 ms, until `stop`; the failures.
@@ -274,7 +299,7 @@ fn steady_traffic(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolling_restart_under_traffic_fails_no_request_and_hides_no_gap() {
-    let mut cluster = Cluster::start().await;
+    let mut cluster = Cluster::start(true).await;
     let readers = read_until_marker(placed_clients(&cluster).await);
     let (stop, sent) = (
         Arc::new(AtomicBool::new(false)),
@@ -282,19 +307,22 @@ async fn a_rolling_restart_under_traffic_fails_no_request_and_hides_no_gap() {
     );
     let traffic = steady_traffic(cluster.balancer.clone(), stop.clone(), sent.clone());
     for i in 0..INSTANCES {
+        let name = cluster.instances[i].name.clone();
         let started = Instant::now();
         let before = sent.load(Ordering::SeqCst);
-        let status = cluster.terminate(i).await;
-        assert!(status.success(), "{}: {status}", cluster.instances[i].name);
-        let exited = started.elapsed();
+        cluster.terminate(i);
         cluster.wait_seen(i, "DOWN").await;
         let down = started.elapsed();
+        // The drain: out of the balancer while it still serves, and only then gone.
+        assert!(cluster.running(i), "{name} left before HAProxy took it out");
+        let status = cluster.wait_exit(i).await;
+        assert!(status.success(), "{name}: {status}");
+        let exited = started.elapsed();
         cluster.start_instance(i).await;
         cluster.wait_seen(i, "UP").await;
         let during = sent.load(Ordering::SeqCst) - before;
         println!(
-            "{}: exited after {exited:?}, down in haproxy after {down:?}, up again after {:?}; {during} requests meanwhile",
-            cluster.instances[i].name,
+            "{name}: down in haproxy after {down:?}, exited after {exited:?}, up again after {:?}; {during} requests meanwhile",
             started.elapsed()
         );
         assert!(during > 0, "traffic went on");
@@ -308,12 +336,13 @@ async fn a_rolling_restart_under_traffic_fails_no_request_and_hides_no_gap() {
     assert_eq!(failures, Vec::<String>::new(), "no process was killed");
     end_marker(&cluster.balancer).await;
     for p in finished(&cluster, readers).await {
-        // Every instance went away once: every client moved, and said so.
+        // Every instance went away once: every client moved, and was told.
+        let name = format!("{:?} client of {}", p.client.transport, p.home);
+        assert!(!p.client.gaps.is_empty(), "{name}: moved without a gap");
         assert!(
-            !p.client.gaps.is_empty(),
-            "{:?} client of {}: moved without a gap",
-            p.client.transport,
-            p.home
+            p.client.gaps.iter().all(|g| g.kind == announced(true)),
+            "{name}: {:?}",
+            p.client.gaps
         );
     }
 }

@@ -25,6 +25,10 @@ pub const COOKIE: &str = "PBXIS";
 pub const PATIENCE: Duration = Duration::from_secs(20);
 /// The secret the instances share (signed tickets: any instance accepts any instance's).
 const TICKET_SECRET: &str = "failover-test-secret-0123456789abcdef";
+/// How long an instance says 503 on `/ready` before its streams close, when stopped: above the
+/// time HAProxy takes to see it down (deploy/haproxy.cfg: `inter 1s fastinter 500ms fall 2`,
+/// at most 1.5 s), with room for a loaded machine.
+pub const DRAIN_SECONDS: u64 = 3;
 
 /// One `pbxis-ws serve` process, started and stopped by the test.
 pub struct Instance {
@@ -64,6 +68,8 @@ pub struct Cluster {
     pub balancer: Balancer,
     http: reqwest::Client,
     pub instances: Vec<Instance>,
+    /// Whether the instances share a ticket secret (else tickets are instance-local).
+    signed: bool,
     sim_addr: SocketAddr,
     haproxy: Child,
     stats: PathBuf,
@@ -118,8 +124,9 @@ fn owned_command(program: impl AsRef<std::ffi::OsStr>, log: &Path) -> Command {
 }
 
 impl Cluster {
-    /// Starts the simulator, every instance (ready) and HAProxy (every instance seen up).
-    pub async fn start() -> Cluster {
+    /// Starts the simulator, every instance (ready) and HAProxy (every instance seen up). With
+    /// `signed`, the instances share a ticket secret; without, tickets are instance-local.
+    pub async fn start(signed: bool) -> Cluster {
         let sim = sim::start(SimConfig::quiet(), "127.0.0.1:0".parse().unwrap())
             .await
             .expect("simulator starts");
@@ -148,6 +155,7 @@ impl Cluster {
             },
             http,
             instances,
+            signed,
             haproxy,
             stats,
             dir,
@@ -196,8 +204,11 @@ impl Cluster {
             .env("PBXIS_AMI_PORT", self.sim_addr.port().to_string())
             .env("PBXIS_AMI_USER", "pbxis")
             .env("PBXIS_AMI_SECRET", "pbxis")
-            .env("PBXIS_TICKET_SECRET", TICKET_SECRET)
+            .env("PBXIS_SHUTDOWN_DRAIN_SECONDS", DRAIN_SECONDS.to_string())
             .env("RUST_LOG", "pbxis_ws=info");
+        if self.signed {
+            command.env("PBXIS_TICKET_SECRET", TICKET_SECRET);
+        }
         let child = command.spawn().expect("pbxis-ws starts");
         let url = format!("http://{}/ready", instance.addr);
         self.instances[i].child = Some(child);
@@ -222,15 +233,32 @@ impl Cluster {
         child.kill().await.expect("kill -9");
     }
 
-    /// `kill -TERM` instance `i`; its exit status once it is gone.
-    pub async fn terminate(&mut self, i: usize) -> ExitStatus {
-        let mut child = self.instances[i].child.take().expect("a running instance");
+    /// `kill -TERM` instance `i` (it drains, then stops).
+    pub fn terminate(&mut self, i: usize) {
+        let child = self.instances[i]
+            .child
+            .as_ref()
+            .expect("a running instance");
         let pid = child.id().expect("a pid") as libc::pid_t;
         // SAFETY: a plain syscall on the pid of our own child, not yet reaped.
         assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM");
+    }
+
+    /// Whether instance `i`'s process is still running.
+    pub fn running(&mut self, i: usize) -> bool {
+        let child = self.instances[i]
+            .child
+            .as_mut()
+            .expect("a started instance");
+        matches!(child.try_wait(), Ok(None))
+    }
+
+    /// Waits until instance `i`'s process has exited; its exit status.
+    pub async fn wait_exit(&mut self, i: usize) -> ExitStatus {
+        let mut child = self.instances[i].child.take().expect("a started instance");
         tokio::time::timeout(PATIENCE, child.wait())
             .await
-            .unwrap_or_else(|_| panic!("{} stops after SIGTERM", self.instances[i].name))
+            .unwrap_or_else(|_| panic!("{} stops", self.instances[i].name))
             .expect("its exit status")
     }
 

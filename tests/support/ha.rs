@@ -1,21 +1,25 @@
 //! A cluster for failover tests, all on loopback: the simulated Asterisk (in this process),
 //! `pbxis-ws serve` child processes (the built binary), each with its own AMI session to it,
-//! and HAProxy in front, run with `deploy/haproxy.cfg` as shipped: its addresses are set
-//! through the environment variables it reads. HAProxy's admin socket tells when it sees an
-//! instance up or down. Every child is killed when the cluster is dropped (and by the kernel
-//! should the test process die first), and the logs of all are printed if the test failed.
+//! and HAProxy in front, run with `deploy/haproxy.cfg` as shipped: the instances' addresses
+//! are set through the environment variables it reads, and through its admin socket when an
+//! instance comes back on another port. Every port is picked by the kernel for the process
+//! that listens on it (an instance binds port 0 and logs its address), so tests running side
+//! by side never meet. The admin socket tells when HAProxy sees an instance up or down. Every
+//! child is killed when the cluster is dropped, and the logs of all are printed if the test
+//! failed.
 
 #![allow(dead_code)]
 
+#[path = "ha_haproxy.rs"]
+mod haproxy;
+
 use pbxis_ws::sim::{self, SimConfig, SimHandle};
 use serde_json::Value;
-use std::fs::File;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 /// The servers of `deploy/haproxy.cfg`.
 pub const INSTANCES: usize = 3;
@@ -71,56 +75,10 @@ pub struct Cluster {
     /// Whether the instances share a ticket secret (else tickets are instance-local).
     signed: bool,
     sim_addr: SocketAddr,
-    haproxy: Child,
+    /// HAProxy, once started.
+    haproxy: Option<Child>,
     stats: PathBuf,
     dir: tempfile::TempDir,
-}
-
-/// A loopback address with a port free right now.
-fn free_addr() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("its address")
-}
-
-/// HAProxy: `$HAPROXY`, else on the `PATH`, else where Debian puts it.
-fn haproxy_program() -> PathBuf {
-    if let Some(path) = std::env::var_os("HAPROXY") {
-        return path.into();
-    }
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|dir| dir.join("haproxy").is_file()))
-        .unwrap_or(false);
-    if on_path {
-        "haproxy".into()
-    } else {
-        "/usr/sbin/haproxy".into()
-    }
-}
-
-/// A command whose process the kernel kills if this test process dies first, and which is
-/// killed when its handle is dropped.
-fn owned_command(program: impl AsRef<std::ffi::OsStr>, log: &Path) -> Command {
-    let mut command = Command::new(program);
-    let log = File::options()
-        .create(true)
-        .append(true)
-        .open(log)
-        .expect("a log file");
-    command
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .kill_on_drop(true);
-    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    command
 }
 
 impl Cluster {
@@ -134,14 +92,11 @@ impl Cluster {
         let instances: Vec<Instance> = (1..=INSTANCES)
             .map(|i| Instance {
                 name: format!("pbxis{i}"),
-                addr: free_addr(),
+                addr: "127.0.0.1:0".parse().unwrap(),
                 child: None,
                 log: dir.path().join(format!("pbxis{i}.log")),
             })
             .collect();
-        let front = free_addr();
-        let stats = dir.path().join("haproxy.sock");
-        let haproxy = Self::start_haproxy(dir.path(), front, &stats, &instances);
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -150,48 +105,36 @@ impl Cluster {
             sim_addr: sim.addr(),
             sim,
             balancer: Balancer {
-                base: format!("http://{front}"),
+                base: String::new(),
                 http: http.clone(),
             },
             http,
             instances,
             signed,
-            haproxy,
-            stats,
+            haproxy: None,
+            stats: dir.path().join("haproxy.sock"),
             dir,
         };
         for i in 0..INSTANCES {
             cluster.start_instance(i).await;
         }
+        let servers: Vec<SocketAddr> = cluster.instances.iter().map(|i| i.addr).collect();
+        let (child, front) = haproxy::start(cluster.dir.path(), &cluster.stats, &servers);
+        cluster.haproxy = Some(child);
+        cluster.balancer.base = format!("http://{front}");
         for i in 0..INSTANCES {
             cluster.wait_seen(i, "UP").await;
         }
         cluster
     }
 
-    fn start_haproxy(dir: &Path, front: SocketAddr, stats: &Path, instances: &[Instance]) -> Child {
-        let config = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/haproxy.cfg");
-        let mut command = owned_command(haproxy_program(), &dir.join("haproxy.log"));
-        command
-            .args(["-db", "-f", config])
-            .env("PBXIS_HAPROXY_BIND", front.to_string())
-            .env("PBXIS_HAPROXY_STATS", stats);
-        for (i, instance) in instances.iter().enumerate() {
-            command.env(
-                format!("PBXIS_INSTANCE_{}", i + 1),
-                instance.addr.to_string(),
-            );
-        }
-        command
-            .spawn()
-            .expect("haproxy starts (Debian: apt-get install haproxy)")
-    }
-
-    /// Starts instance `i` on its address and waits until it answers `/ready` 200 itself.
+    /// Starts instance `i` on a port of its own and waits until it answers `/ready` 200; tells
+    /// HAProxy, if it runs, where the instance is now.
     pub async fn start_instance(&mut self, i: usize) {
         let instance = &self.instances[i];
         assert!(instance.child.is_none(), "{} runs already", instance.name);
-        let mut command = owned_command(env!("CARGO_BIN_EXE_pbxis-ws"), &instance.log);
+        let logged = std::fs::metadata(&instance.log).map_or(0, |m| m.len());
+        let mut command = haproxy::owned_command(env!("CARGO_BIN_EXE_pbxis-ws"), &instance.log);
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("PBXIS_") {
                 command.env_remove(key);
@@ -199,7 +142,7 @@ impl Cluster {
         }
         command
             .arg("serve")
-            .env("PBXIS_LISTEN", instance.addr.to_string())
+            .env("PBXIS_LISTEN", "127.0.0.1:0")
             .env("PBXIS_AMI_HOST", "127.0.0.1")
             .env("PBXIS_AMI_PORT", self.sim_addr.port().to_string())
             .env("PBXIS_AMI_USER", "pbxis")
@@ -209,9 +152,28 @@ impl Cluster {
         if self.signed {
             command.env("PBXIS_TICKET_SECRET", TICKET_SECRET);
         }
-        let child = command.spawn().expect("pbxis-ws starts");
-        let url = format!("http://{}/ready", instance.addr);
+        let mut child = command.spawn().expect("pbxis-ws starts");
+        let addr = bound_address(&instance.log, logged, &mut child).await;
+        let name = instance.name.clone();
         self.instances[i].child = Some(child);
+        self.instances[i].addr = addr;
+        self.wait_ready(addr, &name).await;
+        if self.haproxy.is_some() {
+            let command = format!(
+                "set server pbxis/{name} addr {} port {}",
+                addr.ip(),
+                addr.port()
+            );
+            let answer = haproxy::admin(&self.stats, &command)
+                .await
+                .unwrap_or_default();
+            assert!(answer.contains("changed"), "{command}: {answer}");
+        }
+    }
+
+    /// Waits until the instance at `addr` answers `/ready` 200.
+    async fn wait_ready(&self, addr: SocketAddr, name: &str) {
+        let url = format!("http://{addr}/ready");
         let http = self.http.clone();
         tokio::time::timeout(PATIENCE, async {
             loop {
@@ -224,7 +186,7 @@ impl Cluster {
             }
         })
         .await
-        .unwrap_or_else(|_| panic!("{} becomes ready", self.instances[i].name));
+        .unwrap_or_else(|_| panic!("{name} becomes ready"));
     }
 
     /// `kill -9` instance `i`; waits until it is gone.
@@ -265,27 +227,8 @@ impl Cluster {
     /// The status HAProxy gives each server of the backend (`UP`, `DOWN`, `UP 1/2`...); empty
     /// while its admin socket is not there yet.
     pub async fn seen(&self) -> Vec<(String, String)> {
-        let Ok(mut socket) = tokio::net::UnixStream::connect(&self.stats).await else {
-            return Vec::new();
-        };
-        let mut text = String::new();
-        if socket.write_all(b"show stat\n").await.is_err()
-            || socket.read_to_string(&mut text).await.is_err()
-        {
-            return Vec::new();
-        }
-        let mut lines = text.lines();
-        let Some(header) = lines.next().and_then(|h| h.strip_prefix("# ")) else {
-            return Vec::new();
-        };
-        let header: Vec<&str> = header.split(',').collect();
-        let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
-        let (px, sv, status) = (column("pxname"), column("svname"), column("status"));
-        lines
-            .map(|line| line.split(',').collect::<Vec<_>>())
-            .filter(|f| f.len() > status && f[px] == "pbxis" && f[sv].starts_with("pbxis"))
-            .map(|f| (f[sv].to_owned(), f[status].to_owned()))
-            .collect()
+        let answer = haproxy::admin(&self.stats, "show stat").await;
+        haproxy::server_statuses(&answer.unwrap_or_default())
     }
 
     /// Waits until HAProxy shows instance `i` with `status` (`UP`, `DOWN`).
@@ -297,7 +240,7 @@ impl Cluster {
             if seen.iter().any(|(n, s)| *n == name && s == status) {
                 return;
             }
-            if let Ok(Some(exit)) = self.haproxy.try_wait() {
+            if let Some(Ok(Some(exit))) = self.haproxy.as_mut().map(Child::try_wait) {
                 panic!("haproxy exited: {exit}");
             }
             if tokio::time::Instant::now() > deadline {
@@ -328,11 +271,45 @@ impl Drop for Cluster {
         if std::thread::panicking() {
             eprintln!("{}", self.logs());
         }
-        let _ = self.haproxy.start_kill();
+        if let Some(haproxy) = self.haproxy.as_mut() {
+            let _ = haproxy.start_kill();
+        }
         for instance in &mut self.instances {
             if let Some(child) = instance.child.as_mut() {
                 let _ = child.start_kill();
             }
         }
+    }
+}
+
+/// The address an instance logged it is bound to (`service bound addr=...`), reading its log
+/// from byte `from`; fails if it exits first.
+async fn bound_address(log: &Path, from: u64, child: &mut Child) -> SocketAddr {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let text = std::fs::read(log).unwrap_or_default();
+        let start = usize::try_from(from).unwrap_or(usize::MAX).min(text.len());
+        let text = String::from_utf8_lossy(&text[start..]);
+        let found = text
+            .lines()
+            .filter_map(|line| {
+                line.split_once("service bound")?
+                    .1
+                    .split_once("addr=")
+                    .map(|(_, a)| a)
+            })
+            .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+            .next();
+        if let Some(addr) = found {
+            return addr;
+        }
+        if let Ok(Some(exit)) = child.try_wait() {
+            panic!("pbxis-ws exited before listening: {exit}\n{text}");
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "pbxis-ws does not listen: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -78,6 +78,7 @@ impl Application {
             limits: settings.limits.clone(),
             timing: StreamTiming {
                 poll_timeout: Duration::from_secs(settings.poll_timeout_seconds),
+                keep_alive: Duration::from_secs(settings.keep_alive_seconds),
                 ..StreamTiming::default()
             },
             origins,
@@ -240,6 +241,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     settings.ami.port = simulator.addr().port();
     settings.ami.username = "pbxis".into();
     settings.ami.secret = "pbxis".into();
+    settings.keep_alive_seconds = args.keep_alive_seconds;
     // The wallboard's figures come from summary events.
     settings.summary_refresh_seconds = 5;
     let app = Application::build(settings).await?;

@@ -15,6 +15,7 @@
 //! queue_status_cache_ms = 1000        # GET /queue/status reuses an answer this long, 0 = never
 //! allow_stop = true                   # POST /stop enabled
 //! shutdown_drain_seconds = 0          # /ready 503 this long before streams close on a stop
+//! keep_alive_seconds = 15             # SSE keep-alive, WebSocket ping, heartbeat interval
 //! insecure_no_auth = false            # allow an open service on a non-loopback address
 //! cors_origins = []                   # e.g. ["https://app.example.com"], or ["*"]
 //!
@@ -219,6 +220,9 @@ pub struct Settings {
     pub originate_context: String,
     /// Long-poll timeout.
     pub poll_timeout_seconds: u64,
+    /// SSE keep-alive and WebSocket ping interval (and heartbeat interval, for streams that ask
+    /// for heartbeats).
+    pub keep_alive_seconds: u64,
     /// How long a ticket without a stream lives.
     pub unsub_delay_seconds: u64,
     /// Refresh period of summary events; 0 = off.
@@ -253,6 +257,7 @@ impl Default for Settings {
             hint_context: "default".into(),
             originate_context: "default".into(),
             poll_timeout_seconds: 30,
+            keep_alive_seconds: 15,
             unsub_delay_seconds: 15,
             summary_refresh_seconds: 0,
             queue_status_cache_ms: 1000,
@@ -276,6 +281,7 @@ impl std::fmt::Debug for Settings {
             .field("hint_context", &self.hint_context)
             .field("originate_context", &self.originate_context)
             .field("poll_timeout_seconds", &self.poll_timeout_seconds)
+            .field("keep_alive_seconds", &self.keep_alive_seconds)
             .field("unsub_delay_seconds", &self.unsub_delay_seconds)
             .field("summary_refresh_seconds", &self.summary_refresh_seconds)
             .field("queue_status_cache_ms", &self.queue_status_cache_ms)
@@ -367,6 +373,9 @@ impl Settings {
         self.tickets
             .check()
             .map_err(|(key, reason)| invalid(key, &reason))?;
+        if self.keep_alive_seconds == 0 || self.keep_alive_seconds > 300 {
+            return Err(invalid("keep_alive_seconds", "must be 1..=300"));
+        }
         if self.shutdown_drain_seconds > 300 {
             return Err(invalid("shutdown_drain_seconds", "must be 0..=300"));
         }

@@ -25,13 +25,7 @@ fn snapshot_end(e: &Value) -> bool {
 
 /// Pauses or unpauses 147 in q1.
 async fn set_paused(app: &TestApp, paused: bool) {
-    let (status, body) = app
-        .post_json(
-            "/queue/pause",
-            json!({"queue": "q1", "agent": "147", "paused": paused}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    app.set_paused("147", "q1", paused).await;
 }
 
 /// Pauses and unpauses 147 in q1, `n` changes from unpaused (each an event); it ends paused iff

@@ -47,13 +47,7 @@ fn paused_147(paused: bool) -> impl Fn(&Value) -> bool {
 }
 
 async fn pause(app: &TestApp, paused: bool) {
-    let (status, body) = app
-        .post_json(
-            "/queue/pause",
-            json!({"queue": "q1", "agent": "147", "paused": paused}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    app.set_paused("147", "q1", paused).await;
 }
 
 async fn simulator_says_paused(sim: &pbxis_ws::sim::SimHandle) -> bool {

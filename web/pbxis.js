@@ -42,7 +42,32 @@
     backoffMaxMs: 10000,
     longPollTimeoutMs: 65000,
     longPollAliveMs: 2000,
+    // SSE and WebSocket streams ask for heartbeats; one silent for this long (before the first
+    // heartbeat told the interval; after it, two intervals and 2 s) is taken for dead.
+    silenceMs: 45000,
   };
+
+  /**
+   * Gives up on a stream that went silent: a link that died without a word (no reset, no close)
+   * shows nothing else. `feed(intervalMs)` on every message, with the heartbeat's interval when
+   * it tells one; `stop()` when the stream ends.
+   */
+  function watchdog(silenceMs, onSilence) {
+    let limit = silenceMs;
+    let timer = null;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(onSilence, limit);
+    };
+    arm();
+    return {
+      feed(intervalMs) {
+        if (typeof intervalMs === 'number' && intervalMs > 0) limit = intervalMs * 2 + 2000;
+        arm();
+      },
+      stop() { clearTimeout(timer); },
+    };
+  }
 
   /** Where this script was loaded from: the service, unless told otherwise. */
   const SCRIPT_BASE = (function () {
@@ -296,13 +321,16 @@
     websocket(ticketId) {
       const url = this.streamUrl(ticketId);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      url.searchParams.set('heartbeat', '1');
       return new Promise((resolve) => {
         const ws = new WebSocket(url.href);
         let delivered = false;
         let done = false;
+        const dog = watchdog(this.options.silenceMs, () => finish(false));
         const finish = (ended) => {
           if (done) return;
           done = true;
+          dog.stop();
           this.abortStream = null;
           ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
           try { ws.close(); } catch (_) { /* already closed */ }
@@ -314,6 +342,8 @@
           let event;
           try { event = JSON.parse(message.data); } catch (_) { return; }
           if (!event || typeof event.type !== 'string') return;
+          dog.feed(event.intervalMs);
+          if (event.type === 'heartbeat') return;
           if (event.type === 'closed' || event.type === 'close') { finish(true); return; }
           delivered = true;
           this.deliver(event);
@@ -324,15 +354,19 @@
     }
 
     sse(ticketId) {
+      const url = this.streamUrl(ticketId);
+      url.searchParams.set('heartbeat', '1');
       return new Promise((resolve) => {
-        const source = new EventSource(this.streamUrl(ticketId).href);
+        const source = new EventSource(url.href);
         let delivered = false;
         let done = false;
+        const dog = watchdog(this.options.silenceMs, () => finish(false));
         // An event without an `id:` line keeps the previous lastEventId: it is not the event's.
         let previousId = '';
         const finish = (ended) => {
           if (done) return;
           done = true;
+          dog.stop();
           this.abortStream = null;
           source.close();
           resolve({ ended, delivered });
@@ -340,9 +374,15 @@
         this.abortStream = () => finish(false);
         source.onopen = () => this.markConnected();
         source.onerror = () => finish(false);
+        source.addEventListener('heartbeat', (message) => {
+          let data = null;
+          try { data = JSON.parse(message.data); } catch (_) { /* a heartbeat all the same */ }
+          dog.feed(data && data.intervalMs);
+        });
         for (const type of EVENT_TYPES) {
           source.addEventListener(type, (message) => {
             if (done) return;
+            dog.feed();
             if (type === 'closed' || type === 'close') { finish(true); return; }
             const id = message.lastEventId !== previousId ? message.lastEventId : '';
             previousId = message.lastEventId;

@@ -36,6 +36,9 @@ pub struct Overrides {
     /// Long-poll timeout in seconds [default: 30].
     #[arg(long, env = "PBXIS_POLL_TIMEOUT_SECONDS")]
     pub poll_timeout_seconds: Option<u64>,
+    /// SSE keep-alive, WebSocket ping and heartbeat interval in seconds, 1..=300 [default: 15].
+    #[arg(long, env = "PBXIS_KEEP_ALIVE_SECONDS")]
+    pub keep_alive_seconds: Option<u64>,
     /// Seconds a ticket without a stream lives [default: 15].
     #[arg(long, env = "PBXIS_UNSUB_DELAY_SECONDS")]
     pub unsub_delay_seconds: Option<u64>,
@@ -85,6 +88,7 @@ impl Overrides {
         set(&mut s.originate_context, o.originate_context);
         set(&mut s.poll_timeout_seconds, o.poll_timeout_seconds);
         set(&mut s.unsub_delay_seconds, o.unsub_delay_seconds);
+        set(&mut s.keep_alive_seconds, o.keep_alive_seconds);
         set(&mut s.summary_refresh_seconds, o.summary_refresh_seconds);
         set(&mut s.queue_status_cache_ms, o.queue_status_cache_ms);
         set(&mut s.allow_stop, o.allow_stop);
@@ -125,4 +129,7 @@ pub struct DemoArgs {
     /// Simulated inbound calls per minute (0 = no automatic traffic).
     #[arg(long, default_value_t = 6.0)]
     pub call_rate: f64,
+    /// SSE keep-alive, WebSocket ping and heartbeat interval in seconds.
+    #[arg(long, default_value_t = 15)]
+    pub keep_alive_seconds: u64,
 }

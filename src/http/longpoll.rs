@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use super::state::AppState;
-use super::streams::{attach, ClientAddr, ResumeFrom};
+use super::streams::{attach, ClientAddr, StreamQuery};
 use crate::hub::{HubError, Sent};
 
 /// The long-poll handler.
@@ -19,7 +19,7 @@ pub async fn long_poll(
     State(state): State<AppState>,
     ticket: Result<Path<String>, PathRejection>,
     addr: ClientAddr,
-    from: ResumeFrom,
+    from: StreamQuery,
 ) -> Result<Response, ApiError> {
     // A ticket that does not even decode is just another unknown ticket.
     let Ok(Path(ticket)) = ticket else {

@@ -1,6 +1,8 @@
 //! `GET /<ticket>/sse`: Server-Sent Events. Each event is `id: <its id>`, `event: <type>` and
 //! `data: <the object without type>`; a reconnect with `Last-Event-ID` (an `EventSource` sends it
-//! by itself) or `?lastEventId=` resumes after that id; a comment keeps the connection alive (every ~15 s); the stream ends with
+//! by itself) or `?lastEventId=` resumes after that id; with `?heartbeat=1` the keep-alive is an
+//! `event: heartbeat` a script sees (`{"intervalMs":..}`, the first one at once) instead of a
+//! comment; a comment keeps the connection alive (every ~15 s); the stream ends with
 //! `event: closed` (what the original server sent) immediately followed by `event: close` (what
 //! its README documents), both carrying the reason. An unknown or expired ticket gets those two
 //! events at once (`{"reason":"unknownTicket"}`), so an `EventSource` stops reconnecting.
@@ -10,15 +12,23 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use std::convert::Infallible;
 
 use super::error::ApiError;
 use super::state::AppState;
-use super::streams::{attach, Attached, ClientAddr, ResumeFrom};
+use super::streams::{attach, Attached, ClientAddr, StreamQuery};
 
 /// The reason sent when the ticket does not exist.
 pub const UNKNOWN_TICKET: &str = r#"{"reason":"unknownTicket"}"#;
+/// The event a stream opened with `?heartbeat=1` gets at every keep-alive.
+pub const HEARTBEAT: &str = "heartbeat";
+
+/// `{"intervalMs":15000}`: how often heartbeats come, so that a client knows when to give up.
+pub fn heartbeat_data(interval: std::time::Duration) -> String {
+    format!(r#"{{"intervalMs":{}}}"#, interval.as_millis())
+}
+
 /// The reason sent when the hub ended the stream without a closing event.
 pub const ENDED: &str = r#"{"reason":"ended"}"#;
 
@@ -27,7 +37,7 @@ pub async fn sse(
     State(state): State<AppState>,
     ticket: Result<Path<String>, PathRejection>,
     addr: ClientAddr,
-    from: ResumeFrom,
+    from: StreamQuery,
 ) -> Result<Response, ApiError> {
     // A ticket that does not even decode is just another unknown ticket.
     let attached = match ticket {
@@ -39,10 +49,16 @@ pub async fn sse(
         Err(ApiError::NotFound(_)) => Step::Closed(UNKNOWN_TICKET.into()),
         Err(e) => return Err(e),
     };
-    let keep_alive = KeepAlive::new()
-        .interval(state.timing().keep_alive)
-        .text("keep-alive");
-    let sse = Sse::new(events(step)).keep_alive(keep_alive);
+    let interval = state.timing().keep_alive;
+    let keep_alive = KeepAlive::new().interval(interval);
+    let heartbeat = event(HEARTBEAT, &heartbeat_data(interval));
+    // The first heartbeat at once: the client learns the interval before it needs it.
+    let (keep_alive, first) = if from.heartbeat {
+        (keep_alive.event(heartbeat.clone()), Some(Ok(heartbeat)))
+    } else {
+        (keep_alive.text("keep-alive"), None)
+    };
+    let sse = Sse::new(stream::iter(first).chain(events(step))).keep_alive(keep_alive);
     Ok((
         [
             ("x-accel-buffering", "no"),

@@ -1,6 +1,6 @@
 //! What the three streams share: the client's address, the limit of concurrent streams per
-//! address ([`StreamLimiter`]), where a reconnecting stream resumes ([`ResumeFrom`]), and
-//! attaching to a ticket.
+//! address ([`StreamLimiter`]), the stream's query ([`StreamQuery`]: where a reconnecting
+//! stream resumes, and whether it wants heartbeats), and attaching to a ticket.
 //!
 //! Bound: the counter map holds one entry per address with at least one open stream, so it is
 //! never larger than the number of open connections; at the limit a new stream gets 429.
@@ -21,22 +21,34 @@ use crate::hub::{Resume, Subscription};
 pub static LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 /// The query parameter that does the same on every transport (it wins over the header).
 pub const LAST_EVENT_ID_PARAM: &str = "lastEventId";
+/// The query parameter that asks for heartbeats (`heartbeat=1`).
+pub const HEARTBEAT_PARAM: &str = "heartbeat";
 /// Longest id accepted (ids are far shorter; anything longer is refused with 400).
 const MAX_ID_LEN: usize = 64;
 
-/// The id of the last event a reconnecting client applied: `?lastEventId=` or the
-/// `Last-Event-ID` header. Other query parameters are ignored (clients add cache busters), a
-/// repeated or over-long id is refused (400).
+/// What a stream's query asks: the id of the last event a reconnecting client applied
+/// (`?lastEventId=` or the `Last-Event-ID` header), and heartbeats (`?heartbeat=1`): an event a
+/// script can see (SSE `event: heartbeat`, WebSocket `{"type":"heartbeat"}`) at every keep-alive,
+/// so that a client notices a link that died without a word. Other query parameters are ignored
+/// (clients add cache busters); a repeated or over-long id is refused (400).
 #[derive(Clone, Debug, Default)]
-pub struct ResumeFrom(pub Option<String>);
+pub struct StreamQuery {
+    /// Resume after this id.
+    pub last_event_id: Option<String>,
+    /// Send heartbeats.
+    pub heartbeat: bool,
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for ResumeFrom {
+impl<S: Send + Sync> FromRequestParts<S> for StreamQuery {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
             .map_err(|_| ApiError::BadRequest("malformed query string".into()))?;
+        let heartbeat = pairs
+            .iter()
+            .any(|(k, v)| k == HEARTBEAT_PARAM && matches!(v.as_str(), "1" | "true"));
         let mut ids = pairs.into_iter().filter(|(k, _)| k == LAST_EVENT_ID_PARAM);
         let from_query = ids.next().map(|(_, v)| v);
         if ids.next().is_some() {
@@ -57,7 +69,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ResumeFrom {
             return Err(ApiError::param(LAST_EVENT_ID_PARAM, "too long"));
         }
         // An empty id (what EventSource sends before it saw one) means none.
-        Ok(ResumeFrom(id.filter(|id| !id.is_empty())))
+        Ok(StreamQuery {
+            last_event_id: id.filter(|id| !id.is_empty()),
+            heartbeat,
+        })
     }
 }
 
@@ -173,12 +188,12 @@ pub fn attach(
     state: &AppState,
     ticket: &str,
     addr: ClientAddr,
-    from: &ResumeFrom,
+    from: &StreamQuery,
     acknowledge: bool,
 ) -> Result<Attached, ApiError> {
     let permit = state.streams().acquire(addr)?;
     let resume = Resume {
-        last_event_id: from.0.as_deref(),
+        last_event_id: from.last_event_id.as_deref(),
         acknowledge,
     };
     let subscription = state.hub().attach_resuming(ticket, resume)?;

@@ -1,5 +1,6 @@
 //! `GET /<ticket>/websocket`: one JSON event per text message, `id` beside `type` (`?lastEventId=`
-//! resumes after that id); pings answered with pongs and
+//! resumes after that id; `?heartbeat=1` adds `{"type":"heartbeat","intervalMs":..}` to every
+//! ping, for scripts, which cannot see pings); pings answered with pongs and
 //! sent every ~15 s to notice dead peers (a client that answers none within two keep-alives is
 //! dropped); the stream ends with `{"type":"closed",...}` then a
 //! close frame. An upgrade from an Origin not on the allow-list is refused (403) before it
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use super::error::ApiError;
 use super::state::AppState;
-use super::streams::{attach, Attached, ClientAddr, ResumeFrom};
+use super::streams::{attach, Attached, ClientAddr, StreamQuery};
 
 /// Close code for an unknown or expired ticket (application range).
 pub const CLOSE_UNKNOWN_TICKET: u16 = 4404;
@@ -53,7 +54,7 @@ pub async fn websocket(
     ticket: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     addr: ClientAddr,
-    from: ResumeFrom,
+    from: StreamQuery,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     if !state.origins().websocket_allowed(&headers) {
@@ -71,6 +72,7 @@ pub async fn websocket(
         Err(e) => return Err(e),
     };
     let keep_alive = state.timing().keep_alive;
+    let heartbeat = from.heartbeat;
     // Clients only send pings: a small read buffer (tungstenite's default is 128 KiB, cleared on
     // every read) keeps a subscriber's memory and the per-read cost low.
     let upgrade = upgrade
@@ -78,14 +80,28 @@ pub async fn websocket(
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE);
     let sockets = state.sockets().clone();
-    Ok(upgrade.on_upgrade(move |socket| sockets.track_future(serve(socket, attached, keep_alive))))
+    let timing = Beat {
+        keep_alive,
+        heartbeat,
+    };
+    Ok(upgrade.on_upgrade(move |socket| sockets.track_future(serve(socket, attached, timing))))
 }
 
-async fn serve(socket: WebSocket, attached: Option<Attached>, keep_alive: Duration) {
+/// How often a socket is pinged, and whether it also gets a heartbeat message then.
+#[derive(Clone, Copy, Debug)]
+pub struct Beat {
+    /// Ping interval.
+    pub keep_alive: Duration,
+    /// Send `{"type":"heartbeat","intervalMs":..}` with every ping (`?heartbeat=1`).
+    pub heartbeat: bool,
+}
+
+async fn serve(socket: WebSocket, attached: Option<Attached>, beat: Beat) {
     let (tx, rx) = socket.split();
+    let keep_alive = beat.keep_alive;
     match attached {
         Some(attached) => {
-            pump(tx, rx, deliveries(attached), keep_alive).await;
+            pump(tx, rx, deliveries(attached), beat).await;
         }
         None => {
             let (mut tx, limit) = (tx, keep_alive * 2);
@@ -189,19 +205,23 @@ async fn within<E>(limit: Duration, fut: impl std::future::Future<Output = Resul
 /// does not take a message within two `keep_alive`s, or sends nothing (no pong, no message)
 /// for two `keep_alive`s after a ping. If the event stream ends without a
 /// closing event, `{"type":"closed","reason":"ended"}` is sent.
-pub async fn pump<Tx, Rx, E, Ev>(
-    mut tx: Tx,
-    mut rx: Rx,
-    mut events: Ev,
-    keep_alive: Duration,
-) -> PumpEnd
+pub async fn pump<Tx, Rx, E, Ev>(mut tx: Tx, mut rx: Rx, mut events: Ev, beat: Beat) -> PumpEnd
 where
     Tx: Sink<Message> + Unpin,
     Rx: Stream<Item = Result<Message, E>> + Unpin,
     Ev: Stream<Item = Outgoing> + Unpin,
 {
+    let keep_alive = beat.keep_alive;
     let limit = keep_alive * 2;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
+    let heartbeat = format!(
+        r#"{{"type":"heartbeat","intervalMs":{}}}"#,
+        keep_alive.as_millis()
+    );
+    // The first heartbeat at once: the client learns the interval before it needs it.
+    if beat.heartbeat && !send(&mut tx, Message::Text(heartbeat.as_str().into()), limit).await {
+        return PumpEnd::ClientGone;
+    }
     // When the oldest unanswered ping went out; any message from the client answers it.
     let mut unanswered: Option<tokio::time::Instant> = None;
     loop {
@@ -229,6 +249,11 @@ where
                     return PumpEnd::ClientGone;
                 }
                 if !send(&mut tx, Message::Ping(Default::default()), limit).await {
+                    return PumpEnd::ClientGone;
+                }
+                if beat.heartbeat
+                    && !send(&mut tx, Message::Text(heartbeat.as_str().into()), limit).await
+                {
                     return PumpEnd::ClientGone;
                 }
             }

@@ -170,11 +170,15 @@ mod tests {
 
     #[test]
     fn malformed_tickets_have_no_key() {
-        let (id, _) = TicketId::generate().unwrap();
+        let (id, key) = TicketId::generate().unwrap();
+        // Longer: a signed ticket's form, looked up by digest, never as the random one.
+        let longer = format!("{}0", id.as_str());
+        assert_ne!(TicketId::key_of(&longer), Some(key));
+        assert_eq!(TicketId::key_of(&"A".repeat(MAX_SIGNED_LEN + 1)), None);
+        assert_eq!(TicketId::key_of(&format!("{longer}.")), None);
         for bad in [
             "",
             &id.as_str()[1..],
-            &format!("{}0", id.as_str()),
             &id.as_str().to_uppercase(),
             "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
             "ééééééééééééééee",

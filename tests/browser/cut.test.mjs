@@ -12,32 +12,12 @@ import { TRANSPORTS, AGENTS, QUEUES, TIMEOUT } from './lib/steps.mjs';
 import { hangup } from './lib/truth.mjs';
 import {
   PAIRS, CUT, startService, cutFixture, pause, burst, longCall, overflowHistory, showsReconnecting,
-  showsConnected, converged as convergedTo,
+  showsConnected, converged as convergedTo, readPanel,
 } from './lib/cut.mjs';
 
 /** Two of the pairs, and the two others. */
 const SOME = [PAIRS[0], PAIRS[3]];
 const OTHERS = [PAIRS[1], PAIRS[2]];
-
-/** The panel as the user sees it: member badges, waiting callers, the caller on each row. */
-function readPanel(page) {
-  return page.evaluate(() => {
-    const members = {};
-    const calls = {};
-    for (const row of document.querySelectorAll('tr[data-agent]')) {
-      const agent = row.dataset.agent;
-      members[agent] = {};
-      for (const cell of row.querySelectorAll('td.member-cell')) {
-        const detail = cell.querySelector('.badge-detail');
-        members[agent][cell.dataset.queue] = { status: cell.dataset.status, reason: detail ? detail.textContent : null };
-      }
-      calls[agent] = row.querySelector('td.caller-cell').dataset.number || null;
-    }
-    const waiting = Object.fromEntries(Array.from(document.querySelectorAll('.tile'))
-      .map((t) => [t.dataset.queue, t.dataset.count === '' ? null : Number(t.dataset.count)]));
-    return { members, waiting, calls };
-  });
-}
 
 /** Waits until the panel shows the simulator's truth. */
 function converged(fx, what) {

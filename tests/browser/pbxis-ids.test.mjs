@@ -1,7 +1,7 @@
 // pbxis.js's resume bookkeeping, in Node with fake transports driven step by step: it resumes
 // with the id of the last event it delivered (all three transports), never delivers an id twice,
 // replaces the page's state on `resync`, and takes a new ticket when the service says the old one
-// is gone or when nothing came on a ticket it has no id for.
+// is gone, and gives up on a stream that went silent (no event, no heartbeat).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sandbox, ev } from './lib/fakes.mjs';
@@ -14,7 +14,7 @@ describe('pbxis.js resume bookkeeping (fake transports)', () => {
     const { conn, log } = box.connect({ transport: 'websocket' });
     let ws = await box.sockets.next();
     assert.equal(ws.url.pathname, '/ticket1/websocket');
-    assert.equal(ws.url.search, '?lastEventId=0', 'a new ticket starts from its first event');
+    assert.equal(ws.url.searchParams.get('lastEventId'), '0', 'a new ticket starts from its first event');
     ws.open();
     ws.send(ev('pbxStatus', 'e1-1', { connected: true }));
     ws.send(ev('queueCount', 'e1-2', { queue: 'q1', count: 0 }));
@@ -42,7 +42,7 @@ describe('pbxis.js resume bookkeeping (fake transports)', () => {
     ws.send(ev('closed', null, { reason: 'unknownTicket' }));
     ws = await box.sockets.next();
     assert.equal(ws.url.pathname, '/ticket2/websocket');
-    assert.equal(ws.url.search, '?lastEventId=0', 'the new ticket starts from its snapshot');
+    assert.equal(ws.url.searchParams.get('lastEventId'), '0', 'the new ticket starts from its snapshot');
     assert.equal(log.resets.length, 3);
     // Another epoch on the new ticket, seq from 1 again: delivered.
     ws.send(ev('pbxStatus', 'f2-1', { connected: true }));
@@ -79,7 +79,7 @@ describe('pbxis.js resume bookkeeping (fake transports)', () => {
     source.send('closed', { reason: 'replaced' });
     source = await box.sources.next();
     assert.equal(source.url.pathname, '/ticket2/sse');
-    assert.equal(source.url.search, '?lastEventId=0');
+    assert.equal(source.url.searchParams.get('lastEventId'), '0');
     conn.close();
   });
 
@@ -90,7 +90,7 @@ describe('pbxis.js resume bookkeeping (fake transports)', () => {
       getTicket: async () => { asked.push(1); return 'given' + asked.length; } });
     let poll = await box.polls.next();
     assert.equal(poll.url.pathname, '/given1/long-poll');
-    assert.equal(poll.url.search, '?lastEventId=0');
+    assert.equal(poll.url.searchParams.get('lastEventId'), '0');
     poll.answer(200, [ev('pbxStatus', 'e1-1', { connected: true }), ev('queueCount', 'e1-2', { queue: 'q1', count: 0 })]);
 
     poll = await box.polls.next();
@@ -106,7 +106,7 @@ describe('pbxis.js resume bookkeeping (fake transports)', () => {
     poll.answer(404, { error: 'unknown ticket' });
     poll = await box.polls.next();
     assert.equal(poll.url.pathname, '/given2/long-poll', 'a new ticket from getTicket');
-    assert.equal(poll.url.search, '?lastEventId=0');
+    assert.equal(poll.url.searchParams.get('lastEventId'), '0');
     assert.deepEqual(log.resets.map((r) => r.reason), ['newTicket', 'newTicket']);
     conn.close();
   });
@@ -131,8 +131,29 @@ describe('pbxis.js resume bookkeeping (fake transports)', () => {
     ws.close(1006);
     ws = await box.sockets.next();
     assert.equal(ws.url.pathname, '/ticket1/websocket', 'the same ticket, as before');
-    assert.equal(ws.url.search, '?lastEventId=0');
+    assert.equal(ws.url.searchParams.get('lastEventId'), '0');
     assert.equal(log.events.length, 2);
+    conn.close();
+  });
+
+  it('gives up on a silent stream and resumes; heartbeats keep a quiet one alive', async () => {
+    const box = sandbox();
+    const { conn, log } = box.connect({ transport: 'websocket', silenceMs: 300 });
+    let ws = await box.sockets.next();
+    assert.equal(ws.url.searchParams.get('heartbeat'), '1');
+    ws.open();
+    ws.send(ev('queueCount', 'e1-1', { queue: 'q1', count: 0 }));
+    // Heartbeats (every 100 ms: silence limit 2.2 s) keep it well past the first 300 ms.
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ws.send({ type: 'heartbeat', intervalMs: 100 });
+    }
+    assert.equal(conn.state.connection, 'connected');
+    assert.deepEqual(ids(log), ['e1-1'], 'heartbeats are not events');
+    // Then nothing: the link is taken for dead, and the stream resumes on the same ticket.
+    ws = await box.sockets.next();
+    assert.equal(ws.url.pathname, '/ticket1/websocket');
+    assert.equal(ws.url.searchParams.get('lastEventId'), 'e1-1');
     conn.close();
   });
 });

@@ -195,6 +195,17 @@ impl TestApp {
         status_json(r).await
     }
 
+    /// Pauses or unpauses `agent` in `queue` (`POST /queue/pause`), which must succeed.
+    pub async fn set_paused(&self, agent: &str, queue: &str, paused: bool) {
+        let (status, body) = self
+            .post_json(
+                "/queue/pause",
+                serde_json::json!({"queue": queue, "agent": agent, "paused": paused}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// A GET; (status, JSON body).
     pub async fn get(&self, path: &str) -> (u16, Value) {
         status_json(self.http.get(self.url(path)).send().await.unwrap()).await

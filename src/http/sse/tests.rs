@@ -15,8 +15,14 @@ fn q1() -> QueueName {
     QueueName::parse("q1").unwrap()
 }
 
-async fn open(state: &AppState, ticket: &str) -> axum::body::BodyDataStream {
-    let request = Request::get(format!("/{ticket}/sse"))
+/// Opens `/<path>`, or `/<ticket>/sse` when `path` is a bare ticket.
+async fn open(state: &AppState, path: &str) -> axum::body::BodyDataStream {
+    let path = if path.contains('/') {
+        path.to_owned()
+    } else {
+        format!("{path}/sse")
+    };
+    let request = Request::get(format!("/{path}"))
         .body(Body::empty())
         .unwrap();
     let response = router(state.clone()).oneshot(request).await.unwrap();
@@ -63,4 +69,25 @@ async fn events_keep_alive_then_closed_and_close() {
         "event: close\ndata: {\"reason\":\"shutdown\"}\n\n"
     );
     assert!(body.next().await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_heartbeat_the_keep_alive_is_an_event_a_script_sees() {
+    let hub = Hub::new(HubConfig::default());
+    let timing = StreamTiming::default();
+    let state = AppState::for_tests(hub.clone(), timing);
+    let ticket = hub
+        .create_ticket(Filter::new([], [q1()]), vec![], None)
+        .unwrap();
+    let mut body = open(
+        &state,
+        &format!("{}/sse?heartbeat=1&_=123", ticket.as_str()),
+    )
+    .await;
+    let heartbeat = "event: heartbeat\ndata: {\"intervalMs\":15000}\n\n";
+    let start = tokio::time::Instant::now();
+    assert_eq!(next_text(&mut body).await, heartbeat, "the first at once");
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(next_text(&mut body).await, heartbeat);
+    assert_eq!(start.elapsed(), timing.keep_alive);
 }

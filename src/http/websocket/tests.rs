@@ -9,6 +9,14 @@ type Incoming = Result<Message, std::io::Error>;
 type Tx<T> = PollSender<T>;
 type Rx<T> = Pin<Box<dyn Stream<Item = T> + Send>>;
 
+/// Pings every `secs`, no heartbeats.
+fn beat(secs: u64) -> Beat {
+    Beat {
+        keep_alive: Duration::from_secs(secs),
+        heartbeat: false,
+    }
+}
+
 /// A sink and a stream over in-memory channels, as a socket's halves.
 fn channel<T: Send + 'static>() -> (mpsc::Sender<T>, Tx<T>, mpsc::Receiver<T>, Rx<T>) {
     let (a_tx, a_rx) = mpsc::channel(16);
@@ -35,7 +43,7 @@ async fn sends_events_then_closed_then_close_frame() {
         out(r#"{"type":"closed","reason":"shutdown"}"#, true),
         out(r#"{"type":"never"}"#, false),
     ]);
-    let end = pump(tx, rx, events, Duration::from_secs(15)).await;
+    let end = pump(tx, rx, events, beat(15)).await;
     assert_eq!(end, PumpEnd::Closed);
     let mut got = Vec::new();
     while let Ok(m) = sent.try_recv() {
@@ -57,7 +65,7 @@ async fn sends_events_then_closed_then_close_frame() {
 async fn answers_pings_and_sends_keep_alive_pings() {
     let (_, tx, mut sent, _) = channel::<Message>();
     let (client, _, _, rx) = channel::<Incoming>();
-    let task = tokio::spawn(pump(tx, rx, stream::pending(), Duration::from_secs(15)));
+    let task = tokio::spawn(pump(tx, rx, stream::pending(), beat(15)));
     client
         .try_send(Ok(Message::Ping(b"hi"[..].into())))
         .unwrap();
@@ -74,7 +82,7 @@ async fn a_client_that_answers_no_ping_is_dropped_after_two_keep_alives() {
     // This client answers each ping with a pong: it stays.
     let (_, tx, mut sent, _) = channel::<Message>();
     let (client, _, _, rx) = channel::<Incoming>();
-    let answering = tokio::spawn(pump(tx, rx, stream::pending(), keep_alive));
+    let answering = tokio::spawn(pump(tx, rx, stream::pending(), beat(keep_alive.as_secs())));
     for _ in 0..5 {
         assert!(matches!(sent.recv().await, Some(Message::Ping(_))));
         client
@@ -87,7 +95,7 @@ async fn a_client_that_answers_no_ping_is_dropped_after_two_keep_alives() {
     let (_, tx, mut sent, _) = channel::<Message>();
     let (_silent, _, _, rx) = channel::<Incoming>();
     let start = tokio::time::Instant::now();
-    let silent = tokio::spawn(pump(tx, rx, stream::pending(), keep_alive));
+    let silent = tokio::spawn(pump(tx, rx, stream::pending(), beat(keep_alive.as_secs())));
     assert!(matches!(sent.recv().await, Some(Message::Ping(_))));
     assert!(matches!(sent.recv().await, Some(Message::Ping(_))));
     assert_eq!(silent.await.unwrap(), PumpEnd::ClientGone);
@@ -99,7 +107,7 @@ async fn a_client_that_answers_no_ping_is_dropped_after_two_keep_alives() {
 async fn ended_event_stream_still_closes_properly() {
     let (_, tx, mut sent, _) = channel::<Message>();
     let (_client, _, _, rx) = channel::<Incoming>();
-    let end = pump(tx, rx, stream::empty(), Duration::from_secs(15)).await;
+    let end = pump(tx, rx, stream::empty(), beat(15)).await;
     assert_eq!(end, PumpEnd::Closed);
     assert_eq!(
         sent.recv().await,
@@ -115,7 +123,7 @@ async fn client_gone_stops_the_loop() {
     let (_, tx, _sent, _) = channel::<Message>();
     let (client, _, _, rx) = channel::<Incoming>();
     drop(client);
-    let end = pump(tx, rx, stream::pending(), Duration::from_secs(15)).await;
+    let end = pump(tx, rx, stream::pending(), beat(15)).await;
     assert_eq!(end, PumpEnd::ClientGone);
 }
 
@@ -186,4 +194,31 @@ async fn a_burst_is_written_with_one_flush_per_batch_and_nothing_lost() {
             &Message::Text(format!(r#"{{"type":"queueCount","queue":"q1","count":{i}}}"#).into())
         );
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn heartbeats_come_with_every_ping_when_asked_for() {
+    let (_, tx, mut sent, _) = channel::<Message>();
+    let (client, _, _, rx) = channel::<Incoming>();
+    let asked = Beat {
+        keep_alive: Duration::from_secs(15),
+        heartbeat: true,
+    };
+    let task = tokio::spawn(pump(tx, rx, stream::pending(), asked));
+    let heartbeat = Message::Text(r#"{"type":"heartbeat","intervalMs":15000}"#.into());
+    assert_eq!(
+        sent.recv().await,
+        Some(heartbeat.clone()),
+        "the first at once"
+    );
+    for _ in 0..2 {
+        tokio::time::advance(Duration::from_secs(15)).await;
+        assert!(matches!(sent.recv().await, Some(Message::Ping(_))));
+        assert_eq!(sent.recv().await, Some(heartbeat.clone()));
+        client
+            .try_send(Ok(Message::Pong(Default::default())))
+            .unwrap();
+    }
+    client.try_send(Ok(Message::Close(None))).unwrap();
+    assert_eq!(task.await.unwrap(), PumpEnd::ClientGone);
 }

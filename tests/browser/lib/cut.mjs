@@ -20,9 +20,12 @@ export const CUT = new RegExp('ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_EMPTY_RESPONS
 /** Delivered events a ticket keeps for a reconnect (the service's default). */
 const HISTORY = 512;
 
-/** A fresh demo with 149 logged off (it never answers, so a call would ring it for ever). */
-export async function startService() {
-  const demo = await startDemo(['--call-rate', '0']);
+/**
+ * A fresh demo (with `extra` arguments) with 149 logged off (it never answers, so a call would
+ * ring it for ever).
+ */
+export async function startService(extra = []) {
+  const demo = await startDemo(['--call-rate', '0', ...extra]);
   // (Until the service has logged in to the simulator, actions are refused with 503.)
   await eventually(() => api(demo.http, 'POST', 'queue/remove', { queue: QUEUES[0], agent: '149' }),
     TIMEOUT, 'the service connected to Asterisk');
@@ -34,8 +37,8 @@ export async function startService() {
  * The service, a proxy in front of it, a browser, and the page at `path` through the proxy with
  * pbxis.js's deliveries recorded; `fx.teardown()` stops everything.
  */
-export async function cutFixture(path) {
-  const fx = await startService();
+export async function cutFixture(path, extra = []) {
+  const fx = await startService(extra);
   fx.proxy = await ChaosProxy.start(fx.demo.http);
   fx.browser = await launch();
   fx.view = await open(fx.browser, fx.proxy.url + path, undefined, recordApplied);
@@ -121,4 +124,24 @@ export async function converged(fx, read, expected, what) {
     assert.deepEqual(last && last.got, last && last.want, what);
     throw err;
   }
+}
+
+/** The panel as the user sees it: member badges, waiting callers, the caller on each row. */
+export function readPanel(page) {
+  return page.evaluate(() => {
+    const members = {};
+    const calls = {};
+    for (const row of document.querySelectorAll('tr[data-agent]')) {
+      const agent = row.dataset.agent;
+      members[agent] = {};
+      for (const cell of row.querySelectorAll('td.member-cell')) {
+        const detail = cell.querySelector('.badge-detail');
+        members[agent][cell.dataset.queue] = { status: cell.dataset.status, reason: detail ? detail.textContent : null };
+      }
+      calls[agent] = row.querySelector('td.caller-cell').dataset.number || null;
+    }
+    const waiting = Object.fromEntries(Array.from(document.querySelectorAll('.tile'))
+      .map((t) => [t.dataset.queue, t.dataset.count === '' ? null : Number(t.dataset.count)]));
+    return { members, waiting, calls };
+  });
 }

@@ -65,7 +65,7 @@ async fn placed_clients(cluster: &Cluster) -> Vec<Placed> {
                 .run_until_view(ha::PATIENCE, |view, _| complete(view))
                 .await;
             assert_eq!(
-                client.cookies[COOKIE], instance.name,
+                client.cookies.0[COOKIE], instance.name,
                 "placed by the cookie"
             );
             placed.push(Placed {

@@ -17,14 +17,13 @@ mod stream_view;
 
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 #[allow(unused_imports)]
-pub use stream_view::{parse_id, problems, Applied, Gap, GapKind, View};
+pub use stream_view::{parse_id, problems, Applied, Cookies, Gap, GapKind, View};
 
 /// Which stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +60,7 @@ pub struct StreamClient {
     /// The gaps it was told of: `resync`s, and new tickets taken when its ticket was unknown.
     pub gaps: Vec<Gap>,
     /// Cookies set by the balancer (its stickiness), sent back on every request.
-    pub cookies: BTreeMap<String, String>,
+    pub cookies: Cookies,
     /// The body of `POST /ticket` when it takes its own tickets (behind a balancer).
     renew: Option<Value>,
     /// Connections in a row that applied nothing: paces reconnects to a service that is down.
@@ -97,7 +96,7 @@ impl StreamClient {
             connects: 0,
             breaks: 0,
             gaps: Vec::new(),
-            cookies: BTreeMap::new(),
+            cookies: Cookies::default(),
             renew: None,
             fruitless: 0,
             http: reqwest::Client::builder()
@@ -120,7 +119,7 @@ impl StreamClient {
         let mut client = StreamClient::new(transport, base, "");
         client.renew = Some(filter);
         if let Some((name, value)) = cookie {
-            client.cookies.insert(name.to_owned(), value.to_owned());
+            client.cookies.0.insert(name.to_owned(), value.to_owned());
         }
         client.ticket = tokio::time::timeout(patience, client.take_ticket())
             .await
@@ -136,33 +135,9 @@ impl StreamClient {
         url
     }
 
-    /// The `Cookie` header for the cookies kept, if any.
-    fn cookie_header(&self) -> Option<String> {
-        (!self.cookies.is_empty()).then(|| {
-            let pairs: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            pairs.join("; ")
-        })
-    }
-
-    /// Keeps the `name=value` of each `Set-Cookie` value.
-    fn remember_cookies<'a>(&mut self, set_cookies: impl Iterator<Item = &'a [u8]>) {
-        for value in set_cookies {
-            let text = String::from_utf8_lossy(value);
-            let pair = text.split(';').next().unwrap_or("");
-            if let Some((name, value)) = pair.split_once('=') {
-                self.cookies
-                    .insert(name.trim().to_owned(), value.trim().to_owned());
-            }
-        }
-    }
-
     fn get(&self) -> reqwest::RequestBuilder {
         let request = self.http.get(self.url());
-        match self.cookie_header() {
+        match self.cookies.header() {
             Some(cookie) => request.header("cookie", cookie),
             None => request,
         }
@@ -180,12 +155,12 @@ impl StreamClient {
                 .http
                 .post(format!("{}/ticket", self.base))
                 .json(&filter);
-            if let Some(cookie) = self.cookie_header() {
+            if let Some(cookie) = self.cookies.header() {
                 request = request.header("cookie", cookie);
             }
             if let Ok(response) = request.send().await {
                 let set = response.headers().get_all("set-cookie");
-                self.remember_cookies(set.iter().map(|v| v.as_bytes()));
+                self.cookies.remember(set.iter().map(|v| v.as_bytes()));
                 if response.status() == 200 {
                     if let Ok(ticket) = response.json::<String>().await {
                         return ticket;
@@ -309,7 +284,7 @@ impl StreamClient {
             return End::Broken;
         };
         let set = response.headers().get_all("set-cookie");
-        self.remember_cookies(set.iter().map(|v| v.as_bytes()));
+        self.cookies.remember(set.iter().map(|v| v.as_bytes()));
         if response.status() == 404 {
             return End::Closed("unknownTicket".into());
         }
@@ -336,7 +311,7 @@ impl StreamClient {
             return End::Broken;
         };
         let set = response.headers().get_all("set-cookie");
-        self.remember_cookies(set.iter().map(|v| v.as_bytes()));
+        self.cookies.remember(set.iter().map(|v| v.as_bytes()));
         let mut body = response.bytes_stream();
         let mut buffer = String::new();
         while let Some(Ok(chunk)) = body.next().await {
@@ -363,7 +338,8 @@ impl StreamClient {
             return End::Broken;
         };
         if let Some(cookie) = self
-            .cookie_header()
+            .cookies
+            .header()
             .and_then(|c| HeaderValue::from_str(&c).ok())
         {
             request.headers_mut().insert("cookie", cookie);
@@ -372,7 +348,7 @@ impl StreamClient {
             return End::Broken;
         };
         let set = response.headers().get_all("set-cookie");
-        self.remember_cookies(set.iter().map(|v| v.as_bytes()));
+        self.cookies.remember(set.iter().map(|v| v.as_bytes()));
         while let Some(Ok(message)) = ws.next().await {
             let Message::Text(text) = message else {
                 continue;

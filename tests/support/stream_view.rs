@@ -1,6 +1,6 @@
 //! What a stream client keeps: every event it applied with its id and ticket, the gaps it was
-//! told of (`resync`, a new ticket), the [`View`] they fold into, and [`problems`], the check
-//! that no event was applied twice and no gap went unannounced.
+//! told of (`resync`, a new ticket), the [`View`] they fold into, the cookies a balancer set,
+//! and [`problems`], the check that no event was applied twice and no gap went unannounced.
 
 #![allow(dead_code)]
 
@@ -65,6 +65,30 @@ impl View {
         self.0
             .get(&format!("queueMemberStatus/{agent}/{queue}"))
             .and_then(|e| e["status"].as_str())
+    }
+}
+
+/// The cookies a balancer set, sent back on every request as a browser does.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Cookies(pub BTreeMap<String, String>);
+
+impl Cookies {
+    /// The `Cookie` header, if any cookie is kept.
+    pub fn header(&self) -> Option<String> {
+        let pairs: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        (!pairs.is_empty()).then(|| pairs.join("; "))
+    }
+
+    /// Keeps the `name=value` of each `Set-Cookie` value.
+    pub fn remember<'a>(&mut self, set_cookies: impl Iterator<Item = &'a [u8]>) {
+        for value in set_cookies {
+            let text = String::from_utf8_lossy(value);
+            let pair = text.split(';').next().unwrap_or("");
+            if let Some((name, value)) = pair.split_once('=') {
+                self.0
+                    .insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+        }
     }
 }
 

@@ -240,7 +240,9 @@ impl StreamClient {
                     End::Closed(reason) if renewing && reason == "shutdown" => {}
                     end => return end,
                 }
-                if self.fruitless > 1 {
+                // Behind a balancer, as pbxis.js does: a pause after connections that brought
+                // nothing (an instance going away); elsewhere reconnect at once.
+                if renewing && self.fruitless > 1 {
                     tokio::time::sleep(backoff(self.fruitless - 1)).await;
                 }
             }

@@ -205,3 +205,10 @@ fn ticket_secrets_from_file_env_or_flag_checked_and_never_shown() {
     assert_eq!(s.tickets.previous_secrets.len(), 2);
     assert_eq!(s.shutdown_drain_seconds, 3);
 }
+
+#[test]
+fn the_shipped_deployment_configuration_is_valid() {
+    let s = Settings::from_toml(include_str!("../../deploy/systemd/pbxis.toml")).unwrap();
+    s.validate().unwrap();
+    crate::http::auth::Auth::new(s.auth.clone()).unwrap();
+}

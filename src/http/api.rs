@@ -253,24 +253,24 @@ pub async fn stop(State(state): State<AppState>, headers: HeaderMap) -> Result<R
     Ok((StatusCode::ACCEPTED, Json(json!({ "status": "stopping" }))).into_response())
 }
 
-/// `GET /health`: liveness, `{"status":"ok"}`. Scope `admin`.
+/// `GET /health`: liveness, `{"status":"ok"}`. Scope `health` (or `admin`).
 pub async fn health(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, Scope::Admin)?;
+    authorize(&state, &headers, Scope::Health)?;
     Ok(Json(json!({ "status": "ok" })).into_response())
 }
 
 /// `GET /ready`: 200 when connected to Asterisk and the model is built and the service is not
 /// stopping, else 503; the body says `{"ready":..,"connected":..,"draining":..,"tickets":..,
 /// "streams":..}` (live tickets, open streams).
-/// Scope `admin`.
+/// Scope `health` (or `admin`).
 pub async fn ready(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, Scope::Admin)?;
+    authorize(&state, &headers, Scope::Health)?;
     let link = state.pbx().link();
     let draining = state.is_draining();
     let ready = link.ready && !draining;

@@ -57,8 +57,11 @@ pub enum Scope {
     Events,
     /// Queue actions and originate.
     Control,
-    /// `/stop` and operational endpoints.
+    /// `/stop` and operational endpoints (`/health` and `/ready` included).
     Admin,
+    /// `/health` and `/ready` only: for load balancers' and orchestrators' probes, which keep
+    /// their key in plain configuration.
+    Health,
 }
 
 impl Scope {
@@ -68,6 +71,7 @@ impl Scope {
             Scope::Events => "events",
             Scope::Control => "control",
             Scope::Admin => "admin",
+            Scope::Health => "health",
         }
     }
 }
@@ -236,7 +240,8 @@ impl Auth {
         }
         let token = bearer_token(headers)?;
         let key = self.find(token).ok_or(AuthError::Invalid)?;
-        if key.scopes.contains(&scope) {
+        let admin_reads_health = scope == Scope::Health && key.scopes.contains(&Scope::Admin);
+        if key.scopes.contains(&scope) || admin_reads_health {
             Ok(key.principal.clone())
         } else {
             Err(AuthError::Scope(scope))

@@ -95,6 +95,11 @@ fn each_key_gets_exactly_its_scopes() {
         auth.authorize(&admin, Scope::Admin).unwrap().name(),
         Some("admin")
     );
+    assert!(
+        auth.authorize(&admin, Scope::Health).is_ok(),
+        "admin reads health"
+    );
+    assert!(auth.authorize(&control, Scope::Health).is_err());
     assert_eq!(
         auth.authorize(&admin, Scope::Events),
         Err(AuthError::Scope(Scope::Events))
@@ -340,4 +345,22 @@ fn keys_make_origin_and_host_irrelevant() {
         HeaderValue::from_str(&format!("Bearer {EVENTS_KEY}")).unwrap(),
     );
     assert!(auth.authorize(&headers, Scope::Events).is_ok());
+}
+
+#[test]
+fn a_health_key_reads_health_and_ready_and_nothing_else() {
+    let probe = "probe-key-0123456789abcdef";
+    let config: AuthConfig = toml::from_str(&format!(
+        "[[keys]]\nname = \"probes\"\nkey = \"{probe}\"\nscopes = [\"health\"]"
+    ))
+    .unwrap();
+    let auth = Auth::new(config).unwrap();
+    let headers = bearer(&format!("Bearer {probe}"));
+    assert!(auth.authorize(&headers, Scope::Health).is_ok());
+    for scope in [Scope::Admin, Scope::Events, Scope::Control] {
+        assert_eq!(
+            auth.authorize(&headers, scope),
+            Err(AuthError::Scope(scope))
+        );
+    }
 }

@@ -31,36 +31,30 @@ impl Delivery {
             type_name,
             json: json.into_boxed_str(),
             data_json: data_json.into_boxed_str(),
-            closed: matches!(event, Event::Closed { .. }),
+            closed: false,
         })))
     }
 
-    /// The closing event `{"type":"closed","reason":...}`.
+    /// The closing event `{"type":"closed","reason":...}`: the last of a stream.
     pub fn closed(reason: &str) -> Delivery {
-        let event = Event::Closed {
-            reason: reason.to_owned(),
-        };
-        Delivery::new(&event).unwrap_or_else(|| {
-            // Serializing a string cannot fail; this keeps the function total all the same.
-            Delivery(Arc::new(Serialized {
-                type_name: "closed",
-                json: r#"{"type":"closed","reason":"error"}"#.into(),
-                data_json: r#"{"reason":"error"}"#.into(),
-                closed: true,
-            }))
-        })
+        Delivery::transport("closed", reason, true)
     }
 
     /// `{"type":"resync","reason":...}`: what the client holds may be stale or incomplete; it
     /// must throw its state away and rebuild it from the snapshot that follows.
     pub fn resync(reason: &str) -> Delivery {
+        Delivery::transport("resync", reason, false)
+    }
+
+    /// An event of the transport itself (not of the model): its type and a reason.
+    fn transport(type_name: &'static str, reason: &str, closed: bool) -> Delivery {
         let data_json = serde_json::json!({ "reason": reason }).to_string();
-        let json = format!(r#"{{"type":"resync",{}"#, &data_json[1..]);
+        let json = format!(r#"{{"type":"{type_name}",{}"#, &data_json[1..]);
         Delivery(Arc::new(Serialized {
-            type_name: "resync",
+            type_name,
             json: json.into_boxed_str(),
             data_json: data_json.into_boxed_str(),
-            closed: false,
+            closed,
         }))
     }
 

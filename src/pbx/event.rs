@@ -183,12 +183,6 @@ pub enum Event {
         /// True while the service is connected to Asterisk and its state is current.
         connected: bool,
     },
-    /// The ticket's stream ends.
-    #[serde(rename_all = "camelCase")]
-    Closed {
-        /// Why: `expired`, `shutdown`, `overflow`, `replaced`.
-        reason: String,
-    },
 }
 
 /// The scope of an event: the agent and queue it is about, *for filtering*.
@@ -214,7 +208,6 @@ impl Event {
             Event::QueueSummary { .. } => "queueSummary",
             Event::MemberSummary { .. } => "memberSummary",
             Event::PbxStatus { .. } => "pbxStatus",
-            Event::Closed { .. } => "closed",
         }
     }
 
@@ -232,7 +225,7 @@ impl Event {
             Event::QueueCount { queue, .. } | Event::QueueSummary { queue, .. } => {
                 (None, Some(queue))
             }
-            Event::PbxStatus { .. } | Event::Closed { .. } => (None, None),
+            Event::PbxStatus { .. } => (None, None),
         };
         Scope { agent, queue }
     }

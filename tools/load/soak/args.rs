@@ -101,6 +101,21 @@ pub struct SoakArgs {
     /// distributed, so some are cut at once and some live long).
     #[arg(long, default_value = "3s")]
     pub cut_every: Human,
+    /// Chance that a subscriber behind the proxy, cut off, stays away before reconnecting
+    /// (its ticket's events pile up meanwhile: beyond `--max-pending` the service drops them and
+    /// resyncs it; beyond `--unsub-delay` its ticket is gone), 0..=1.
+    #[arg(long, default_value_t = 0.1)]
+    pub away_chance: f64,
+    /// Longest such absence (each is drawn from 0.5 s to this).
+    #[arg(long, default_value = "8s")]
+    pub away_max: Human,
+    /// The service's `limits.max_pending_events` (its default is 10000; lower, the absences
+    /// end in overflow resyncs within a short soak).
+    #[arg(long, default_value_t = 256)]
+    pub max_pending: usize,
+    /// The service's `unsub_delay_seconds`: the life of a ticket without a stream.
+    #[arg(long, default_value_t = 5)]
+    pub unsub_delay: u64,
     /// Interval between two faults injected into the simulated Asterisk.
     #[arg(long, default_value = "30s")]
     pub fault_every: Human,
@@ -166,6 +181,15 @@ impl SoakArgs {
         }
         if Duration::from(self.cut_every) < Duration::from_millis(10) {
             return Err("--cut-every: at least 10ms".into());
+        }
+        if !(self.away_chance.is_finite() && (0.0..=1.0).contains(&self.away_chance)) {
+            return Err("--away-chance: 0..=1".into());
+        }
+        if Duration::from(self.away_max) > Duration::from_secs(600) {
+            return Err("--away-max: at most 10m".into());
+        }
+        if !(1..=1_000_000).contains(&self.max_pending) || !(1..=3600).contains(&self.unsub_delay) {
+            return Err("--max-pending: 1..=1000000; --unsub-delay: 1..=3600 seconds".into());
         }
         if Duration::from(self.fault_every) < MIN_FAULT_EVERY || self.faults.is_empty() {
             return Err("--fault-every: at least 500ms; --faults: at least one".into());
@@ -252,6 +276,9 @@ mod tests {
         assert!(parse(&["--call-rate", "-1"]).is_err());
         assert!(parse(&["--time-scale", "0"]).is_err());
         assert!(parse(&["--chaos-share", "1.5"]).is_err());
+        assert!(parse(&["--away-chance", "2"]).is_err());
+        assert!(parse(&["--max-pending", "0"]).is_err());
+        assert!(parse(&["--unsub-delay", "0"]).is_err());
         assert!(parse(&["--fault-every", "10ms"]).is_err());
         assert!(parse(&["--faults", "meteor"]).is_err());
         assert!(parse(&["--report-every", "100ms"]).is_err());

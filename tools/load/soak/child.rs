@@ -55,15 +55,14 @@ pub struct ServiceChild {
 }
 
 impl ServiceChild {
-    /// Starts `bin serve` against the simulator at `ami`, with room for `subscribers` streams
-    /// and tickets from 127.0.0.1, and waits until it is ready.
+    /// Starts `bin serve` against the simulator at `ami`, with room for every subscriber's
+    /// streams and tickets from 127.0.0.1, and waits until it is ready.
     pub async fn start(
         bin: &Path,
         ami: SocketAddr,
-        location: &str,
-        subscribers: usize,
+        wanted: &Wanted,
     ) -> anyhow::Result<ServiceChild> {
-        let config = TempConfig::write(&settings_toml(ami, location, subscribers)?)?;
+        let config = TempConfig::write(&settings_toml(ami, wanted)?)?;
         let mut command = Command::new(bin);
         command
             .arg("--log-json")
@@ -71,7 +70,8 @@ impl ServiceChild {
             .arg("--config")
             .arg(&config.0)
             .env("PBXIS_AMI_SECRET", AMI_SECRET)
-            .env("RUST_LOG", "warn,pbxis_ws::app=info")
+            // Warnings and errors, and the line with the address; not every request.
+            .env("RUST_LOG", "warn,pbxis_ws::app=info,tower_http=off")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -147,9 +147,22 @@ impl ServiceChild {
     }
 }
 
+/// What the soak sets in the service.
+#[derive(Clone, Debug)]
+pub struct Wanted {
+    /// `location` (and the simulator's devices).
+    pub location: String,
+    /// Subscribers: room for their streams and tickets.
+    pub subscribers: usize,
+    /// `limits.max_pending_events`.
+    pub max_pending: usize,
+    /// `unsub_delay_seconds`.
+    pub unsub_delay: u64,
+}
+
 /// The settings file: loopback, the simulator, and room for every subscriber.
-fn settings_toml(ami: SocketAddr, location: &str, subscribers: usize) -> anyhow::Result<String> {
-    let room = i64::try_from(subscribers * 2 + 16)?;
+fn settings_toml(ami: SocketAddr, wanted: &Wanted) -> anyhow::Result<String> {
+    let room = i64::try_from(wanted.subscribers * 2 + 16)?;
     let mut ami_table = toml::Table::new();
     ami_table.insert("host".into(), ami.ip().to_string().into());
     ami_table.insert("port".into(), i64::from(ami.port()).into());
@@ -162,9 +175,13 @@ fn settings_toml(ami: SocketAddr, location: &str, subscribers: usize) -> anyhow:
     ] {
         limits.insert(key.into(), room.max(1000).into());
     }
+    let pending = i64::try_from(wanted.max_pending)?;
+    limits.insert("max_pending_events".into(), pending.into());
     let mut table = toml::Table::new();
     table.insert("listen".into(), "127.0.0.1:0".into());
-    table.insert("location".into(), location.into());
+    table.insert("location".into(), wanted.location.as_str().into());
+    let unsub = i64::try_from(wanted.unsub_delay)?;
+    table.insert("unsub_delay_seconds".into(), unsub.into());
     table.insert("ami".into(), ami_table.into());
     table.insert("limits".into(), limits.into());
     let text = toml::to_string(&table)?;
@@ -241,10 +258,18 @@ mod tests {
 
     #[test]
     fn the_settings_file_is_one_the_service_accepts() {
-        let text = settings_toml("127.0.0.1:5038".parse().unwrap(), "PJSIP/{agent}", 3000).unwrap();
+        let wanted = Wanted {
+            location: "PJSIP/{agent}".into(),
+            subscribers: 3000,
+            max_pending: 256,
+            unsub_delay: 5,
+        };
+        let text = settings_toml("127.0.0.1:5038".parse().unwrap(), &wanted).unwrap();
         let settings = Settings::from_toml(&text).unwrap();
         assert_eq!(settings.ami.port, 5038);
         assert_eq!(settings.limits.max_streams_per_client, 6016);
+        assert_eq!(settings.limits.max_pending_events, 256);
+        assert_eq!(settings.unsub_delay_seconds, 5);
         assert!(settings.listen.ip().is_loopback());
         assert!(
             settings.ami.secret.is_empty(),

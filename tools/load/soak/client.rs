@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -34,6 +36,8 @@ pub struct Counters {
     pub deliveries: AtomicU64,
     /// Connections opened after the first (long-poll: after a broken one).
     pub reconnects: AtomicU64,
+    /// Times it stayed away after a cut.
+    pub aways: AtomicU64,
     /// Tickets taken after the first (the previous one was gone).
     pub new_tickets: AtomicU64,
     /// Events whose id jumped ahead without a `resync`: lost events.
@@ -63,6 +67,31 @@ pub struct Setup {
     pub agents: Vec<String>,
     /// The queues of its tickets.
     pub queues: Vec<String>,
+    /// Whether, cut off, it sometimes stays away a while.
+    pub away: Option<Away>,
+}
+
+/// Staying away after a cut, as a phone that lost its network does.
+#[derive(Clone, Debug)]
+pub struct Away {
+    /// Chance after each broken connection, 0..=1.
+    pub chance: f64,
+    /// Longest absence (each from 0.5 s to this).
+    pub longest: Duration,
+    /// Seed of the draws.
+    pub seed: u64,
+}
+
+impl Away {
+    /// How long to stay away now, if at all.
+    fn draw(&self, rng: &mut StdRng) -> Option<Duration> {
+        let shortest = Duration::from_millis(500);
+        if self.longest <= shortest || !rng.gen_bool(self.chance.clamp(0.0, 1.0)) {
+            return None;
+        }
+        let secs = rng.gen_range(shortest.as_secs_f64()..self.longest.as_secs_f64());
+        Some(Duration::from_secs_f64(secs))
+    }
 }
 
 /// How one connection ended.
@@ -151,6 +180,7 @@ pub async fn run(setup: Setup, counters: Arc<Counters>, stop: CancellationToken)
         return;
     };
     let mut connections = 0u64;
+    let mut rng = StdRng::seed_from_u64(setup.away.as_ref().map_or(0, |a| a.seed));
     loop {
         if connections > 0 {
             counters.reconnects.fetch_add(1, Ordering::Relaxed);
@@ -173,9 +203,14 @@ pub async fn run(setup: Setup, counters: Arc<Counters>, stop: CancellationToken)
             End::Closed(reason) => note(&counters, format!("closed: {reason}")),
             End::Broken(error) => note(&counters, error),
         }
+        let mut pause = RECONNECT_PAUSE;
+        if let Some(away) = setup.away.as_ref().and_then(|a| a.draw(&mut rng)) {
+            counters.aways.fetch_add(1, Ordering::Relaxed);
+            pause = away;
+        }
         tokio::select! {
             () = stop.cancelled() => return,
-            () = tokio::time::sleep(RECONNECT_PAUSE) => {}
+            () = tokio::time::sleep(pause) => {}
         }
     }
 }
@@ -249,6 +284,28 @@ mod tests {
         assert_eq!(b.pbx, Some(true));
         p.apply(json!({"type":"resync","id":"0000abcd-50","reason":"made-up"}));
         assert_eq!(c.resyncs.lock().unwrap()["other"], 1);
+    }
+
+    #[test]
+    fn absences_are_drawn_at_their_chance_within_bounds() {
+        let mut rng = StdRng::seed_from_u64(9);
+        let never = Away {
+            chance: 0.0,
+            longest: Duration::from_secs(8),
+            seed: 0,
+        };
+        assert!((0..100).all(|_| never.draw(&mut rng).is_none()));
+        let always = Away {
+            chance: 1.0,
+            ..never
+        };
+        for _ in 0..100 {
+            let d = always.draw(&mut rng).expect("always away");
+            assert!(
+                d >= Duration::from_millis(500) && d < Duration::from_secs(8),
+                "{d:?}"
+            );
+        }
     }
 
     #[test]

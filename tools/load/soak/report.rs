@@ -4,8 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use std::time::Duration;
+
 use serde::Serialize;
 
+use super::args::FaultKind;
 use super::child::LogTail;
 
 /// One interval's figures (totals since the start, but for the rate).
@@ -21,6 +24,8 @@ pub struct Sample {
     pub resyncs: BTreeMap<String, u64>,
     /// Reconnections of all subscribers.
     pub reconnects: u64,
+    /// Absences of subscribers (cut off and staying away a while).
+    pub aways: u64,
     /// Tickets taken again because the previous one was gone.
     pub new_tickets: u64,
     /// Connections the chaos proxy cut.
@@ -36,12 +41,13 @@ impl Sample {
     pub fn line(&self) -> String {
         let resyncs = self.line_resyncs();
         format!(
-            "{:>8.1}s  deliveries {:>10} ({:>7.0}/s)  resyncs {resyncs}  reconnects {}  \
-             new tickets {}  cuts {}  faults {}  service RSS {}",
+            "{:>8.1}s  deliveries {:>10} ({:>7.0}/s)  resyncs {resyncs}  reconnects {} \
+             (away {})  new tickets {}  cuts {}  faults {}  service RSS {}",
             self.elapsed_s,
             self.deliveries,
             self.per_second,
             self.reconnects,
+            self.aways,
             self.new_tickets,
             self.cuts,
             self.faults,
@@ -124,6 +130,8 @@ pub struct SubscriberEnd {
     pub resyncs: BTreeMap<String, u64>,
     /// Reconnections.
     pub reconnects: u64,
+    /// Absences.
+    pub aways: u64,
     /// Tickets taken again.
     pub new_tickets: u64,
     /// Lost events (an id jump without `resync`).
@@ -173,7 +181,62 @@ pub struct SoakReport {
     pub ok: bool,
 }
 
+/// What a soak found, before it is judged.
+pub struct Outcome {
+    /// How long the traffic and faults went on.
+    pub duration: Duration,
+    /// `--rss-tolerance`.
+    pub rss_tolerance: f64,
+    /// The samples.
+    pub samples: Vec<Sample>,
+    /// Faults by kind.
+    pub faults: Vec<(FaultKind, u64)>,
+    /// When every subscriber reached the truth, if it did.
+    pub converged_after_s: Option<f64>,
+    /// Each subscriber at the end.
+    pub ends: Vec<SubscriberEnd>,
+    /// What the service logged.
+    pub service_logs: LogTail,
+    /// The service exited 0.
+    pub service_exit_ok: bool,
+}
+
 impl SoakReport {
+    /// Totals and verdicts of an outcome.
+    pub fn build(o: Outcome) -> SoakReport {
+        let duration_s = o.duration.as_secs_f64();
+        let rss: Vec<(f64, u64)> = o
+            .samples
+            .iter()
+            .filter_map(|s| Some((s.elapsed_s, s.rss_kib?)))
+            .collect();
+        let rss = flatness(&rss, duration_s, o.rss_tolerance);
+        let gaps = o.ends.iter().map(|e| e.gaps).sum();
+        let repeats = o.ends.iter().map(|e| e.repeats).sum();
+        let converged = o.ends.iter().all(|e| e.converged);
+        let clean = gaps == 0 && repeats == 0 && o.service_exit_ok;
+        SoakReport {
+            duration_s,
+            subscribers: o.ends.len(),
+            via_proxy: o.ends.iter().filter(|e| e.via_proxy).count(),
+            samples: o.samples,
+            faults: o
+                .faults
+                .into_iter()
+                .map(|(k, n)| (k.name().to_owned(), n))
+                .collect(),
+            ok: converged && clean && rss.flat != Some(false),
+            rss,
+            gaps,
+            repeats,
+            converged,
+            converged_after_s: o.converged_after_s.filter(|_| converged),
+            subscriber_ends: o.ends,
+            service_logs: o.service_logs,
+            service_exit_ok: o.service_exit_ok,
+        }
+    }
+
     /// The end of the text report (the sample lines were printed as they came).
     pub fn summary(&self) -> String {
         let mut out = String::new();
@@ -185,13 +248,14 @@ impl SoakReport {
             .collect();
         out.push_str(&format!(
             "summary: {:.0} s, {} subscribers ({} behind the chaos proxy), {} deliveries \
-             ({:.0}/s), reconnects {}, new tickets {}, cuts {}, faults {} ({})\n",
+             ({:.0}/s), reconnects {} (after {} absences), new tickets {}, cuts {}, faults {} ({})\n",
             self.duration_s,
             self.subscribers,
             self.via_proxy,
             last.deliveries,
             last.deliveries as f64 / self.duration_s.max(1e-9),
             last.reconnects,
+            last.aways,
             last.new_tickets,
             last.cuts,
             last.faults,

@@ -19,10 +19,10 @@ use tokio_util::sync::CancellationToken;
 use super::args::SoakArgs;
 use super::belief::Belief;
 use super::chaos::ChaosProxy;
-use super::child::ServiceChild;
-use super::client::{self, Counters, Setup};
+use super::child::{ServiceChild, Wanted};
+use super::client::{self, Away, Counters, Setup};
 use super::faults::{self, FaultCounts};
-use super::report::{flatness, Sample, SoakReport, SubscriberEnd};
+use super::report::{Outcome, Sample, SoakReport, SubscriberEnd};
 use crate::memory::{self, Side};
 use crate::subscriber::Transport;
 
@@ -65,7 +65,13 @@ async fn soak(
     sim: &SimHandle,
     line: fn(&str),
 ) -> anyhow::Result<SoakReport> {
-    let service = ServiceChild::start(bin, sim.addr(), LOCATION, args.subscribers()).await?;
+    let wanted = Wanted {
+        location: LOCATION.to_owned(),
+        subscribers: args.subscribers(),
+        max_pending: args.max_pending,
+        unsub_delay: args.unsub_delay,
+    };
+    let service = ServiceChild::start(bin, sim.addr(), &wanted).await?;
     let proxy = ChaosProxy::start(service.http, args.cut_every.into(), args.seed)
         .await
         .context("cannot start the chaos proxy")?;
@@ -73,18 +79,7 @@ async fn soak(
     let subs = start_subscribers(args, service.http, proxy.addr(), &stop_subs);
     let fault_counts = Arc::new(FaultCounts::default());
     let stop_faults = CancellationToken::new();
-    let plan = faults::Plan {
-        kinds: args.faults.clone(),
-        every: args.fault_every.into(),
-        seed: args.seed,
-    };
-    let injector = tokio::spawn(faults::inject(
-        sim.clone(),
-        plan,
-        fault_counts.clone(),
-        stop_faults.clone(),
-    ));
-    let duration: Duration = args.duration.into();
+    let injector = start_faults(args, sim, &fault_counts, &stop_faults);
     let watch = Watch {
         subs: &subs,
         proxy: &proxy,
@@ -103,36 +98,36 @@ async fn soak(
     let service_logs = service.logs();
     let exit = service.stop().await;
     proxy.stop();
-    let rss: Vec<(f64, u64)> = samples
-        .iter()
-        .filter_map(|s| Some((s.elapsed_s, s.rss_kib?)))
-        .collect();
-    let rss = flatness(&rss, duration.as_secs_f64(), args.rss_tolerance);
-    let (gaps, repeats) = ends
-        .iter()
-        .fold((0, 0), |(g, r), e| (g + e.gaps, r + e.repeats));
-    let service_exit_ok = exit.is_some_and(|s| s.success());
-    let converged = ends.iter().all(|e| e.converged);
-    Ok(SoakReport {
-        duration_s: duration.as_secs_f64(),
-        subscribers: ends.len(),
-        via_proxy: ends.iter().filter(|e| e.via_proxy).count(),
+    Ok(SoakReport::build(Outcome {
+        duration: args.duration.into(),
+        rss_tolerance: args.rss_tolerance,
         samples,
-        faults: fault_counts
-            .by_kind()
-            .into_iter()
-            .map(|(k, n)| (k.name().to_owned(), n))
-            .collect(),
-        ok: converged && gaps == 0 && repeats == 0 && rss.flat != Some(false) && service_exit_ok,
-        rss,
-        gaps,
-        repeats,
-        converged,
+        faults: fault_counts.by_kind(),
         converged_after_s,
-        subscriber_ends: ends,
+        ends,
         service_logs,
-        service_exit_ok,
-    })
+        service_exit_ok: exit.is_some_and(|s| s.success()),
+    }))
+}
+
+/// Starts injecting faults into the simulator, until `stop`.
+fn start_faults(
+    args: &SoakArgs,
+    sim: &SimHandle,
+    counts: &Arc<FaultCounts>,
+    stop: &CancellationToken,
+) -> JoinHandle<()> {
+    let plan = faults::Plan {
+        kinds: args.faults.clone(),
+        every: args.fault_every.into(),
+        seed: args.seed,
+    };
+    tokio::spawn(faults::inject(
+        sim.clone(),
+        plan,
+        counts.clone(),
+        stop.clone(),
+    ))
 }
 
 fn loopback() -> SocketAddr {
@@ -197,7 +192,13 @@ fn start_subscribers(
         let behind = (n as f64 * args.chaos_share).round() as usize;
         for i in 0..n {
             let via_proxy = i < behind;
+            let away = via_proxy.then(|| Away {
+                chance: args.away_chance,
+                longest: args.away_max.into(),
+                seed: args.seed.wrapping_add(subs.len() as u64),
+            });
             let setup = Setup {
+                away,
                 transport,
                 connect: if via_proxy { proxy } else { service },
                 service,
@@ -239,6 +240,7 @@ impl Watch<'_> {
             let c = &sub.counters;
             s.deliveries += load(&c.deliveries);
             s.reconnects += load(&c.reconnects);
+            s.aways += load(&c.aways);
             s.new_tickets += load(&c.new_tickets);
             if let Ok(r) = c.resyncs.lock() {
                 for (reason, n) in r.iter() {
@@ -346,6 +348,7 @@ async fn finish(
                 .map(|r| r.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect())
                 .unwrap_or_default(),
             reconnects: load(&c.reconnects),
+            aways: load(&c.aways),
             new_tickets: load(&c.new_tickets),
             gaps: load(&c.gaps),
             repeats: load(&c.repeats),

@@ -1,5 +1,5 @@
-//! The faults injected into the simulated Asterisk, one every interval, each drawn at random
-//! (seeded) from the chosen kinds: every AMI connection dropped; a stall (nothing read or
+//! The faults injected into the simulated Asterisk, one every interval, drawn (seeded) from the
+//! chosen kinds in shuffled rounds, so that every kind comes once in each round: every AMI connection dropped; a stall (nothing read or
 //! written for 0.5 to 3 s); a restart (`Shutdown`, connections refused for 0.2 to 2 s, fresh
 //! state); garbage on the socket (a NUL line, random binary, or a 100 KiB line without end).
 //! Stalls and downtimes are bounded by half the interval, so faults never overlap.
@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use pbxis_ws::sim::SimHandle;
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use tokio_util::sync::CancellationToken;
 
@@ -60,12 +61,13 @@ pub struct Plan {
 pub async fn inject(sim: SimHandle, plan: Plan, counts: Arc<FaultCounts>, stop: CancellationToken) {
     let mut rng = StdRng::seed_from_u64(plan.seed);
     let longest = plan.every / 2;
+    let mut round = Vec::new();
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(plan.every) => {}
         }
-        let Some(kind) = plan.kinds.get(rng.gen_range(0..plan.kinds.len().max(1))) else {
+        let Some(kind) = next(&mut round, &plan.kinds, &mut rng) else {
             return;
         };
         match kind {
@@ -84,8 +86,17 @@ pub async fn inject(sim: SimHandle, plan: Plan, counts: Arc<FaultCounts>, stop: 
             }
             FaultKind::Garbage => sim.send_garbage(&garbage(&mut rng)).await,
         }
-        counts.add(*kind);
+        counts.add(kind);
     }
+}
+
+/// The next fault of the round; a new shuffled round when it is over (`None`: no kinds).
+fn next(round: &mut Vec<FaultKind>, kinds: &[FaultKind], rng: &mut StdRng) -> Option<FaultKind> {
+    if round.is_empty() {
+        round.extend_from_slice(kinds);
+        round.shuffle(rng);
+    }
+    round.pop()
 }
 
 fn between(rng: &mut StdRng, lo: Duration, hi: Duration) -> Duration {
@@ -135,6 +146,21 @@ mod tests {
             assert!(g.len() <= LONG_LINE + 4);
             assert!(g.ends_with(b"\r\n\r\n"));
         }
+    }
+
+    #[test]
+    fn every_kind_comes_once_in_each_round() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut round = Vec::new();
+        let kinds = FaultKind::ALL;
+        for _ in 0..3 {
+            let mut drawn: Vec<FaultKind> = (0..4)
+                .map(|_| next(&mut round, &kinds, &mut rng).unwrap())
+                .collect();
+            drawn.sort();
+            assert_eq!(drawn, kinds);
+        }
+        assert_eq!(next(&mut Vec::new(), &[], &mut rng), None);
     }
 
     #[test]

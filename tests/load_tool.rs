@@ -2,8 +2,8 @@
 //! service started by the tool) and its `--url` mode (against a service this test starts). Each
 //! run must deliver every stamped event exactly once, in order, to every subscriber of every
 //! transport, and only the events its ticket asked for; and a run whose events cannot arrive
-//! must still end by its time limit, count them lost and fail. Behaviour only: no figure of
-//! speed is asserted here.
+//! must still end by its time limit, count them lost and fail. The soak mode runs a few seconds
+//! with one fault. Behaviour only: no figure of speed is asserted here.
 
 #[path = "support/app.rs"]
 mod support;
@@ -235,4 +235,80 @@ async fn events_that_never_arrive_are_reported_lost_and_the_run_still_ends() {
     }
     elsewhere.shutdown().await;
     app.stop_and_join().await;
+}
+
+#[tokio::test]
+async fn soak_mode_goes_through_a_restart_and_every_subscriber_ends_with_the_truth() {
+    // A few seconds of live calls, one Asterisk restart, half the subscribers behind a proxy
+    // that cuts their connections about every half second. Five seconds cannot say whether
+    // the RSS is flat (a generous tolerance keeps that verdict out of the exit code); this
+    // checks that the mode runs, measures, recovers and judges the end state.
+    let service = env!("CARGO_BIN_EXE_pbxis-ws");
+    let (code, report, stderr) = run_tool(&[
+        "soak",
+        "--duration",
+        "5s",
+        "--report-every",
+        "1s",
+        "--fault-every",
+        "3s",
+        "--faults",
+        "restart",
+        "--call-rate",
+        "240",
+        "--agents",
+        "3",
+        "--queues",
+        "2",
+        "--sse",
+        "2",
+        "--websocket",
+        "2",
+        "--long-poll",
+        "2",
+        "--cut-every",
+        "500ms",
+        "--away-max",
+        "2s",
+        "--settle",
+        "30s",
+        "--rss-tolerance",
+        "1000",
+        "--service-bin",
+        service,
+    ])
+    .await;
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["faults"], serde_json::json!({"restart": 1}));
+    assert_eq!(report["subscribers"], 6);
+    assert_eq!(report["via_proxy"], 3);
+    let samples = report["samples"].as_array().expect("samples");
+    assert_eq!(samples.len(), 5, "one per second: {samples:#?}");
+    for s in samples {
+        assert!(s["rss_kib"].as_u64().unwrap() > 0, "{s}");
+    }
+    let last = samples.last().unwrap();
+    assert!(last["deliveries"].as_u64().unwrap() > 0, "{last}");
+    assert!(last["cuts"].as_u64().unwrap() > 0, "{last}");
+    assert!(last["reconnects"].as_u64().unwrap() > 0, "{last}");
+    assert_eq!(report["converged"], true);
+    assert_eq!(
+        (report["gaps"].as_u64(), report["repeats"].as_u64()),
+        (Some(0), Some(0))
+    );
+    for s in report["subscriber_ends"].as_array().unwrap() {
+        assert_eq!(s["converged"], true, "{s}");
+        assert!(s["deliveries"].as_u64().unwrap() > 0, "{s}");
+    }
+    assert_eq!(report["service_exit_ok"], true);
+    // The report lines went to stderr (stdout carries the JSON).
+    assert!(stderr.contains("service RSS"), "{stderr}");
+}
+
+#[tokio::test]
+async fn soak_mode_refuses_flags_out_of_bounds() {
+    let (code, _, stderr) = run_tool(&["soak", "--duration", "25h"]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--duration"), "{stderr}");
 }

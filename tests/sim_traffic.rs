@@ -284,3 +284,33 @@ async fn originate_to_a_busy_agent_fails_with_reason_5() {
     assert_eq!(r.get("Response"), Some("Success"));
     assert_eq!(r.get("Reason"), Some("4"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_call_rate_can_be_turned_off_and_on_while_running() {
+    let mut config = SimConfig::quiet();
+    config.call_rate = 60.0;
+    let sim = start(config).await;
+    let mut c = Client::logged_in(sim.addr()).await;
+    let joins = |c: &Client| {
+        c.seen
+            .iter()
+            .filter(|m| m.event_name() == Some("QueueCallerJoin"))
+            .count()
+    };
+    c.drain_until(Instant::now() + Duration::from_secs(120))
+        .await;
+    let on = joins(&c);
+    assert!(on > 20, "{on} callers in two minutes at 60 a minute");
+
+    sim.set_call_rate(0.0).await;
+    let off = joins(&c);
+    c.drain_until(Instant::now() + Duration::from_secs(600))
+        .await;
+    assert_eq!(joins(&c), off, "no caller arrives at rate 0");
+
+    sim.set_call_rate(60.0).await;
+    c.drain_until(Instant::now() + Duration::from_secs(120))
+        .await;
+    assert!(joins(&c) > off + 20, "callers arrive again");
+    sim.shutdown().await;
+}

@@ -57,6 +57,10 @@ pub(crate) enum Command {
         bytes: Vec<u8>,
         reply: oneshot::Sender<()>,
     },
+    SetCallRate {
+        rate: f64,
+        reply: oneshot::Sender<()>,
+    },
     Shutdown(oneshot::Sender<()>),
     /// A connection was accepted.
     Open {
@@ -267,6 +271,16 @@ impl Engine {
         }
     }
 
+    /// Changes the automatic callers' rate from now on (0 = none): the pending arrival is
+    /// dropped and the next one drawn at the new rate. Calls in progress go on.
+    fn set_call_rate(&mut self, rate: f64) {
+        self.config.call_rate = if rate.is_finite() { rate.max(0.0) } else { 0.0 };
+        self.timers.retain(|_, job| !matches!(job, Job::Arrival));
+        if self.config.call_rate > 0.0 {
+            traffic::schedule_arrival(self);
+        }
+    }
+
     /// Sends `msg` to every logged-in client whose event mask and read permission hold
     /// every class of its `Privilege`.
     pub fn emit(&mut self, msg: AmiMessage) {
@@ -335,6 +349,10 @@ impl Engine {
             Command::Stall { d, reply } => self.stall_for(d, reply).await,
             Command::Restart { downtime, reply } => self.restart(downtime, reply).await,
             Command::Garbage { bytes, reply } => self.send_garbage(bytes, reply),
+            Command::SetCallRate { rate, reply } => {
+                self.set_call_rate(rate);
+                let _ = reply.send(());
+            }
             Command::Shutdown(reply) => self.shut_down(reply).await,
         }
     }

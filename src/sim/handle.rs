@@ -172,6 +172,12 @@ impl SimHandle {
         self.shared.refuse_logins.store(on, Ordering::Relaxed);
     }
 
+    /// Sets the automatic callers' rate (per simulated minute; 0 = none) from now on; calls in
+    /// progress go on. A restart keeps the new rate.
+    pub async fn set_call_rate(&self, rate: f64) {
+        self.ask(|reply| Command::SetCallRate { rate, reply }).await;
+    }
+
     /// Stops the simulator: closes every connection and the listener.
     pub async fn shutdown(&self) {
         self.ask(Command::Shutdown).await;

@@ -24,8 +24,11 @@ pub const MAX_DELIVERIES: u64 = 200_000_000;
 /// Load generator for pbxis-ws: subscribers on every transport, stamped events, latency,
 /// throughput, losses and duplicates. Loopback only.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "pbxis-load", version)]
+#[command(name = "pbxis-load", version, args_conflicts_with_subcommands = true)]
 pub struct LoadArgs {
+    /// Another mode than the load run.
+    #[command(subcommand)]
+    pub command: Option<LoadCommand>,
     /// SSE subscribers.
     #[arg(long, default_value_t = 10)]
     pub sse: usize,
@@ -91,6 +94,14 @@ pub struct LoadArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The modes besides the load run.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum LoadCommand {
+    /// Soak: traffic, faults and cut connections for a given time; RSS over time, resyncs,
+    /// and every subscriber's end state against the truth (`pbxis-load soak --help`).
+    Soak(crate::soak::args::SoakArgs),
 }
 
 /// Where the service is.

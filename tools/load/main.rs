@@ -11,6 +11,9 @@
 //! - `memory`: resident memory from `/proc`, and live heap per side (service, simulator,
 //!   clients) from a counting allocator; `usage`: CPU time and write calls per side.
 //!
+//! - `soak`: the soak mode (`pbxis-load soak`): traffic and faults for a given time, resuming
+//!   subscribers, the service's RSS over time and every subscriber's end state.
+//!
 //! Exit status: 0 when every event reached every subscriber exactly once and in order, 1 when
 //! not, 2 for bad flags, 3 when the run overran its time limit (no report then).
 
@@ -22,6 +25,7 @@ mod print;
 mod report;
 mod run;
 mod service;
+mod soak;
 mod sse;
 mod stamp;
 mod subscriber;
@@ -43,31 +47,20 @@ const OVERRUN_GRACE: Duration = Duration::from_secs(30);
 const CLIENT_THREADS: usize = 2;
 
 fn main() -> ExitCode {
-    let plan = match args::Plan::from_args(args::LoadArgs::parse()) {
+    let cli = args::LoadArgs::parse();
+    if let Some(args::LoadCommand::Soak(soak)) = cli.command.clone() {
+        run_soak(soak);
+    }
+    let plan = match args::Plan::from_args(cli) {
         Ok(plan) => plan,
         Err(e) => {
             eprintln!("pbxis-load: {e}");
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,tower_http=off")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(CLIENT_THREADS)
-        .thread_name("load")
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("pbxis-load: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    init_logs();
+    let Some(runtime) = client_runtime() else {
+        return ExitCode::FAILURE;
     };
     let json = plan.args.json;
     let limit = plan.time_limit() + OVERRUN_GRACE;
@@ -98,5 +91,74 @@ fn main() -> ExitCode {
         }
     };
     // Whatever is still running (an abandoned run) ends with the process.
+    std::process::exit(code);
+}
+
+fn init_logs() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,tower_http=off")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn client_runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(CLIENT_THREADS)
+        .thread_name("load")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("pbxis-load: cannot start the runtime: {e}");
+            None
+        }
+    }
+}
+
+/// `pbxis-load soak`: exits 0 when the verdict is ok, 1 when not (or the soak failed), 2 for
+/// bad flags, 3 when it overran its time limit.
+fn run_soak(args: soak::args::SoakArgs) -> ! {
+    if let Err(e) = args.check() {
+        eprintln!("pbxis-load soak: {e}");
+        std::process::exit(2);
+    }
+    init_logs();
+    let Some(runtime) = client_runtime() else {
+        std::process::exit(1);
+    };
+    let json = args.json;
+    let limit = args.time_limit() + OVERRUN_GRACE;
+    let line: fn(&str) = if json {
+        |l| eprintln!("{l}")
+    } else {
+        |l| println!("{l}")
+    };
+    let outcome =
+        runtime.block_on(async { tokio::time::timeout(limit, soak::run(args, line)).await });
+    let code = match outcome {
+        Ok(Ok(report)) => {
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("pbxis-load soak: {e}"),
+                }
+            } else {
+                print!("{}", report.summary());
+            }
+            i32::from(!report.ok)
+        }
+        Ok(Err(e)) => {
+            eprintln!("pbxis-load soak: {e:#}");
+            1
+        }
+        Err(_) => {
+            eprintln!("pbxis-load soak: overran its time limit; abandoned");
+            3
+        }
+    };
     std::process::exit(code);
 }

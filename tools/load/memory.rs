@@ -104,6 +104,11 @@ pub fn sample() -> Memory {
     }
 }
 
+/// `(VmRSS, VmHWM)` of another process, KiB (`None` when it is gone or without `/proc`).
+pub fn process(pid: u32) -> Option<(u64, u64)> {
+    parse(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+}
+
 /// `(VmRSS, VmHWM)` in KiB.
 fn parse(status: &str) -> Option<(u64, u64)> {
     let field = |name: &str| {

@@ -1,5 +1,5 @@
 //! An incremental `text/event-stream` parser: bytes in as they arrive, whole events out
-//! (`event:` name and `data:` text), comments and unknown fields ignored. Bounded: a line longer
+//! (`event:` name, `data:` text and `id:`), comments and unknown fields ignored. Bounded: a line longer
 //! than [`MAX_LINE`] is an error rather than a growing buffer.
 
 /// Longest line accepted.
@@ -12,6 +12,8 @@ pub struct SseEvent {
     pub name: String,
     /// The `data:` lines, joined by `\n`.
     pub data: String,
+    /// The `id:` field of this event, if it had one.
+    pub id: Option<String>,
 }
 
 /// The parser's state between chunks.
@@ -20,6 +22,7 @@ pub struct SseParser {
     line: Vec<u8>,
     name: Option<String>,
     data: Option<String>,
+    id: Option<String>,
 }
 
 impl SseParser {
@@ -47,9 +50,11 @@ impl SseParser {
         if line.is_empty() {
             let data = self.data.take();
             let name = self.name.take();
+            let id = self.id.take();
             return data.map(|data| SseEvent {
                 name: name.unwrap_or_else(|| "message".to_owned()),
                 data,
+                id,
             });
         }
         if line.starts_with(':') {
@@ -59,6 +64,7 @@ impl SseParser {
         let value = value.strip_prefix(' ').unwrap_or(value);
         match field {
             "event" => self.name = Some(value.to_owned()),
+            "id" => self.id = Some(value.to_owned()),
             "data" => match &mut self.data {
                 Some(d) => {
                     d.push('\n');
@@ -92,10 +98,12 @@ mod tests {
             SseEvent {
                 name: "queueCount".into(),
                 data: "{\"count\":1}".into(),
+                id: None,
             },
             SseEvent {
                 name: "closed".into(),
                 data: "{}".into(),
+                id: None,
             },
         ];
         assert_eq!(parse(&[whole]), expected);
@@ -114,9 +122,17 @@ mod tests {
             parse(&[b"data: a\ndata:b\n\n"]),
             vec![SseEvent {
                 name: "message".into(),
-                data: "a\nb".into()
+                data: "a\nb".into(),
+                id: None,
             }]
         );
+    }
+
+    #[test]
+    fn the_id_belongs_to_its_event_only() {
+        let events = parse(&[b"id: e-1\nevent: a\ndata: {}\n\nevent: b\ndata: {}\n\n"]);
+        assert_eq!(events[0].id.as_deref(), Some("e-1"));
+        assert_eq!(events[1].id, None);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use stream_client::{GapKind, StreamClient, Transport, View};
+use stream_client::{member_truth, GapKind, PairStatus, StreamClient, Transport, View};
 use tokio::task::JoinHandle;
 
 const AGENTS: [&str; 2] = ["147", "148"];
@@ -116,41 +116,13 @@ async fn end_marker(balancer: &Balancer) {
 }
 
 /// The member statuses the simulator holds for the pairs of the test.
-async fn truth(cluster: &Cluster) -> Vec<(String, String, String)> {
-    let truth = cluster.sim.truth().await;
-    let mut out = Vec::new();
-    for agent in AGENTS {
-        for queue in QUEUES {
-            let q = truth.queues.iter().find(|q| q.name == queue).unwrap();
-            let member = q
-                .members
-                .iter()
-                .find(|m| m.interface == format!("PJSIP/{agent}"));
-            let status = match member {
-                None => "loggedoff",
-                Some(m) if m.paused => "paused",
-                Some(_) => "member",
-            };
-            out.push((agent.to_owned(), queue.to_owned(), status.to_owned()));
-        }
-    }
-    out
+async fn truth(cluster: &Cluster) -> Vec<PairStatus> {
+    member_truth(&cluster.sim.truth().await, &AGENTS, &QUEUES)
 }
 
-/// What a client's view says of the same pairs (a member not paused shows its device state).
-fn believed(view: &View) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    for agent in AGENTS {
-        for queue in QUEUES {
-            let status = match view.member(agent, queue) {
-                Some(s @ ("loggedoff" | "paused")) => s.to_owned(),
-                Some(_) => "member".to_owned(),
-                None => "untold".to_owned(),
-            };
-            out.push((agent.to_owned(), queue.to_owned(), status));
-        }
-    }
-    out
+/// What a client's view says of the same pairs.
+fn believed(view: &View) -> Vec<PairStatus> {
+    view.members(&AGENTS, &QUEUES)
 }
 
 /// Waits for every reader and checks the guarantees common to both tests: the truth, no

@@ -15,7 +15,7 @@ mod support;
 use chaos::ChaosProxy;
 use serde_json::{json, Value};
 use std::time::Duration;
-use stream_client::{End, StreamClient, Transport};
+use stream_client::{member_truth, End, PairStatus, StreamClient, Transport};
 use support::{spawn_app, TestApp};
 
 const AGENTS: [&str; 2] = ["147", "148"];
@@ -52,41 +52,13 @@ async fn burst(app: &TestApp) {
 }
 
 /// The member statuses the simulator holds for the agents and queues of the test.
-async fn truth(app: &TestApp) -> Vec<(String, String, String)> {
-    let truth = app.sim.truth().await;
-    let mut out = Vec::new();
-    for agent in AGENTS {
-        for queue in QUEUES {
-            let q = truth.queues.iter().find(|q| q.name == queue).unwrap();
-            let member = q
-                .members
-                .iter()
-                .find(|m| m.interface == format!("PJSIP/{agent}"));
-            let status = match member {
-                None => "loggedoff",
-                Some(m) if m.paused => "paused",
-                Some(_) => "member",
-            };
-            out.push((agent.to_owned(), queue.to_owned(), status.to_owned()));
-        }
-    }
-    out
+async fn truth(app: &TestApp) -> Vec<PairStatus> {
+    member_truth(&app.sim.truth().await, &AGENTS, &QUEUES)
 }
 
-/// What a client's view says of the same pairs (a member not paused shows its device state).
-fn believed(client: &StreamClient) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    for agent in AGENTS {
-        for queue in QUEUES {
-            let status = match client.view.member(agent, queue) {
-                Some(s @ ("loggedoff" | "paused")) => s.to_owned(),
-                Some(_) => "member".to_owned(),
-                None => "untold".to_owned(),
-            };
-            out.push((agent.to_owned(), queue.to_owned(), status));
-        }
-    }
-    out
+/// What a client's view says of the same pairs.
+fn believed(client: &StreamClient) -> Vec<PairStatus> {
+    client.view.members(&AGENTS, &QUEUES)
 }
 
 async fn ticket(app: &TestApp) -> String {

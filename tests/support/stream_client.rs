@@ -23,7 +23,9 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 #[allow(unused_imports)]
-pub use stream_view::{parse_id, problems, Applied, Cookies, Gap, GapKind, View};
+pub use stream_view::{
+    member_truth, parse_id, problems, Applied, Cookies, Gap, GapKind, PairStatus, View,
+};
 
 /// Which stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

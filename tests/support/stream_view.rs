@@ -1,6 +1,7 @@
 //! What a stream client keeps: every event it applied with its id and ticket, the gaps it was
 //! told of (`resync`, a new ticket), the [`View`] they fold into, the cookies a balancer set,
-//! and [`problems`], the check that no event was applied twice and no gap went unannounced.
+//! and [`problems`], the check that no event was applied twice and no gap went unannounced;
+//! [`member_truth`] and [`View::members`] say the same pairs the simulator's and a client's way.
 
 #![allow(dead_code)]
 
@@ -144,4 +145,51 @@ pub fn problems(applied: &[Applied], gaps: &[Gap]) -> Vec<String> {
         previous = Some((&a.ticket, epoch, seq));
     }
     out
+}
+
+/// A member pair as `(agent, queue, "loggedoff" | "paused" | "member" | "untold")`.
+pub type PairStatus = (String, String, String);
+
+/// The member statuses the simulator holds for `agents` × `queues` (interfaces `PJSIP/<agent>`).
+pub fn member_truth(
+    truth: &pbxis_ws::sim::SimSnapshot,
+    agents: &[&str],
+    queues: &[&str],
+) -> Vec<PairStatus> {
+    let mut out = Vec::new();
+    for agent in agents {
+        for queue in queues {
+            let q = truth.queues.iter().find(|q| q.name == *queue).unwrap();
+            let member = q
+                .members
+                .iter()
+                .find(|m| m.interface == format!("PJSIP/{agent}"));
+            let status = match member {
+                None => "loggedoff",
+                Some(m) if m.paused => "paused",
+                Some(_) => "member",
+            };
+            out.push((agent.to_string(), queue.to_string(), status.to_owned()));
+        }
+    }
+    out
+}
+
+impl View {
+    /// What the view says of the same pairs as [`member_truth`] (a member not paused shows its
+    /// device state: "member").
+    pub fn members(&self, agents: &[&str], queues: &[&str]) -> Vec<PairStatus> {
+        let mut out = Vec::new();
+        for agent in agents {
+            for queue in queues {
+                let status = match self.member(agent, queue) {
+                    Some(s @ ("loggedoff" | "paused")) => s.to_owned(),
+                    Some(_) => "member".to_owned(),
+                    None => "untold".to_owned(),
+                };
+                out.push((agent.to_string(), queue.to_string(), status));
+            }
+        }
+        out
+    }
 }

@@ -8,6 +8,7 @@
 mod index;
 mod resume;
 mod resync;
+mod revive;
 mod state;
 mod subscription;
 
@@ -281,49 +282,6 @@ impl Hub {
             gen,
             notify,
         ))
-    }
-
-    /// A ticket this instance does not hold (issued by another, or expired here): if it is
-    /// signed and valid, a new ticket of its filter and owner, to start with `resync` and a
-    /// fresh snapshot.
-    fn revive(&self, ticket: &str) -> Result<Ticket, HubError> {
-        let signer = self.shared.config.signer.as_ref();
-        let claims = signer
-            .and_then(|s| s.verify(ticket).ok())
-            .ok_or(HubError::UnknownTicket)?;
-        let mut buffer = TicketBuffer::new(bounds(&self.shared.config));
-        buffer.go_stale(RESYNC_REVIVED);
-        Ok(Ticket {
-            label: super::ticket::redact(ticket),
-            filter: claims.filter,
-            owner: claims.owner.map(Arc::from),
-            buffer,
-            stream: None,
-            detached_since: Instant::now(),
-        })
-    }
-
-    /// Puts a revived ticket in place of an expired one, within the limits.
-    fn insert_revived(
-        &self,
-        state: &mut State,
-        key: TicketKey,
-        ticket: Ticket,
-    ) -> Result<(), HubError> {
-        let config = &self.shared.config;
-        if state.shutting_down {
-            return Err(HubError::ShuttingDown);
-        }
-        state.remove(&key);
-        if !state.has_room(config, ticket.owner.as_deref()) {
-            state.sweep(Instant::now(), config.unsub_delay);
-            if !state.has_room(config, ticket.owner.as_deref()) {
-                return Err(HubError::TooManyTickets);
-            }
-        }
-        tracing::debug!(ticket = %ticket.label, "signed ticket taken up");
-        state.insert(key, ticket);
-        Ok(())
     }
 
     /// The model was restarted: every ticket resyncs (`resync`, reason `restart`, and a fresh

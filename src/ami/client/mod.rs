@@ -95,7 +95,7 @@
 //! Our transcripts do decode with its codec (they are CRLF, and no message is over 64 KiB). Its
 //! decoder is the baseline of `benches/codec.rs` (ours decodes the busy transcript about 5 to 8
 //! times faster), and the framing cases above are checked on the same bytes with both codecs in
-//! `tests/codec_props.rs` (the `verdict_*` tests).
+//! `tests/it/ami/codec_props.rs` (the `verdict_*` tests).
 
 mod actor;
 mod backoff;

@@ -2,7 +2,7 @@
 //! faults for a given time, with resuming subscribers on every transport (some behind a chaos
 //! proxy that cuts their connections), reporting deliveries, resyncs and the service's RSS at a
 //! fixed interval; then the traffic stops and every subscriber must come to the simulator's
-//! truth. Not a test: nothing here is run in CI but its short version (`tests/load_tool.rs`).
+//! truth. Not a test: nothing here is run in CI but its short version (`tests/it/load_tool.rs`).
 //!
 //! - `args`: flags and bounds; `child`: the service as a child process (its RSS is its own);
 //! - `chaos`: the cutting proxy; `faults`: the faults injected into the simulator;

@@ -1,0 +1,7 @@
+//! The HTTP API: REST endpoints, authentication, the server and the stream transports.
+
+mod app;
+mod auth;
+mod rest;
+mod server;
+mod streams;

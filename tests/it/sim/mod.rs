@@ -1,0 +1,7 @@
+//! The simulated Asterisk: protocol, fidelity to the recordings, traffic, faults.
+
+mod faults;
+mod fidelity;
+mod order;
+mod protocol;
+mod traffic;

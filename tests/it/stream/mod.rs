@@ -1,0 +1,5 @@
+//! Resumable streams: resume after cuts, resync, signed tickets.
+
+mod resume;
+mod resync;
+mod signed;

@@ -245,7 +245,7 @@ fn every_transcript_decodes_chunk_for_chunk() {
             }
         }
     }
-    assert_eq!(files, 9);
+    assert_eq!(files, 14);
 }
 
 #[test]
@@ -332,4 +332,49 @@ fn a_banner_without_line_end_stays_bounded() {
         assert!(buf.len() <= 1400, "buffer grew to {}", buf.len());
     }
     assert!(oversized >= 1);
+}
+
+#[test]
+fn park_answer_with_a_bare_line_feed_inside_its_message() {
+    // Asterisk 22 answers `Park` with `Message: Park successful\n\r\n\r\n` (10-park.txt): a bare
+    // LF ends the value's line, then the CRLF blank line ends the message, then one more CRLF.
+    let path = format!("{}/tests/fixtures/10-park.txt", env!("CARGO_MANIFEST_DIR"));
+    let chunks = transcript::parse(&std::fs::read(&path).unwrap()).unwrap();
+    let main: Vec<&transcript::Chunk> = chunks
+        .iter()
+        .filter(|c| c.conn == "main" && c.direction == Direction::ServerToClient)
+        .collect();
+    let at = main
+        .iter()
+        .position(|c| c.bytes.ends_with(b"Park successful\n\r\n\r\n"))
+        .expect("the recorded Park answer");
+    // The real bytes (the banner, the answer and the message after it), fed whole and one byte
+    // at a time.
+    let mut bytes = main[0].bytes.clone();
+    bytes.extend_from_slice(&main[at].bytes);
+    bytes.extend_from_slice(&main[at + 1].bytes);
+    let whole = messages(decode_all(&mut AmiCodec::client(), &bytes));
+    let mut c = AmiCodec::client();
+    let mut buf = BytesMut::new();
+    let mut bytewise = Vec::new();
+    for b in &bytes {
+        buf.extend_from_slice(&[*b]);
+        while let Some(AmiFrame::Message(m)) = c.decode(&mut buf).unwrap() {
+            bytewise.push(m);
+        }
+    }
+    for msgs in [whole, bytewise] {
+        assert_eq!(msgs.len(), 2, "{msgs:?}");
+        assert_eq!(msgs[0].response_status(), Some("Success"));
+        assert_eq!(msgs[0].message(), Some("Park successful"));
+        assert_eq!(msgs[0].action_id(), Some("main-6"));
+        assert_eq!(msgs[0].fields().count(), 3, "{:?}", msgs[0]);
+        assert!(msgs[1].event_name().is_some(), "{:?}", msgs[1]);
+    }
+    let (_, all) = server_messages("10-park.txt", "main");
+    let parks: Vec<_> = all
+        .iter()
+        .filter(|m| m.message() == Some("Park successful"))
+        .collect();
+    assert_eq!(parks.len(), 2);
 }

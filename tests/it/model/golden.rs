@@ -135,3 +135,23 @@ fn golden_07_misc_actions() {
 fn golden_08_busy_load() {
     check("08-busy-load");
 }
+#[test]
+fn golden_09_redirect() {
+    check("09-redirect");
+}
+#[test]
+fn golden_10_park() {
+    check("10-park");
+}
+#[test]
+fn golden_11_chanspy() {
+    check("11-chanspy");
+}
+#[test]
+fn golden_12_hangup_hold() {
+    check("12-hangup-hold");
+}
+#[test]
+fn golden_13_originate_variables() {
+    check("13-originate-variables");
+}

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::ami;
-use crate::config::{DemoArgs, ServeArgs, Settings};
+use crate::config::{DemoArgs, Settings};
 use crate::http::auth::Auth;
 use crate::http::cors::Origins;
 use crate::http::server::{self, ServerConfig};
@@ -216,9 +216,8 @@ async fn terminate() {
     std::future::pending().await
 }
 
-/// Runs `pbxis-ws serve` until stopped.
-pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let settings = Settings::load(&args)?;
+/// Runs `pbxis-ws serve` (its settings loaded) until stopped.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(?settings, "starting");
     let app = Application::build(settings).await?;
     stop_on_ctrl_c(app.stop_token());

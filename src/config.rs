@@ -1,62 +1,24 @@
-//! Settings: a TOML file, then `PBXIS_*` environment variables, then command-line flags (a flag
-//! beats its environment variable, which beats the file). Secrets (the AMI secret, API keys) are
-//! redacted in `Debug`.
-//!
-//! Every key of the file, with its default:
-//!
-//! ```toml
-//! listen = "127.0.0.1:58615"
-//! location = "PJSIP/{agent}"          # agent id -> queue interface
-//! hint_context = "default"            # where the agents' hints live
-//! originate_context = "default"       # where originated calls are placed
-//! poll_timeout_seconds = 30           # long-poll answers [] after this
-//! unsub_delay_seconds = 15            # a ticket without a stream is dropped after this
-//! summary_refresh_seconds = 0         # wallboard refresh, 0 = off
-//! queue_status_cache_ms = 1000        # GET /queue/status reuses an answer this long, 0 = never
-//! allow_stop = true                   # POST /stop enabled
-//! shutdown_drain_seconds = 0          # /ready 503 this long before streams close on a stop
-//! keep_alive_seconds = 15             # SSE keep-alive, WebSocket ping, heartbeat interval
-//! insecure_no_auth = false            # allow an open service on a non-loopback address
-//! cors_origins = []                   # e.g. ["https://app.example.com"], or ["*"]
-//!
-//! [ami]
-//! host = "127.0.0.1"
-//! port = 5038
-//! username = "pbxis"
-//! secret = ""
-//! md5 = false
-//! keepalive_seconds = 20              # a Ping this often
-//! keepalive_timeout_seconds = 10      # no answer by then: the link is dead, reconnect
-//! reconnect_max_seconds = 30          # longest wait between reconnects (and after a refusal)
-//!
-//! [limits]
-//! max_body_bytes = 16384
-//! max_header_bytes = 16384
-//! max_agents_per_ticket = 1000
-//! max_queues_per_ticket = 200
-//! max_tickets = 4000
-//! max_tickets_per_owner = 1000
-//! max_pairs_per_ticket = 5000         # agents x queues of one ticket
-//! max_pending_events = 10000
-//! max_pending_bytes = 1048576         # undelivered bytes per ticket, snapshot included
-//! max_history_events = 512            # delivered events kept per ticket for a reconnect
-//! max_history_bytes = 262144          # their bytes
-//! max_streams_per_client = 64
-//! max_connections = 10000             # open TCP connections; accepting pauses above
-//! header_read_timeout_seconds = 10    # a request head not complete by then: connection closed
-//!
-//! [[auth.keys]]                       # see the README, "Security"
-//! ```
+//! Settings: one model (serde structs, every key with its default) loaded in layers: the
+//! defaults, a TOML file, `PBXIS_*` environment variables, then command-line flags, each winning
+//! over the one before (see [`load`]). The variables and flags are generated from the model
+//! ([`keys`]); `pbxis.example.toml` holds every key with its meaning ([`example`]). Secrets (the
+//! AMI secret, ticket secrets, API keys) are redacted in `Debug` and `Serialize`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod ami;
 mod args;
+pub mod example;
+pub mod keys;
 mod limits;
+pub mod load;
 mod tickets;
-pub use args::{DemoArgs, Overrides, ServeArgs};
+pub use ami::AmiSettings;
+pub use args::{DemoArgs, KeyFlags, ServeArgs};
 pub use limits::Limits;
+pub use load::{Origin, Sources};
 use std::time::Duration;
 pub use tickets::TicketSettings;
 
@@ -76,73 +38,58 @@ pub enum ConfigError {
         /// Why.
         source: std::io::Error,
     },
-    /// The file is not valid TOML or has a wrong key or value.
-    #[error("invalid configuration: {0}")]
+    /// The text is not valid TOML or has a wrong key or value.
+    #[error("invalid configuration: {}", load::one_line(&.0.to_string()))]
     Toml(#[from] toml::de::Error),
-    /// A value is out of range or malformed.
-    #[error("invalid configuration value `{key}`: {reason}")]
+    /// A key with a wrong, out of range or malformed value, or an unknown key.
+    #[error("{}", invalid_line(origin, key, reason))]
     Invalid {
-        /// The key.
-        key: &'static str,
+        /// Where the value came from.
+        origin: Origin,
+        /// The key (dotted path); empty when the file as a whole is not TOML.
+        key: String,
         /// Why.
         reason: String,
     },
 }
 
-/// How to reach Asterisk.
-#[derive(Clone, Deserialize)]
+fn invalid_line(origin: &Origin, key: &str, reason: &str) -> String {
+    let mut line = String::from("invalid configuration");
+    if *origin != Origin::Unknown {
+        line.push_str(&format!(" ({origin})"));
+    }
+    if !key.is_empty() {
+        line.push_str(&format!(": `{key}`"));
+    }
+    format!("{line}: {reason}")
+}
+
+/// Serializes a secret as `<redacted>` (empty stays empty, so that defaults show).
+pub(crate) fn redact<S: Serializer>(secret: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if secret.is_empty() { "" } else { "<redacted>" })
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The `[log]` section.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct AmiSettings {
-    /// Host name or address.
-    pub host: String,
-    /// TCP port.
-    pub port: u16,
-    /// Manager user (`manager.conf`).
-    pub username: String,
-    /// Manager secret (redacted in `Debug`).
-    pub secret: String,
-    /// Log in with the MD5 challenge.
-    pub md5: bool,
-    /// Keep-alive `Ping` period.
-    pub keepalive_seconds: u64,
-    /// No answer to a `Ping` within this: the link is dead.
-    pub keepalive_timeout_seconds: u64,
-    /// Longest wait between reconnect attempts, and the wait after a refused login.
-    pub reconnect_max_seconds: u64,
-}
-
-impl Default for AmiSettings {
-    fn default() -> Self {
-        Self {
-            host: "127.0.0.1".into(),
-            port: 5038,
-            username: "pbxis".into(),
-            secret: String::new(),
-            md5: false,
-            keepalive_seconds: 20,
-            keepalive_timeout_seconds: 10,
-            reconnect_max_seconds: 30,
-        }
-    }
-}
-
-impl std::fmt::Debug for AmiSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AmiSettings")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("username", &self.username)
-            .field("secret", &"<redacted>")
-            .field("md5", &self.md5)
-            .field("keepalive_seconds", &self.keepalive_seconds)
-            .field("keepalive_timeout_seconds", &self.keepalive_timeout_seconds)
-            .field("reconnect_max_seconds", &self.reconnect_max_seconds)
-            .finish()
-    }
+pub struct LogSettings {
+    /// `text` or `json`.
+    pub format: LogFormat,
 }
 
 /// All settings of the service.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Address of the web service.
@@ -183,6 +130,8 @@ pub struct Settings {
     pub auth: AuthConfig,
     /// Signed tickets, for several instances behind a load balancer.
     pub tickets: TicketSettings,
+    /// Logs.
+    pub log: LogSettings,
 }
 
 impl Default for Settings {
@@ -205,6 +154,7 @@ impl Default for Settings {
             limits: Limits::default(),
             auth: AuthConfig::default(),
             tickets: TicketSettings::default(),
+            log: LogSettings::default(),
         }
     }
 }
@@ -232,6 +182,7 @@ impl std::fmt::Debug for Settings {
                 &format_args!("<{} keys, redacted>", self.auth.keys.len()),
             )
             .field("tickets", &self.tickets)
+            .field("log", &self.log)
             .finish()
     }
 }
@@ -242,30 +193,22 @@ impl Settings {
         Ok(toml::from_str(text)?)
     }
 
-    /// Reads a TOML file.
+    /// Reads a TOML file, and checks it.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_toml(&text)
+        load::from_file(path)
     }
 
-    /// The settings of `pbxis-ws serve`: the file (if any), then environment and flags.
+    /// The settings of `pbxis-ws serve`: the file (if any), then the environment, then the
+    /// flags; checked.
     pub fn load(args: &ServeArgs) -> Result<Self, ConfigError> {
-        let mut settings = match &args.config {
-            Some(path) => Self::from_file(path)?,
-            None => Self::default(),
-        };
-        args.overrides.apply(&mut settings);
-        settings.validate()?;
-        Ok(settings)
+        args.sources().load()
     }
 
     /// Checks values that the types alone do not.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key, reason: &str| ConfigError::Invalid {
-            key,
+        let invalid = |key: &str, reason: &str| ConfigError::Invalid {
+            origin: Origin::Unknown,
+            key: key.to_owned(),
             reason: reason.to_owned(),
         };
         if !self.location.contains("{agent}") {
@@ -355,9 +298,10 @@ impl Settings {
 
     /// The model's configuration (`validate` has checked the contexts).
     pub fn pbx_config(&self) -> Result<PbxConfig, ConfigError> {
-        let context = |key, value: &str| {
+        let context = |key: &str, value: &str| {
             Context::parse(value).map_err(|e| ConfigError::Invalid {
-                key,
+                origin: Origin::Unknown,
+                key: key.to_owned(),
                 reason: e.to_string(),
             })
         };

@@ -6,7 +6,7 @@
 //! - [`http`]: the REST API, long-poll, SSE, WebSocket, pages, auth.
 //! - [`sim`]: a simulated Asterisk (an AMI server with a live call center).
 //! - [`supervise`]: restarts of a task that panicked, paced.
-//! - [`config`]: settings from file, environment and flags.
+//! - [`config`]: one model of every setting, layered: file, environment, flags.
 //! - [`app`]: start-up wiring of all the above.
 //! - [`clip`]: shortening text from outside on a character boundary, in one place.
 //! - [`logs`]: logging to stderr through a bounded, lossy, non-blocking writer.

@@ -10,7 +10,8 @@ use pbxis_ws::{app, config, logs, sim};
 #[derive(Parser)]
 #[command(name = "pbxis-ws", version, about, long_about = None)]
 struct Cli {
-    /// Log as JSON lines instead of text (levels from RUST_LOG, `info` by default).
+    /// Log as JSON lines instead of text (levels from RUST_LOG, `info` by default); for
+    /// `serve`, the same as `--log-format json`.
     #[arg(long, global = true, env = "PBXIS_LOG_JSON")]
     log_json: bool,
     #[command(subcommand)]
@@ -30,12 +31,31 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    // Kept until exit: dropping it flushes the log lines still queued.
-    let _logs = logs::init(cli.log_json);
-    pbxis_ws::supervise::log_panics();
+    let json = cli.log_json;
     match cli.command {
-        Command::Serve(args) => app::serve(*args).await,
-        Command::Simulate(args) => sim::run(args).await,
-        Command::Demo(args) => app::demo(args).await,
+        Command::Serve(args) => {
+            // The configuration first (it chooses the log format): a refusal is one line.
+            let settings = config::Settings::load(&args).unwrap_or_else(|e| {
+                eprintln!("pbxis-ws: {e}");
+                std::process::exit(2)
+            });
+            let _logs = start_logs(json || settings.log.format == config::LogFormat::Json);
+            app::serve(settings).await
+        }
+        Command::Simulate(args) => {
+            let _logs = start_logs(json);
+            sim::run(args).await
+        }
+        Command::Demo(args) => {
+            let _logs = start_logs(json);
+            app::demo(args).await
+        }
     }
+}
+
+/// Starts logging; the guard, kept until exit, flushes the lines still queued when dropped.
+fn start_logs(json: bool) -> impl Drop {
+    let guard = logs::init(json);
+    pbxis_ws::supervise::log_panics();
+    guard
 }

@@ -1,108 +1,87 @@
-//! The command line of `serve` and `demo`: the flags (each with its `PBXIS_*` environment
-//! variable) that override the configuration file.
+//! The command line of `serve` and `demo`. `serve` has `--config FILE` and one flag per key of
+//! the configuration model, generated from it (help from the example file's comments).
 
+use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use super::Settings;
+use super::example;
+use super::keys::{self, Key, Kind, ENV_ALIASES, FLAG_ALIASES};
+use super::load::Sources;
 
-/// Settings that flags and `PBXIS_*` environment variables override.
-#[derive(Clone, Debug, Default, clap::Args)]
-pub struct Overrides {
-    /// Address of the web service [default: 127.0.0.1:58615].
-    #[arg(long, env = "PBXIS_LISTEN")]
-    pub listen: Option<SocketAddr>,
-    /// Asterisk host [default: 127.0.0.1].
-    #[arg(long, env = "PBXIS_AMI_HOST")]
-    pub ami_host: Option<String>,
-    /// Asterisk AMI port [default: 5038].
-    #[arg(long, env = "PBXIS_AMI_PORT")]
-    pub ami_port: Option<u16>,
-    /// AMI user [default: pbxis].
-    #[arg(long, env = "PBXIS_AMI_USER")]
-    pub ami_user: Option<String>,
-    /// AMI secret (prefer the environment variable or the file over the flag).
-    #[arg(long, env = "PBXIS_AMI_SECRET", hide_env_values = true)]
-    pub ami_secret: Option<String>,
-    /// Queue interface template [default: PJSIP/{agent}].
-    #[arg(long, env = "PBXIS_LOCATION")]
-    pub location: Option<String>,
-    /// Context of the agents' hints [default: default].
-    #[arg(long, env = "PBXIS_HINT_CONTEXT")]
-    pub hint_context: Option<String>,
-    /// Context for originated calls [default: default].
-    #[arg(long, env = "PBXIS_ORIGINATE_CONTEXT")]
-    pub originate_context: Option<String>,
-    /// Long-poll timeout in seconds [default: 30].
-    #[arg(long, env = "PBXIS_POLL_TIMEOUT_SECONDS")]
-    pub poll_timeout_seconds: Option<u64>,
-    /// SSE keep-alive, WebSocket ping and heartbeat interval in seconds, 1..=300 [default: 15].
-    #[arg(long, env = "PBXIS_KEEP_ALIVE_SECONDS")]
-    pub keep_alive_seconds: Option<u64>,
-    /// Seconds a ticket without a stream lives [default: 15].
-    #[arg(long, env = "PBXIS_UNSUB_DELAY_SECONDS")]
-    pub unsub_delay_seconds: Option<u64>,
-    /// Summary refresh in seconds, 0 = off [default: 0].
-    #[arg(long, env = "PBXIS_SUMMARY_REFRESH_SECONDS")]
-    pub summary_refresh_seconds: Option<u64>,
-    /// Milliseconds GET /queue/status reuses an answer of Asterisk, 0 = never [default: 1000].
-    #[arg(long, env = "PBXIS_QUEUE_STATUS_CACHE_MS")]
-    pub queue_status_cache_ms: Option<u64>,
-    /// Seconds /ready answers 503 on a stop before the streams close, 0..=300 [default: 0].
-    #[arg(long, env = "PBXIS_SHUTDOWN_DRAIN_SECONDS")]
-    pub shutdown_drain_seconds: Option<u64>,
-    /// Secret that signs tickets, the same on every instance behind one balancer (prefer the
-    /// environment variable or the file over the flag).
-    #[arg(long, env = "PBXIS_TICKET_SECRET", hide_env_values = true)]
-    pub ticket_secret: Option<String>,
-    /// Earlier ticket secrets, still accepted, comma-separated.
-    #[arg(
-        long,
-        env = "PBXIS_TICKET_PREVIOUS_SECRETS",
-        hide_env_values = true,
-        value_delimiter = ','
-    )]
-    pub ticket_previous_secrets: Option<Vec<String>>,
-    /// Enable or disable POST /stop [default: true].
-    #[arg(long, env = "PBXIS_ALLOW_STOP")]
-    pub allow_stop: Option<bool>,
-    /// Allowed CORS / WebSocket origins, comma-separated (`*` = any).
-    #[arg(long, env = "PBXIS_CORS_ORIGINS", value_delimiter = ',')]
-    pub cors_origins: Option<Vec<String>>,
-    /// Allow serving without any API key on a non-loopback address (labs only).
-    #[arg(long, env = "PBXIS_INSECURE_NO_AUTH")]
-    pub insecure_no_auth: bool,
+/// The flags of `serve`, one per configuration key, generated from the model (see
+/// [`keys`](super::keys)): `--limits-max-tickets 500`. A boolean flag alone means `true`.
+#[derive(Clone, Debug, Default)]
+pub struct KeyFlags {
+    /// The flags given: (flag without `--`, key, text).
+    pub given: Vec<(String, String, String)>,
 }
 
-impl Overrides {
-    /// Applies every given override.
-    pub fn apply(&self, s: &mut Settings) {
-        let o = self.clone();
-        set(&mut s.listen, o.listen);
-        set(&mut s.ami.host, o.ami_host);
-        set(&mut s.ami.port, o.ami_port);
-        set(&mut s.ami.username, o.ami_user);
-        set(&mut s.ami.secret, o.ami_secret);
-        set(&mut s.location, o.location);
-        set(&mut s.hint_context, o.hint_context);
-        set(&mut s.originate_context, o.originate_context);
-        set(&mut s.poll_timeout_seconds, o.poll_timeout_seconds);
-        set(&mut s.unsub_delay_seconds, o.unsub_delay_seconds);
-        set(&mut s.keep_alive_seconds, o.keep_alive_seconds);
-        set(&mut s.summary_refresh_seconds, o.summary_refresh_seconds);
-        set(&mut s.queue_status_cache_ms, o.queue_status_cache_ms);
-        set(&mut s.allow_stop, o.allow_stop);
-        set(&mut s.shutdown_drain_seconds, o.shutdown_drain_seconds);
-        set(&mut s.tickets.secret, o.ticket_secret);
-        set(&mut s.tickets.previous_secrets, o.ticket_previous_secrets);
-        set(&mut s.cors_origins, o.cors_origins);
-        s.insecure_no_auth |= o.insecure_no_auth;
+fn help(key: &Key) -> String {
+    let mut help = example::description(&key.path)
+        .unwrap_or_default()
+        .to_owned();
+    if !key.is_secret() && !key.default.is_empty() {
+        help.push_str(&format!(" [default: {}]", key.default));
+    }
+    let aliases: Vec<_> = ENV_ALIASES
+        .iter()
+        .filter(|(_, path)| *path == key.path)
+        .map(|(name, _)| *name)
+        .collect();
+    help.push_str(&format!(" [env: {}", key.env()));
+    for alias in aliases {
+        help.push_str(&format!(", {alias}"));
+    }
+    help.push(']');
+    help.trim().to_owned()
+}
+
+impl clap::Args for KeyFlags {
+    fn augment_args(mut cmd: Command) -> Command {
+        for key in keys::all() {
+            let mut arg = Arg::new(key.path.clone())
+                .long(key.flag())
+                .value_name(match key.kind {
+                    Kind::Bool => "BOOL",
+                    Kind::Integer => "N",
+                    Kind::List => "LIST",
+                    Kind::Text => "TEXT",
+                })
+                .help(help(key))
+                .action(ArgAction::Set);
+            if key.kind == Kind::Bool {
+                arg = arg.num_args(0..=1).default_missing_value("true");
+            }
+            for (alias, _) in FLAG_ALIASES.iter().filter(|(_, p)| *p == key.path) {
+                arg = arg.visible_alias(*alias);
+            }
+            cmd = cmd.arg(arg);
+        }
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
     }
 }
 
-fn set<T>(slot: &mut T, value: Option<T>) {
-    if let Some(v) = value {
-        *slot = v;
+impl clap::FromArgMatches for KeyFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = Self::default();
+        flags.update_from_arg_matches(matches)?;
+        Ok(flags)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for key in keys::all() {
+            if let Ok(Some(text)) = matches.try_get_one::<String>(&key.path) {
+                self.given.retain(|(_, path, _)| *path != key.path);
+                self.given
+                    .push((key.flag(), key.path.clone(), text.clone()));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -112,9 +91,16 @@ pub struct ServeArgs {
     /// TOML configuration file (see the README, "Configuration").
     #[arg(long, env = "PBXIS_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Overrides of the file's settings.
+    /// Every key of the configuration, as a flag.
     #[command(flatten)]
-    pub overrides: Overrides,
+    pub flags: KeyFlags,
+}
+
+impl ServeArgs {
+    /// The layers of this start: the file, the process's `PBXIS_*` variables, the flags.
+    pub fn sources(&self) -> Sources {
+        Sources::from_process(self.config.clone(), self.flags.given.clone())
+    }
 }
 
 /// `pbxis-ws demo` options.

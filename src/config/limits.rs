@@ -1,10 +1,10 @@
 //! The `[limits]` section: every bound on what clients may ask for and hold, with its default.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Bounds on what clients may ask for. When a bound is hit the request is refused with a JSON
 /// error (400, 413 or 429) and nothing changes.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Largest request body (413 above).

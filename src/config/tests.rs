@@ -41,6 +41,7 @@ fn file_then_flags() {
     assert_eq!(s.ami.host, "pbx.example.com");
     assert_eq!(s.limits.max_agents_per_ticket, 3);
     assert_eq!(s.limits.max_queues_per_ticket, 200);
+    s.validate().unwrap();
     let cli = Cli::try_parse_from([
         "x",
         "--ami-port",
@@ -51,7 +52,19 @@ fn file_then_flags() {
         "127.0.0.1:0",
     ])
     .unwrap();
-    cli.serve.overrides.apply(&mut s);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        file.path(),
+        "listen = \"127.0.0.1:9000\"\nunsub_delay_seconds = 5\n[ami]\nport = 7000",
+    )
+    .unwrap();
+    s = Sources {
+        file: Some(file.path().to_owned()),
+        env: vec![],
+        flags: cli.serve.flags.given,
+    }
+    .load()
+    .unwrap();
     assert_eq!(s.ami.port, 6000);
     assert!(!s.allow_stop);
     assert_eq!(s.listen.port(), 0);
@@ -144,10 +157,15 @@ fn queue_status_reuse_from_file_and_flag_within_a_minute() {
         s.pbx_config().unwrap().queue_status_reuse,
         Duration::from_secs(1)
     );
-    let mut s = Settings::from_toml("queue_status_cache_ms = 0").unwrap();
+    let s = Settings::from_toml("queue_status_cache_ms = 0").unwrap();
     assert!(s.pbx_config().unwrap().queue_status_reuse.is_zero());
     let cli = Cli::try_parse_from(["x", "--queue-status-cache-ms", "250"]).unwrap();
-    cli.serve.overrides.apply(&mut s);
+    let mut s = Sources {
+        flags: cli.serve.flags.given,
+        ..Sources::default()
+    }
+    .load()
+    .unwrap();
     assert_eq!(
         s.pbx_config().unwrap().queue_status_reuse,
         Duration::from_millis(250)

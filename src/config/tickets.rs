@@ -2,21 +2,23 @@
 //! so that any instance sharing it serves any ticket), the secrets it replaced, a ticket's
 //! lifetime, and the cap on what one signed ticket may hold. `Debug` never shows a secret.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 use std::sync::Arc;
 
 use crate::hub::signed::{TicketSigner, MIN_SECRET_LEN};
 
 /// The `[tickets]` section.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TicketSettings {
     /// Signs tickets; the same on every instance behind one balancer. Empty: tickets are
     /// random and known to this instance only.
+    #[serde(serialize_with = "super::redact")]
     pub secret: String,
     /// Earlier secrets: their tickets are still accepted (never signed with), so the secret can
     /// be rotated without dropping clients.
+    #[serde(serialize_with = "redact_all")]
     pub previous_secrets: Vec<String>,
     /// How long another instance (or this one, after the ticket expired here) accepts a signed
     /// ticket, in seconds.
@@ -35,6 +37,10 @@ impl Default for TicketSettings {
             max_filter_bytes: 4096,
         }
     }
+}
+
+fn redact_all<S: Serializer>(secrets: &[String], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(secrets.iter().map(|_| "<redacted>"))
 }
 
 impl fmt::Debug for TicketSettings {

@@ -2,7 +2,7 @@
 //! digesting of each key at load. `Debug` shows names, scopes and restrictions, never a key or
 //! digest.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::sync::Arc;
@@ -13,12 +13,16 @@ use super::{
 use crate::pbx::{AgentId, QueueName};
 
 /// The `[auth]` section of the configuration: `[[auth.keys]]` tables.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
-    /// The API keys; none means the service is open.
-    #[serde(default)]
+    /// The API keys; none means the service is open. Serialized as their names only.
+    #[serde(default, serialize_with = "key_names")]
     pub keys: Vec<ApiKeyConfig>,
+}
+
+fn key_names<S: Serializer>(keys: &[ApiKeyConfig], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(keys.iter().map(|k| &k.name))
 }
 
 impl fmt::Debug for AuthConfig {

@@ -2,6 +2,7 @@
 
 mod app;
 mod auth;
+mod config;
 mod rest;
 mod server;
 mod streams;

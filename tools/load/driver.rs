@@ -174,7 +174,7 @@ async fn drain(mut events: mpsc::Receiver<ClientEvent>) {
 }
 
 /// Adds permits so that `rate × elapsed` actions may have started, up to `events`.
-async fn pace(permits: Arc<Semaphore>, rate: f64, events: u64) {
+pub(crate) async fn pace(permits: Arc<Semaphore>, rate: f64, events: u64) {
     let start = Instant::now();
     let mut given = 0u64;
     let mut tick = tokio::time::interval(Duration::from_millis(1));
@@ -266,7 +266,7 @@ async fn drive_pair(ctx: PairCtx) -> PairDone {
 }
 
 /// Takes one event from the shared budget: what is left after it, `None` when it was spent.
-fn take_one(budget: &AtomicU64) -> Option<u64> {
+pub(crate) fn take_one(budget: &AtomicU64) -> Option<u64> {
     budget
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
         .ok()

@@ -11,6 +11,7 @@
 //! - `memory`: resident memory from `/proc`, and live heap per side (service, simulator,
 //!   clients) from a counting allocator; `usage`: CPU time and write calls per side.
 //!
+//! - `compare`: pbxis-ws and Pushpin side by side (`pbxis-load compare`).
 //! - `soak`: the soak mode (`pbxis-load soak`): traffic and faults for a given time, resuming
 //!   subscribers, the service's RSS over time and every subscriber's end state.
 //!
@@ -18,6 +19,7 @@
 //! not, 2 for bad flags, 3 when the run overran its time limit (no report then).
 
 mod args;
+mod compare;
 mod driver;
 mod http;
 mod memory;
@@ -48,8 +50,10 @@ const CLIENT_THREADS: usize = 2;
 
 fn main() -> ExitCode {
     let cli = args::LoadArgs::parse();
-    if let Some(args::LoadCommand::Soak(soak)) = cli.command.clone() {
-        run_soak(soak);
+    match cli.command.clone() {
+        Some(args::LoadCommand::Soak(soak)) => run_soak(soak),
+        Some(args::LoadCommand::Compare(compare)) => run_compare(compare),
+        None => {}
     }
     let plan = match args::Plan::from_args(cli) {
         Ok(plan) => plan,
@@ -157,6 +161,46 @@ fn run_soak(args: soak::args::SoakArgs) -> ! {
         }
         Err(_) => {
             eprintln!("pbxis-load soak: overran its time limit; abandoned");
+            3
+        }
+    };
+    std::process::exit(code);
+}
+
+/// `pbxis-load compare`: exits 0 when both sides ran clean (every delivery arrived), 1 when not
+/// (or the comparison failed), 2 for bad flags, 3 when it overran its time limit.
+fn run_compare(args: compare::args::CompareArgs) -> ! {
+    if let Err(e) = args.check() {
+        eprintln!("pbxis-load compare: {e}");
+        std::process::exit(2);
+    }
+    init_logs();
+    let Some(runtime) = client_runtime() else {
+        std::process::exit(1);
+    };
+    let json = args.json;
+    let limit = args.time_limit() + OVERRUN_GRACE;
+    let progress: fn(&str) = |l| eprintln!("{l}");
+    let outcome =
+        runtime.block_on(async { tokio::time::timeout(limit, compare::run(args, progress)).await });
+    let code = match outcome {
+        Ok(Ok(report)) => {
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("pbxis-load compare: {e}"),
+                }
+            } else {
+                print!("{}", report.text());
+            }
+            i32::from(!report.ok)
+        }
+        Ok(Err(e)) => {
+            eprintln!("pbxis-load compare: {e:#}");
+            1
+        }
+        Err(_) => {
+            eprintln!("pbxis-load compare: overran its time limit; abandoned");
             3
         }
     };

@@ -56,7 +56,7 @@ pub fn sample() -> Usage {
 }
 
 /// The first field of `schedstat`: nanoseconds on a CPU.
-fn cpu_ns(schedstat: &str) -> u64 {
+pub fn cpu_ns(schedstat: &str) -> u64 {
     schedstat
         .split_whitespace()
         .next()

@@ -175,6 +175,8 @@ fn settings_toml(ami: SocketAddr, wanted: &Wanted) -> anyhow::Result<String> {
     ] {
         limits.insert(key.into(), room.max(1000).into());
     }
+    // Every stream is a connection too.
+    limits.insert("max_connections".into(), room.max(10_000).into());
     let pending = i64::try_from(wanted.max_pending)?;
     limits.insert("max_pending_events".into(), pending.into());
     let mut table = toml::Table::new();

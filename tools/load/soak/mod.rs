@@ -12,7 +12,7 @@
 pub mod args;
 mod belief;
 mod chaos;
-mod child;
+pub(crate) mod child;
 mod client;
 mod faults;
 mod report;
@@ -20,3 +20,4 @@ mod run;
 mod streams;
 
 pub use run::run;
+pub(crate) use run::service_bin;

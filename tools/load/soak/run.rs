@@ -5,7 +5,7 @@
 //! `--settle` to believe the simulator's truth; then everything stops.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,7 +45,7 @@ struct Sub {
 
 /// Runs the soak; report lines go to `line` as they come.
 pub async fn run(args: SoakArgs, line: fn(&str)) -> anyhow::Result<SoakReport> {
-    let bin = service_bin(&args)?;
+    let bin = service_bin(args.service_bin.as_deref())?;
     let sim_runtime = simulator_runtime()?;
     let sim = sim_runtime
         .spawn(sim::start(sim_config(&args), loopback()))
@@ -135,9 +135,9 @@ fn loopback() -> SocketAddr {
 }
 
 /// `--service-bin`, or `pbxis-ws` beside this tool's own binary.
-fn service_bin(args: &SoakArgs) -> anyhow::Result<PathBuf> {
-    if let Some(bin) = &args.service_bin {
-        return Ok(bin.clone());
+pub(crate) fn service_bin(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(bin) = given {
+        return Ok(bin.to_owned());
     }
     let me = std::env::current_exe().context("cannot find this tool's own binary")?;
     let bin = me.with_file_name("pbxis-ws");

@@ -5,10 +5,11 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use std::time::Duration;
 
+use pbxis_ws::http::api::requests::TicketRequest;
 use pbxis_ws::http::longpoll::json_array;
-use pbxis_ws::http::params::Params;
+use pbxis_ws::http::params::Sources;
 use pbxis_ws::hub::{Delivery, Epoch, EventId, Sent};
-use pbxis_ws::pbx::{AgentId, Event, QueueName};
+use pbxis_ws::pbx::{Event, QueueName};
 
 fn ticket(c: &mut Criterion) {
     let agents: Vec<String> = (1000..1100).map(|n| n.to_string()).collect();
@@ -18,22 +19,16 @@ fn ticket(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.bench_function("json body", |b| {
         b.iter(|| {
-            let mut p = Params::default();
+            let mut p = Sources::default();
             p.add_body(Some("application/json"), json.as_bytes())
                 .unwrap();
-            let a = p.list("agents", 1000, AgentId::parse).unwrap();
-            let q = p.list("queues", 200, QueueName::parse).unwrap();
-            p.finish().unwrap();
-            black_box((a, q))
+            black_box(p.decode::<TicketRequest>().unwrap())
         })
     });
     group.bench_function("query string", |b| {
         b.iter(|| {
-            let mut p = Params::from_query(&query).unwrap();
-            let a = p.list("agents", 1000, AgentId::parse).unwrap();
-            let q = p.list("queues", 200, QueueName::parse).unwrap();
-            p.finish().unwrap();
-            black_box((a, q))
+            let p = Sources::from_query(&query).unwrap();
+            black_box(p.decode::<TicketRequest>().unwrap())
         })
     });
     group.finish();
@@ -43,7 +38,7 @@ fn pause(c: &mut Criterion) {
     let body = br#"{"queue":"q1","agent":"147","paused":true,"reason":"lunch"}"#;
     c.bench_function("pause params (json body)", |b| {
         b.iter(|| {
-            let mut p = Params::default();
+            let mut p = Sources::default();
             p.add_body(Some("application/json"), body).unwrap();
             black_box(pbxis_ws::http::api::parse_queue_action("pause", p).unwrap())
         })

@@ -34,7 +34,7 @@ use crate::pbx::service::PbxError;
 pub enum ApiError {
     /// A parameter is missing or malformed: `(name, why)`.
     #[error("parameter `{0}`: {1}")]
-    BadParam(&'static str, String),
+    BadParam(String, String),
     /// The request as a whole is malformed (JSON syntax, content type, ...).
     #[error("{0}")]
     BadRequest(String),
@@ -93,8 +93,8 @@ impl ApiError {
     }
 
     /// A parameter error.
-    pub fn param(name: &'static str, why: impl std::fmt::Display) -> Self {
-        ApiError::BadParam(name, why.to_string())
+    pub fn param(name: impl Into<String>, why: impl std::fmt::Display) -> Self {
+        ApiError::BadParam(name.into(), why.to_string())
     }
 }
 

@@ -3,9 +3,10 @@
 //! - [`mod@router`]: the routes and layers ([`router()`] builds the whole app).
 //! - [`server`]: the HTTP/1 server loop: header read timeout, connection cap, graceful drain.
 //! - [`state`]: [`AppState`], what every handler shares.
-//! - [`params`]: parameters from the query string, a JSON body or form data.
+//! - [`params`]: typed parameters from the query string, a JSON body or form data.
 //! - [`error`]: [`error::ApiError`], the JSON errors and their status codes.
-//! - [`api`]: the REST endpoints (queue status and actions, originate, tickets, stop, health).
+//! - [`api`]: the REST endpoints (queue status and actions, originate, tickets, stop, health),
+//!   one struct of parameters each, and the API-key extractor.
 //! - [`longpoll`], [`sse`], [`websocket`]: the three event streams of a ticket.
 //! - [`streams`]: what the streams share: attaching to a ticket, the per-address limit.
 //! - [`cors`]: the CORS allow-list and the WebSocket Origin check.

@@ -128,6 +128,20 @@ pub(crate) enum Job {
     OrigEnd {
         orig: u64,
     },
+    /// `ChanSpy` finds its channel a moment after the spying phone answers.
+    SpyStart {
+        orig: u64,
+    },
+    /// The phone a moved caller runs answers.
+    PhoneAnswer {
+        call: u64,
+    },
+    /// A parked call's time runs out (`since` tells this parking from a later one).
+    ParkTimeout {
+        call: u64,
+        space: u32,
+        since: u64,
+    },
 }
 
 /// Where a session is in the login dance.

@@ -1,7 +1,7 @@
 //! Builders of the events Asterisk 22 emits, with the recorded field names and order. Pure:
 //! each returns an [`AmiMessage`]; the engine decides who receives it (by `Privilege` class).
 
-use super::state::{extension_status, member_status, state_desc, Channel, Member};
+use super::state::{extension_status, member_status, state_desc, Channel, Member, Parked};
 use crate::ami::message::AmiMessage;
 
 /// Privilege of call events.
@@ -201,6 +201,86 @@ pub(crate) fn bridge(name: &str, id: &str, channels: usize, chan: Option<&Channe
         push_channel(&mut m, "", c);
     }
     m
+}
+
+/// A parking bridge (`BridgeType: parking`, created by the lot).
+pub(crate) fn parking_bridge(
+    name: &str,
+    id: &str,
+    channels: usize,
+    chan: Option<&Channel>,
+) -> AmiMessage {
+    let mut m = event(name, CALL)
+        .with("BridgeUniqueid", id)
+        .with("BridgeType", "parking")
+        .with("BridgeTechnology", "holding_bridge")
+        .with("BridgeCreator", "Parking")
+        .with("BridgeName", "default")
+        .with("BridgeNumChannels", channels.to_string())
+        .with("BridgeVideoSourceMode", "none");
+    if let Some(c) = chan {
+        push_channel(&mut m, "", c);
+    }
+    m
+}
+
+/// The fields of res_parking's events after the parkee (and retriever): parker, lot, space,
+/// seconds left and seconds parked.
+fn push_parking(m: &mut AmiMessage, p: &Parked, left: u64, parked_for: u64) {
+    m.push("ParkerDialString", &p.parker);
+    m.push("Parkinglot", "default");
+    m.push("ParkingSpace", &p.space.to_string());
+    m.push("ParkingTimeout", &left.to_string());
+    m.push("ParkingDuration", &parked_for.to_string());
+}
+
+/// `ParkedCall`, `ParkedCallTimeOut`, `ParkedCallGiveUp` (`retriever` None) and
+/// `UnParkedCall`; `None` as `privilege` gives the `ParkedCalls` list item shape.
+pub(crate) fn parked_call(
+    name: &str,
+    privilege: Option<&str>,
+    parkee: &Channel,
+    retriever: Option<&Channel>,
+    p: &Parked,
+    (left, parked_for): (u64, u64),
+) -> AmiMessage {
+    let mut m = match privilege {
+        Some(privilege) => event(name, privilege),
+        None => AmiMessage::event(name),
+    };
+    push_channel(&mut m, "Parkee", parkee);
+    if let Some(r) = retriever {
+        push_channel(&mut m, "Retriever", r);
+    }
+    push_parking(&mut m, p, left, parked_for);
+    m
+}
+
+/// `ChanSpyStart` / `ChanSpyStop`: spyer, then spyee.
+pub(crate) fn chan_spy(name: &str, spyer: &Channel, spyee: &Channel) -> AmiMessage {
+    let mut m = event(name, CALL);
+    push_channel(&mut m, "Spyer", spyer);
+    push_channel(&mut m, "Spyee", spyee);
+    m
+}
+
+/// `BlindTransfer` of a two-party basic bridge by `transferer` to `context`/`exten`.
+pub(crate) fn blind_transfer(
+    transferer: &Channel,
+    transferee: &Channel,
+    bridge_id: &str,
+    (context, exten): (&str, &str),
+) -> AmiMessage {
+    let mut m = event("BlindTransfer", CALL).with("Result", "Success");
+    push_channel(&mut m, "Transferer", transferer);
+    push_channel(&mut m, "Transferee", transferee);
+    let bridge = bridge("", bridge_id, 2, None);
+    for (k, v) in bridge.fields().skip(2) {
+        m.push(k, v);
+    }
+    m.with("IsExternal", "Yes")
+        .with("Context", context)
+        .with("Extension", exten)
 }
 
 /// The outcome of an Originate.

@@ -26,6 +26,12 @@
 //! - `Setvar DEVICE_STATE(<device>)` sets a device (e.g. `UNAVAILABLE`), `Redirect` of a
 //!   waiting caller to a queue's extension moves it there, `Command: core restart now`
 //!   restarts the simulator (the restart fault).
+//! - Call control as recorded (09-13): `Redirect` of a talking caller to an agent's extension
+//!   (with `ExtraChannel`: a dual redirect) and `BlindTransfer` of the member's leg run that
+//!   agent's phone; `Park` puts the caller in `default` (701-720, 20 s, then the
+//!   `TimeoutChannel`'s agent is called back), an Originate into `parkedcalls,<space>` picks
+//!   it up; `Hangup` of a member's leg; an Originate running `ChanSpy` with a channel prefix
+//!   spies on the first channel it matches; `ChannelId` becomes the phone channel's Uniqueid.
 
 mod actions;
 pub mod cli;

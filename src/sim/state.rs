@@ -6,6 +6,10 @@ use std::collections::BTreeMap;
 
 use super::config::SimConfig;
 
+mod moved;
+
+pub(crate) use moved::{Completion, Moved, Parked, Phone, PARKING_TIME, PARK_FIRST, PARK_LAST};
+
 /// At most this many members per queue; `QueueAdd` beyond is refused ("Out of memory", as
 /// Asterisk answers when it cannot add).
 pub(crate) const MAX_MEMBERS: usize = 1000;
@@ -155,6 +159,8 @@ pub(crate) enum Phase {
         agent: Box<Channel>,
         connected: f64,
     },
+    /// The member's leg is gone (redirected, transferred, parked); the caller lives on.
+    Moved(Box<Moved>),
 }
 
 /// An inbound call: a caller in a queue, then talking to a member.
@@ -193,6 +199,8 @@ pub(crate) struct Orig {
     pub remote: Option<Channel>,
     pub answered: bool,
     pub talk: Option<std::time::Duration>,
+    /// `ChanSpy`: the spied channel once `ChanSpyStart` was sent.
+    pub spying: Option<Channel>,
 }
 
 /// Everything the simulator knows.
@@ -330,8 +338,10 @@ impl State {
             all.extend(c.partner.iter());
             all.push(&c.caller);
             all.extend(c.ringing.iter().map(|r| &r.chan));
-            if let Phase::Talking { agent, .. } = &c.phase {
-                all.push(agent);
+            match &c.phase {
+                Phase::Talking { agent, .. } => all.push(agent),
+                Phase::Moved(m) => all.extend(m.phone.as_ref().and_then(|p| p.leg.as_ref())),
+                Phase::Waiting => {}
             }
         }
         for o in self.origs.values() {

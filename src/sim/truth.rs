@@ -130,6 +130,8 @@ fn call_truths(s: &State) -> Vec<CallTruth> {
                 Phase::Waiting if c.ringing.is_empty() => (None, "waiting"),
                 Phase::Waiting => (c.ringing.first().map(|r| r.member_name.clone()), "ringing"),
                 Phase::Talking { member_name, .. } => (Some(member_name.clone()), "talking"),
+                Phase::Moved(m) if m.parked.is_some() => (None, "parked"),
+                Phase::Moved(_) => (None, "transferred"),
             };
             CallTruth {
                 uniqueid: c.caller.uniqueid.clone(),

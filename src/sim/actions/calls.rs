@@ -1,6 +1,6 @@
 //! Call actions: `Originate` (async and sync; callers into a queue through
-//! `Local/<queue>@callers`, or an agent's phone dialling out), `Hangup`, `Redirect`,
-//! `CoreShowChannels`, `Status`.
+//! `Local/<queue>@callers`, or an agent's phone dialling out, running an application such as
+//! `ChanSpy`, or picking up a parked call), `CoreShowChannels`, `Status`.
 
 use std::time::Duration;
 
@@ -17,8 +17,6 @@ use crate::sim::traffic::{self, OriginateRequest};
 pub(super) fn handle(e: &mut Engine, id: u64, name: &str, msg: &AmiMessage) -> bool {
     match name {
         "originate" => originate(e, id, msg),
-        "hangup" => hangup(e, id, msg),
-        "redirect" => redirect(e, id, msg),
         "coreshowchannels" => core_show_channels(e, id, msg),
         "status" => status(e, id, msg),
         _ => return false,
@@ -37,6 +35,8 @@ fn exten_exists(e: &Engine, s: &str) -> bool {
         || (digits.len() >= 5 && digits.chars().all(|c| c.is_ascii_digit()))
         || e.config.agents.iter().any(|a| a == s)
         || e.state.queue(s).is_some()
+        || s.parse::<u32>()
+            .is_ok_and(|space| e.state.parked_at(space).is_some())
 }
 
 /// The agent a channel string dials: `PJSIP/<agent>`, the agent's interface, or
@@ -88,7 +88,16 @@ fn originate_unreachable(e: &mut Engine, id: u64, msg: &AmiMessage, busy: bool, 
     let num = num.as_deref().unwrap_or("<unknown>");
     let name = name.as_deref().unwrap_or("<unknown>");
     let reason = if busy { 5 } else { 0 };
-    traffic::originate_fail(e, msg.action_id(), channel, target, reason, (num, name));
+    let cid = (num, name);
+    traffic::originate_fail(
+        e,
+        msg.action_id(),
+        channel,
+        target,
+        reason,
+        cid,
+        "<unknown>",
+    );
 }
 
 /// `Local/<queue>@callers[/n]`: the queue a rig-style caller enters.
@@ -114,6 +123,22 @@ fn originate(e: &mut Engine, id: u64, msg: &AmiMessage) {
     }
     if traffic::call_count(e) >= e.config.max_calls {
         e.reply(id, error(msg, "Originate failed"));
+        return;
+    }
+    let channel_id = msg
+        .get("ChannelId")
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if let Some(uid) = channel_id.filter(|u| e.state.channels().iter().any(|c| c.uniqueid == *u)) {
+        // A Uniqueid already in use: queued, then failed at once (recording 13).
+        let uid = uid.to_owned();
+        e.reply(id, success(msg, "Originate successfully queued"));
+        let target = [
+            ("Context", msg.get("Context").unwrap_or("")),
+            ("Exten", exten),
+        ];
+        let cid = ("<unknown>", "<unknown>");
+        traffic::originate_fail(e, msg.action_id(), channel, target, 0, cid, &uid);
         return;
     }
     let sync = !msg.get("Async").is_some_and(is_true);
@@ -154,6 +179,7 @@ fn originate(e: &mut Engine, id: u64, msg: &AmiMessage) {
         timeout,
         sync,
         talk: variable(msg, "TALKTIME").and_then(seconds),
+        channel_id: channel_id.map(str::to_owned),
     };
     traffic::originate(e, request);
 }
@@ -239,51 +265,6 @@ fn local_halves(
     e.emit(channel_event("Newstate", &one));
     e.emit(dial("DialEnd", None, &one, ("DialStatus", "ANSWER")));
     (one, two)
-}
-
-fn find_channel(e: &Engine, name: &str) -> Option<Channel> {
-    e.state
-        .channels()
-        .into_iter()
-        .find(|c| c.name == name)
-        .cloned()
-}
-
-fn hangup(e: &mut Engine, id: u64, msg: &AmiMessage) {
-    let name = msg.get("Channel").map(str::trim).unwrap_or("");
-    if name.is_empty() {
-        e.reply(id, error(msg, "No channel specified"));
-        return;
-    }
-    let Some(chan) = find_channel(e, name) else {
-        e.reply(id, error(msg, "No such channel"));
-        return;
-    };
-    e.reply(id, success(msg, "Channel Hungup"));
-    traffic::hangup_uniqueid(e, &chan.uniqueid);
-}
-
-fn redirect(e: &mut Engine, id: u64, msg: &AmiMessage) {
-    let name = msg.get("Channel").map(str::trim).unwrap_or("");
-    let exten = msg.get("Exten").map(str::trim).unwrap_or("");
-    if name.is_empty() {
-        e.reply(id, error(msg, "Channel not specified"));
-        return;
-    }
-    let Some(chan) = find_channel(e, name) else {
-        e.reply(id, error(msg, &format!("Channel does not exist: {name}")));
-        return;
-    };
-    if exten.is_empty() {
-        e.reply(id, error(msg, "Exten not specified"));
-        return;
-    }
-    e.reply(id, success(msg, "Redirect successful"));
-    // A waiting caller sent to a queue's extension moves to that queue; anything else leaves
-    // for another part of the dialplan and, for the call center, is gone.
-    if !traffic::move_to_queue(e, &chan.uniqueid, exten) {
-        traffic::hangup_uniqueid(e, &chan.uniqueid);
-    }
 }
 
 fn duration(secs: f64) -> String {

@@ -3,6 +3,7 @@
 //! challenge), `Challenge`, `Logoff`, `Ping`, `Events`.
 
 mod calls;
+mod control;
 mod misc;
 mod queue;
 mod values;
@@ -17,6 +18,7 @@ use super::events;
 use super::mask::Mask;
 use super::session::Out;
 use crate::ami::message::AmiMessage;
+pub(crate) use values::variables;
 
 /// A response: `Response: <status>`, the action's `ActionID` when it had one, then `fields`.
 pub(crate) fn response(action: &AmiMessage, status: &str, fields: &[(&str, &str)]) -> AmiMessage {
@@ -98,6 +100,7 @@ pub(crate) fn dispatch(e: &mut Engine, id: u64, msg: AmiMessage) {
         _ => {
             if !queue::handle(e, id, &name, &msg)
                 && !calls::handle(e, id, &name, &msg)
+                && !control::handle(e, id, &name, &msg)
                 && !misc::handle(e, id, &name, &msg)
             {
                 let text = format!(

@@ -4,7 +4,7 @@
 use super::inbound::{caller_hangs_up, leave_queue, talk_end};
 use crate::sim::devices::refresh_queue;
 use crate::sim::engine::Engine;
-use crate::sim::events::caller_join_leave;
+use crate::sim::events::{self, caller_join_leave, hangup};
 use crate::sim::state::Phase;
 
 /// A waiting caller is redirected to another queue: it leaves the first and joins the second
@@ -58,8 +58,49 @@ pub(crate) fn move_to_queue(e: &mut Engine, uid: &str, queue: &str) -> bool {
     true
 }
 
+/// A client's `Hangup` of a talking member's leg (recording 12): the bridge breaks up, both
+/// sides hang up, and app_queue reports `Reason: caller` in an `AgentComplete` without the
+/// caller's and the member's channel fields (both channels are gone by then).
+pub(crate) fn hangup_member_leg(e: &mut Engine, id: u64, cause: u32) {
+    let Some(t) = super::moved::talking(e, id) else {
+        return;
+    };
+    let (agent, caller) = (&t.completion.dest, &t.call.caller);
+    let bridge = &agent.bridge;
+    e.emit(events::bridge("BridgeLeave", bridge, 1, Some(agent)));
+    e.emit(events::bridge("BridgeLeave", bridge, 0, Some(caller)));
+    e.emit(hangup(agent, cause));
+    e.emit(events::bridge("BridgeDestroy", bridge, 0, None));
+    e.emit(hangup(caller, cause));
+    let c = &t.completion;
+    let talk = (e.now() - c.connected).max(0.0);
+    let hold = (c.connected - t.call.joined).max(0.0);
+    let done = events::event("AgentComplete", events::AGENT)
+        .with("Queue", &t.call.queue)
+        .with("Interface", &c.interface)
+        .with("MemberName", &c.member_name)
+        .with("HoldTime", super::secs(hold))
+        .with("TalkTime", super::secs(talk))
+        .with("Reason", "caller");
+    e.emit(done);
+    super::inbound::record_completion(e, &t.call.queue, &c.interface, talk);
+    if let Some(p) = &t.call.partner {
+        e.emit(hangup(p, cause));
+    }
+    super::moved::member_leaves(e, &t);
+    e.state.calls.remove(&id);
+    if t.call.partner.is_none() {
+        super::inbound::trunk_released(e);
+    }
+    tracing::info!(queue = %t.call.queue, caller = %caller.cid_num, "member leg hung up");
+}
+
 /// Hangs up the channel with this Uniqueid, as if that party hung up.
 pub(crate) fn hangup_uniqueid(e: &mut Engine, uid: &str) -> bool {
+    if let Some(id) = super::moved::find(e, uid) {
+        super::moved::end(e, id);
+        return true;
+    }
     let found = e.state.calls.values().find_map(|c| {
         let caller =
             c.caller.uniqueid == uid || c.partner.as_ref().is_some_and(|p| p.uniqueid == uid);

@@ -200,7 +200,14 @@ pub(crate) fn patience_over(e: &mut Engine, id: u64) {
         .calls
         .get(&id)
         .is_some_and(|c| c.lifetime && matches!(c.phase, Phase::Talking { .. }));
-    if talking_lifetime {
+    let moved = e
+        .state
+        .calls
+        .get(&id)
+        .is_some_and(|c| c.lifetime && matches!(c.phase, Phase::Moved(_)));
+    if moved {
+        super::moved::end(e, id);
+    } else if talking_lifetime {
         talk_end(e, id, false);
     } else {
         caller_hangs_up(e, id);
@@ -254,15 +261,20 @@ pub(crate) fn abandon(e: &mut Engine, id: u64) {
     tracing::info!(queue = %call.queue, caller = %call.caller.cid_num, hold = hold as u64, "call abandoned");
 }
 
-fn hang_up_caller(e: &mut Engine, call: &Call) {
+pub(super) fn hang_up_caller(e: &mut Engine, call: &Call) {
     e.emit(hangup(&call.caller, 16));
     if let Some(p) = &call.partner {
         e.emit(hangup(p, 16));
     } else {
-        let trunk_busy = e.state.calls.values().any(|c| c.partner.is_none());
-        if !trunk_busy {
-            set_device(e, TRUNK, NOT_INUSE);
-        }
+        trunk_released(e);
+    }
+}
+
+/// A trunk call ended: the trunk is idle once no trunk call is left.
+pub(super) fn trunk_released(e: &mut Engine) {
+    let trunk_busy = e.state.calls.values().any(|c| c.partner.is_none());
+    if !trunk_busy {
+        set_device(e, TRUNK, NOT_INUSE);
     }
 }
 
@@ -279,7 +291,12 @@ pub(crate) fn talk_end(e: &mut Engine, id: u64, by_agent: bool) {
         connected,
     } = &call.phase
     else {
+        // A parked caller has no phone that could hang up on it.
+        let moved = matches!(&call.phase, Phase::Moved(m) if m.parked.is_none());
         e.state.calls.insert(id, call);
+        if moved {
+            super::moved::end(e, id);
+        }
         return;
     };
     let agent: &Channel = agent;
@@ -321,7 +338,7 @@ pub(crate) fn talk_end(e: &mut Engine, id: u64, by_agent: bool) {
 }
 
 /// Counts a completed call in its queue and for its member.
-fn record_completion(e: &mut Engine, queue: &str, interface: &str, talk: f64) {
+pub(super) fn record_completion(e: &mut Engine, queue: &str, interface: &str, talk: f64) {
     let now = e.unix_secs();
     if let Some(q) = e.state.queue_mut(queue) {
         q.completed += 1;

@@ -5,17 +5,22 @@
 mod answer;
 mod control;
 mod inbound;
+mod moved;
 mod originate;
+mod park;
 mod ring;
+mod spy;
 
 use std::time::Duration;
 
 use rand::Rng;
 
 use super::engine::{Engine, Job};
-pub(crate) use control::{hangup_uniqueid, move_to_queue};
+pub(crate) use control::{hangup_member_leg, hangup_uniqueid, move_to_queue};
 pub(crate) use inbound::{inbound_call, join_local_caller, CallerTiming, PendingJoin};
+pub(crate) use moved::{redirect as redirect_talking, Leave};
 pub(crate) use originate::{originate, originate_fail, OriginateRequest};
+pub(crate) use park::{park, times as parked_times, ParkRequest};
 
 /// Runs one timed step.
 pub(crate) fn run_job(e: &mut Engine, job: Job) {
@@ -43,6 +48,9 @@ pub(crate) fn run_job(e: &mut Engine, job: Job) {
         Job::OrigTimeout { orig } => originate::timed_out(e, orig),
         Job::OrigRemoteAnswer { orig } => originate::remote_answered(e, orig),
         Job::OrigEnd { orig } => originate::end(e, orig),
+        Job::SpyStart { orig } => spy::start(e, orig),
+        Job::PhoneAnswer { call } => moved::phone_answered(e, call),
+        Job::ParkTimeout { call, space, since } => park::timed_out(e, call, space, since),
     }
 }
 

@@ -27,12 +27,19 @@ pub(crate) struct OriginateRequest {
     pub sync: bool,
     /// Talk time once connected (`TALKTIME` variable), else random.
     pub talk: Option<Duration>,
+    /// `ChannelId`: the Uniqueid (and Linkedid) of the phone's channel.
+    pub channel_id: Option<String>,
 }
 
 /// Starts ringing the agent's phone.
 pub(crate) fn originate(e: &mut Engine, r: OriginateRequest) {
     let device = e.config.device_of(&r.agent);
-    let mut chan = agent_channel(e, &device, &r);
+    let interface = e.config.interface_of(&r.agent);
+    let base = interface
+        .strip_suffix("/n")
+        .unwrap_or(&interface)
+        .to_owned();
+    let mut chan = agent_channel(e, &base, &r);
     e.emit(channel_event("Newchannel", &chan));
     if let Some(num) = &r.cid_num {
         chan.cid_num.clone_from(num);
@@ -65,6 +72,7 @@ pub(crate) fn originate(e: &mut Engine, r: OriginateRequest) {
             remote: None,
             answered: false,
             talk: r.talk,
+            spying: None,
         },
     );
     if r.sync {
@@ -76,13 +84,17 @@ pub(crate) fn originate(e: &mut Engine, r: OriginateRequest) {
     e.after(r.timeout, Job::OrigTimeout { orig: id });
 }
 
-/// The agent's channel an Originate creates (named after its device).
-fn agent_channel(e: &mut Engine, device: &str, r: &OriginateRequest) -> Channel {
+/// The agent's channel an Originate creates (named after its interface, as when the queue
+/// rings it).
+fn agent_channel(e: &mut Engine, base: &str, r: &OriginateRequest) -> Channel {
     let now = e.unix_secs();
-    let uid = e.state.uniqueid(now);
+    let uid = match &r.channel_id {
+        Some(id) => id.clone(),
+        None => e.state.uniqueid(now),
+    };
     let suffix = e.state.channel_suffix();
     Channel {
-        name: format!("{device}-{suffix}"),
+        name: format!("{base}-{suffix}"),
         uniqueid: uid.clone(),
         linkedid: uid,
         state: 0,
@@ -97,7 +109,7 @@ fn agent_channel(e: &mut Engine, device: &str, r: &OriginateRequest) -> Channel 
         app_data: "(Outgoing Line)".to_owned(),
         created: e.now(),
         bridge: String::new(),
-        vars: Vec::new(),
+        vars: crate::sim::actions::variables(&r.action),
     }
 }
 
@@ -144,6 +156,18 @@ pub(crate) fn answered(e: &mut Engine, id: u64) {
         set_device(e, &o.device, INUSE);
         let talk = talk_time(e, id);
         e.after(talk, Job::OrigEnd { orig: id });
+        if super::spy::is_spy(&o) {
+            super::spy::schedule(e, id);
+        }
+        return;
+    }
+    if let Some(call) = super::park::parked_for_pickup(e, &o.context, &o.exten) {
+        super::park::pick_up(e, id, call);
+        return;
+    }
+    if o.context == "parkedcalls" {
+        // The space was emptied while the phone rang: its dialplan has nothing to run.
+        finish(e, id, false);
         return;
     }
     dial_out(e, id, &o);
@@ -259,6 +283,7 @@ fn finish(e: &mut Engine, id: u64, requested: bool) {
     if requested {
         e.emit(hangup_request("HangupRequest", &o.agent, 16));
     }
+    super::spy::stop(e, &o);
     let bridged = !o.agent.bridge.is_empty();
     if bridged {
         e.emit(events::bridge(
@@ -301,13 +326,21 @@ pub(crate) fn timed_out(e: &mut Engine, id: u64) {
     } else {
         let cid = (o.agent.cid_num.as_str(), o.agent.cid_name.as_str());
         let target = outcome_target(&o);
-        fail(e, o.action_id.as_deref(), &o.requested, target, 3, cid);
+        fail(
+            e,
+            o.action_id.as_deref(),
+            &o.requested,
+            target,
+            3,
+            cid,
+            "<unknown>",
+        );
     }
     tracing::info!(agent_channel = %o.agent.name, "originate: no answer");
 }
 
-/// Emits a failed `OriginateResponse` (`Channel` as requested, `Uniqueid: <unknown>`):
-/// Reason 0 (failed), 5 (busy).
+/// Emits a failed `OriginateResponse` (`Channel` as requested, `Uniqueid` the requested
+/// `ChannelId` or `<unknown>`): Reason 0 (failed), 5 (busy).
 pub(crate) fn originate_fail(
     e: &mut Engine,
     action_id: Option<&str>,
@@ -315,8 +348,9 @@ pub(crate) fn originate_fail(
     target: [(&str, &str); 2],
     reason: u8,
     cid: (&str, &str),
+    uniqueid: &str,
 ) {
-    fail(e, action_id, requested, target, reason, cid);
+    fail(e, action_id, requested, target, reason, cid, uniqueid);
 }
 
 fn fail(
@@ -326,6 +360,7 @@ fn fail(
     target: [(&str, &str); 2],
     reason: u8,
     cid: (&str, &str),
+    uniqueid: &str,
 ) {
     let outcome = OriginateOutcome {
         action_id,
@@ -333,7 +368,7 @@ fn fail(
         channel: requested,
         target,
         reason,
-        uniqueid: "<unknown>",
+        uniqueid,
         cid_num: cid.0,
         cid_name: cid.1,
     };

@@ -22,6 +22,7 @@ use crate::hub::{Hub, HubConfig};
 use crate::pbx::names::Location;
 use crate::pbx::service::{self, PbxHandle};
 use crate::sim;
+use crate::telemetry::Metrics;
 
 /// How long the server may take to drain its connections after the closing events.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -60,14 +61,18 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let addr = listener.local_addr()?;
-        let hub = Hub::new(hub_config(&settings));
-        let (ami_handle, ami_events) = ami::client::connect(settings.ami_config());
-        let pbx = service::spawn(
-            ami_handle,
-            ami_events,
-            Arc::new(hub.clone()),
-            settings.pbx_config()?,
-        );
+        // One recorder per instance: every layer counts into it.
+        let metrics = Metrics::new();
+        let hub = Hub::new(HubConfig {
+            metrics: metrics.clone(),
+            ..hub_config(&settings)
+        });
+        let mut ami_config = settings.ami_config();
+        ami_config.metrics = metrics.clone();
+        let (ami_handle, ami_events) = ami::client::connect(ami_config);
+        let mut pbx_config = settings.pbx_config()?;
+        pbx_config.metrics = metrics.clone();
+        let pbx = service::spawn(ami_handle, ami_events, Arc::new(hub.clone()), pbx_config);
         // Resyncs take their snapshots from the model.
         hub.set_snapshot_source(Arc::new(pbx.clone()));
         let stop = CancellationToken::new();
@@ -86,6 +91,7 @@ impl Application {
             stop: stop.clone(),
             location: Location::parse(&settings.location)
                 .map_err(|e| anyhow::anyhow!("invalid configuration value `location`: {e}"))?,
+            metrics,
         });
         tracing::info!(%addr, ami = %format!("{}:{}", settings.ami.host, settings.ami.port), "service bound");
         Ok(Self {

@@ -312,6 +312,7 @@ impl Settings {
             summary_refresh: (self.summary_refresh_seconds > 0)
                 .then(|| Duration::from_secs(self.summary_refresh_seconds)),
             queue_status_reuse: Duration::from_millis(self.queue_status_cache_ms),
+            metrics: crate::telemetry::Metrics::default(),
         })
     }
 }

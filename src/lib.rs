@@ -9,6 +9,7 @@
 //! - [`config`]: one model of every setting, layered: file, environment, flags.
 //! - [`app`]: start-up wiring of all the above.
 //! - [`clip`]: shortening text from outside on a character boundary, in one place.
+//! - [`telemetry`]: the metrics of one service instance, Prometheus text.
 //! - [`logs`]: logging to stderr through a bounded, lossy, non-blocking writer.
 
 pub mod ami;
@@ -21,3 +22,4 @@ pub mod logs;
 pub mod pbx;
 pub mod sim;
 pub mod supervise;
+pub mod telemetry;

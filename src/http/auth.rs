@@ -248,6 +248,13 @@ impl Auth {
         }
     }
 
+    /// The name of the key the request carries, if it is one of ours (any scope): for the
+    /// access log. Never the key itself.
+    pub fn key_name(&self, headers: &HeaderMap) -> Option<&str> {
+        let token = bearer_token(headers).ok()?;
+        self.find(token)?.principal.name()
+    }
+
     /// The key whose digest matches `token`'s: every key is compared, in constant time.
     fn find(&self, token: &str) -> Option<&ApiKey> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();

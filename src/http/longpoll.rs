@@ -13,6 +13,7 @@ use super::error::ApiError;
 use super::state::AppState;
 use super::streams::{attach, ClientAddr, StreamQuery};
 use crate::hub::{HubError, Sent};
+use crate::telemetry::Transport;
 
 /// The long-poll handler.
 pub async fn long_poll(
@@ -25,7 +26,7 @@ pub async fn long_poll(
     let Ok(Path(ticket)) = ticket else {
         return Err(HubError::UnknownTicket.into());
     };
-    let mut attached = attach(&state, &ticket, addr, &from, true)?;
+    let mut attached = attach(&state, &ticket, addr, &from, Transport::LongPoll)?;
     let timing = state.timing();
     let deliveries = attached
         .subscription

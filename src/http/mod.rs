@@ -11,13 +11,17 @@
 //! - [`streams`]: what the streams share: attaching to a ticket, the per-address limit.
 //! - [`cors`]: the CORS allow-list and the WebSocket Origin check.
 //! - [`auth`]: API keys and scopes.
+//! - [`metrics`]: `GET /metrics`, Prometheus text.
+//! - [`access`]: the access log line and the request metrics of every request.
 //! - [`pages`]: the HTML pages and `pbxis.js`, embedded in the binary.
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod cors;
 pub mod error;
 pub mod longpoll;
+pub mod metrics;
 pub mod pages;
 pub mod params;
 pub mod router;

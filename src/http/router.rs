@@ -11,7 +11,7 @@ use tower_http::trace::TraceLayer;
 
 use super::error::json_error;
 use super::state::AppState;
-use super::{api, error, longpoll, pages, sse, websocket};
+use super::{access, api, error, longpoll, metrics, pages, sse, websocket};
 
 /// The whole HTTP application: REST API, streams and pages.
 pub fn router(state: AppState) -> Router {
@@ -22,6 +22,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ticket", post(api::ticket))
         .route("/health", get(api::health))
         .route("/ready", get(api::ready))
+        .route("/metrics", get(metrics::metrics))
         .route("/{ticket}/long-poll", get(longpoll::long_poll))
         .route("/{ticket}/sse", get(sse::sse))
         .route("/{ticket}/websocket", get(websocket::websocket));
@@ -39,6 +40,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(max_head, limit_head))
         .layer(TraceLayer::new_for_http().make_span_with(span))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::record,
+        ))
         .with_state(state)
 }
 

@@ -18,6 +18,7 @@ use std::convert::Infallible;
 use super::error::ApiError;
 use super::state::AppState;
 use super::streams::{attach, Attached, ClientAddr, StreamQuery};
+use crate::telemetry::Transport;
 
 /// The reason sent when the ticket does not exist.
 pub const UNKNOWN_TICKET: &str = r#"{"reason":"unknownTicket"}"#;
@@ -41,7 +42,7 @@ pub async fn sse(
 ) -> Result<Response, ApiError> {
     // A ticket that does not even decode is just another unknown ticket.
     let attached = match ticket {
-        Ok(Path(ticket)) => attach(&state, &ticket, addr, &from, false),
+        Ok(Path(ticket)) => attach(&state, &ticket, addr, &from, Transport::Sse),
         Err(_) => Err(ApiError::NotFound(String::new())),
     };
     let step = match attached {

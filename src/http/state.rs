@@ -14,6 +14,7 @@ use crate::config::Limits;
 use crate::hub::Hub;
 use crate::pbx::names::Location;
 use crate::pbx::service::PbxHandle;
+use crate::telemetry::Metrics;
 
 /// Timing of the streams.
 #[derive(Clone, Copy, Debug)]
@@ -55,6 +56,7 @@ struct Inner {
     sockets: TaskTracker,
     draining: AtomicBool,
     location: Location,
+    metrics: Metrics,
 }
 
 /// Everything [`AppState::new`] needs.
@@ -77,6 +79,8 @@ pub struct StateParts {
     pub stop: CancellationToken,
     /// The agent ↔ queue interface template (to tell whose a queue member is).
     pub location: Location,
+    /// The instance's metrics.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -97,6 +101,7 @@ impl AppState {
                 sockets: TaskTracker::new(),
                 draining: AtomicBool::new(false),
                 location: parts.location,
+                metrics: parts.metrics,
             }),
         }
     }
@@ -149,6 +154,10 @@ impl AppState {
     pub fn is_draining(&self) -> bool {
         self.inner.draining.load(Ordering::Acquire)
     }
+    /// The instance's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
     /// The per-address stream counter.
     pub fn streams(&self) -> &StreamLimiter {
         &self.inner.streams
@@ -174,6 +183,7 @@ impl AppState {
             allow_stop: true,
             stop: CancellationToken::new(),
             location: Location::parse("PJSIP/{agent}").expect("a valid template"),
+            metrics: Metrics::default(),
         })
     }
 }

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::hub::{Resume, Subscription};
+use crate::telemetry::Transport;
 
 /// The header by which an `EventSource` tells the last id it saw when it reconnects.
 pub static LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
@@ -180,26 +181,48 @@ pub struct Attached {
     pub subscription: Subscription,
     /// The place in the limit, freed on drop.
     pub permit: StreamPermit,
+    /// Counted among the open streams of its transport while it lives.
+    pub open: OpenStream,
+}
+
+/// One open stream in the gauge of its transport; dropping it takes it out.
+pub struct OpenStream(metrics::Gauge);
+
+impl OpenStream {
+    fn new(gauge: metrics::Gauge) -> Self {
+        gauge.increment(1.0);
+        Self(gauge)
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
 }
 
 /// Takes a stream place for `addr` and attaches to `ticket`, resuming after `from`; with
-/// `acknowledge`, what `from` confirms is forgotten (long poll).
+/// `acknowledge`, what `from` confirms is forgotten (long poll). The stream and what it is
+/// handed are counted under `transport`.
 pub fn attach(
     state: &AppState,
     ticket: &str,
     addr: ClientAddr,
     from: &StreamQuery,
-    acknowledge: bool,
+    transport: Transport,
 ) -> Result<Attached, ApiError> {
+    let acknowledge = transport == Transport::LongPoll;
     let permit = state.streams().acquire(addr)?;
     let resume = Resume {
         last_event_id: from.last_event_id.as_deref(),
         acknowledge,
     };
-    let subscription = state.hub().attach_resuming(ticket, resume)?;
+    let mut subscription = state.hub().attach_resuming(ticket, resume)?;
+    subscription.count_into(state.metrics().delivered(transport));
     Ok(Attached {
         subscription,
         permit,
+        open: OpenStream::new(state.metrics().streams_open(transport)),
     })
 }
 

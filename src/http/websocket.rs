@@ -20,6 +20,7 @@ use std::time::Duration;
 use super::error::ApiError;
 use super::state::AppState;
 use super::streams::{attach, Attached, ClientAddr, StreamQuery};
+use crate::telemetry::Transport;
 
 /// Close code for an unknown or expired ticket (application range).
 pub const CLOSE_UNKNOWN_TICKET: u16 = 4404;
@@ -63,7 +64,7 @@ pub async fn websocket(
     let upgrade = upgrade?;
     // A ticket that does not even decode is just another unknown ticket.
     let attached = match ticket {
-        Ok(Path(ticket)) => attach(&state, &ticket, addr, &from, false),
+        Ok(Path(ticket)) => attach(&state, &ticket, addr, &from, Transport::WebSocket),
         Err(_) => Err(ApiError::NotFound(String::new())),
     };
     let attached = match attached {

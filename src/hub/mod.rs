@@ -74,6 +74,8 @@ pub struct HubConfig {
     /// ticket is dropped between `unsub_delay` and `unsub_delay + sweep_interval` after its
     /// stream went away; attaching to it fails from `unsub_delay` on exactly.
     pub sweep_interval: Duration,
+    /// Where resyncs, slow tickets dropped and deliveries are counted.
+    pub metrics: crate::telemetry::Metrics,
 }
 
 impl Default for HubConfig {
@@ -88,6 +90,7 @@ impl Default for HubConfig {
             history_bytes: 256 * 1024,
             signer: None,
             sweep_interval: Duration::from_secs(1),
+            metrics: crate::telemetry::Metrics::default(),
         }
     }
 }

@@ -47,6 +47,8 @@ pub struct PbxConfig {
     /// How long a `QueueStatus` answer is reused for `GET /queue/status` (zero: not reused;
     /// concurrent requests share one action in flight either way).
     pub queue_status_reuse: Duration,
+    /// Where the link's ups and downs, the AMI events and the rebuilds are counted.
+    pub metrics: crate::telemetry::Metrics,
 }
 
 impl Default for PbxConfig {
@@ -57,6 +59,7 @@ impl Default for PbxConfig {
             originate_context: Context::parse("default").expect("a valid constant"),
             summary_refresh: None,
             queue_status_reuse: Duration::from_secs(1),
+            metrics: crate::telemetry::Metrics::default(),
         }
     }
 }

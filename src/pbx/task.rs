@@ -106,6 +106,8 @@ pub(super) struct Task {
     told_connected: bool,
     sync: Option<JoinHandle<Result<Lists, AmiError>>>,
     sync_again: bool,
+    /// When the running (or last) rebuild started.
+    sync_started: Instant,
     retry_at: Option<Instant>,
     buffer: RebuildBuffer,
     originates: VecDeque<(Instant, String)>,
@@ -129,6 +131,7 @@ impl Task {
             told_connected: false,
             sync: None,
             sync_again: false,
+            sync_started: Instant::now(),
             retry_at: None,
             buffer: RebuildBuffer::default(),
             originates: VecDeque::new(),
@@ -273,8 +276,14 @@ impl Task {
     }
 
     fn on_client_event(&mut self, ev: ClientEvent) {
+        match &ev {
+            ClientEvent::Disconnected { .. } => self.config.metrics.ami_disconnected("lost"),
+            ClientEvent::AuthFailed { .. } => self.config.metrics.ami_disconnected("refused"),
+            _ => {}
+        }
         match ev {
             ClientEvent::Connected { .. } => {
+                self.config.metrics.ami_connected();
                 self.link.connected.store(true, Ordering::Release);
                 self.start_sync();
             }
@@ -296,7 +305,12 @@ impl Task {
                 tracing::warn!(dropped, "AMI events were dropped; rebuilding the model");
                 self.start_sync();
             }
-            ClientEvent::Event(msg) => self.on_event(msg),
+            ClientEvent::Event(msg) => {
+                self.config
+                    .metrics
+                    .ami_event(msg.event_name().unwrap_or("none"));
+                self.on_event(msg)
+            }
         }
     }
 
@@ -346,10 +360,15 @@ impl Task {
         let ctx = self.config.hint_context.as_str().to_owned();
         let location = self.state.location().clone();
         self.sync = Some(tokio::spawn(collect(ami, ctx, agents, location)));
+        self.sync_started = Instant::now();
         self.link.rebuilding.store(true, Ordering::Release);
     }
 
     fn finish_sync(&mut self, res: Result<Lists, AmiError>) {
+        let result = if res.is_ok() { "ok" } else { "failed" };
+        self.config
+            .metrics
+            .model_rebuild(result, self.sync_started.elapsed());
         let out = match res {
             Ok(lists) => {
                 let new = rebuild(&self.state, &lists);

@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{AmiError, AmiList};
 use crate::ami::codec::{self, Side};
 use crate::ami::message::AmiMessage;
+use crate::telemetry::Metrics;
 
 /// How many commands may queue for the actor before senders wait.
 const COMMAND_QUEUE: usize = 256;
@@ -55,6 +56,7 @@ pub struct AmiHandle {
     commands: mpsc::Sender<Command>,
     shared: Arc<Shared>,
     action_timeout: Duration,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for Command {
@@ -69,12 +71,16 @@ impl std::fmt::Debug for Command {
 }
 
 impl AmiHandle {
-    pub(super) fn new(action_timeout: Duration) -> (Self, mpsc::Receiver<Command>) {
+    pub(super) fn new(
+        action_timeout: Duration,
+        metrics: Metrics,
+    ) -> (Self, mpsc::Receiver<Command>) {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let handle = Self {
             commands,
             shared: Arc::new(Shared::default()),
             action_timeout,
+            metrics,
         };
         (handle, rx)
     }
@@ -88,18 +94,32 @@ impl AmiHandle {
     /// checked by the codec first (CR, LF or NUL anywhere: [`AmiError::Codec`]); while the link
     /// is down it fails at once with [`AmiError::NotConnected`].
     pub async fn send(&self, action: AmiMessage) -> Result<AmiMessage, AmiError> {
-        self.precheck(&action)?;
-        let (reply, answer) = oneshot::channel();
-        self.request(Command::Send { action, reply }, answer).await
+        let (name, started) = (action_label(&action), tokio::time::Instant::now());
+        let result = async {
+            self.precheck(&action)?;
+            let (reply, answer) = oneshot::channel();
+            self.request(Command::Send { action, reply }, answer).await
+        }
+        .await;
+        self.metrics
+            .ami_action(&name, result_label(&result), started.elapsed());
+        result
     }
 
     /// Sends a list action and collects its items up to the `*Complete` event that carries its
     /// `ActionID`. Errors as for [`AmiHandle::send`].
     pub async fn send_list(&self, action: AmiMessage) -> Result<AmiList, AmiError> {
-        self.precheck(&action)?;
-        let (reply, answer) = oneshot::channel();
-        self.request(Command::SendList { action, reply }, answer)
-            .await
+        let (name, started) = (action_label(&action), tokio::time::Instant::now());
+        let result = async {
+            self.precheck(&action)?;
+            let (reply, answer) = oneshot::channel();
+            self.request(Command::SendList { action, reply }, answer)
+                .await
+        }
+        .await;
+        self.metrics
+            .ami_action(&name, result_label(&result), started.elapsed());
+        result
     }
 
     /// True while logged in.
@@ -156,5 +176,21 @@ impl AmiHandle {
             Ok(Err(_)) => Err(AmiError::Closed),
             Err(_) => Err(AmiError::Timeout),
         }
+    }
+}
+
+/// An action's name as a metric label (our own names; clipped all the same).
+fn action_label(action: &AmiMessage) -> String {
+    crate::clip::clip(action.action_name().unwrap_or("none"), 40).to_owned()
+}
+
+/// An action's result as a metric label.
+fn result_label<T>(result: &Result<T, AmiError>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(AmiError::Refused(_)) => "refused",
+        Err(AmiError::Timeout) => "timeout",
+        Err(AmiError::NotConnected | AmiError::Disconnected) => "not_connected",
+        Err(_) => "error",
     }
 }

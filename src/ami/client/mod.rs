@@ -113,6 +113,7 @@ use tokio::sync::mpsc;
 
 use super::codec::CodecError;
 use super::message::AmiMessage;
+use crate::telemetry::Metrics;
 
 /// How to reach and log in to Asterisk.
 #[derive(Clone)]
@@ -145,6 +146,8 @@ pub struct AmiConfig {
     /// the client reports an overflow; the same bound applies to the events read before
     /// `Connected`.
     pub event_buffer_bytes: usize,
+    /// Where the actions sent through the handle are counted, with their latency.
+    pub metrics: Metrics,
 }
 
 impl std::fmt::Debug for AmiConfig {
@@ -181,6 +184,7 @@ impl AmiConfig {
             backoff_max: Duration::from_secs(30),
             event_buffer: 65_536,
             event_buffer_bytes: DEFAULT_EVENT_BUFFER_BYTES,
+            metrics: Metrics::default(),
         }
     }
 }
@@ -288,7 +292,7 @@ pub const DEFAULT_EVENT_BUFFER_BYTES: usize = 64 * 1024 * 1024;
 /// receiver, in wire order; it ends after the shutdown. Must be called inside a Tokio runtime.
 pub fn connect(config: AmiConfig) -> (AmiHandle, mpsc::Receiver<ClientEvent>) {
     let (events_tx, events_rx) = mpsc::channel(config.event_buffer.max(1));
-    let (handle, commands) = AmiHandle::new(config.action_timeout);
+    let (handle, commands) = AmiHandle::new(config.action_timeout, config.metrics.clone());
     tokio::spawn(supervisor::run(
         config,
         commands,

@@ -301,6 +301,7 @@ impl Hub {
         }
         let overflowed = self.shared.lock().publish(&deliveries);
         if overflowed > 0 {
+            self.shared.config.metrics.slow_clients_dropped(overflowed);
             // One line however many tickets: logging is not done under the lock.
             tracing::warn!(
                 tickets = overflowed,

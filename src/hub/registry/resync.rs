@@ -114,6 +114,7 @@ fn fill(shared: &Shared, key: &TicketKey, first: u64, reason: &'static str, snap
         ticket.buffer.close(Delivery::closed("overflow"));
     } else {
         tracing::debug!(ticket = %ticket.label, reason, "ticket resynced");
+        shared.config.metrics.resync(reason);
     }
     ticket.wake();
 }

@@ -42,6 +42,8 @@ pub struct Subscription {
     gen: u64,
     notify: Arc<Notify>,
     ended: bool,
+    /// Counts the events handed out (none by default).
+    delivered: metrics::Counter,
 }
 
 impl std::fmt::Debug for Subscription {
@@ -60,7 +62,13 @@ impl Subscription {
             gen,
             notify,
             ended: false,
+            delivered: metrics::Counter::noop(),
         }
+    }
+
+    /// Counts every event handed out from now on in `counter` (a transport's).
+    pub fn count_into(&mut self, counter: metrics::Counter) {
+        self.delivered = counter;
     }
 
     /// The next event, waiting for it; the closing event comes last, then `None`.
@@ -166,6 +174,7 @@ impl Subscription {
             return None;
         }
         let entry = ticket.buffer.pop()?;
+        self.delivered.increment(1);
         let closing = entry.delivery.is_closed();
         if closing {
             // The stream's last event: the ticket ends with it.

@@ -118,7 +118,15 @@ impl Actor<'_> {
             let delay = match self.idle(opening).await {
                 Err(done) => return self.finish(done),
                 Ok(Ok(opened)) => {
-                    tracing::info!(banner = %opened.banner, "logged in to Asterisk");
+                    // One line per (re)connect; `attempt` counts the connection attempts of
+                    // this client since it started (or was restarted).
+                    tracing::info!(
+                        host = %self.config.host,
+                        port = self.config.port,
+                        attempt = self.sessions,
+                        banner = %opened.banner,
+                        "logged in to Asterisk"
+                    );
                     match self.serve(opened.conn, opened.banner).await {
                         End::Shutdown(done) => return self.finish(done),
                         End::Lost(reason) => {

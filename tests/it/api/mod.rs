@@ -3,6 +3,7 @@
 mod app;
 mod auth;
 mod config;
+mod logs;
 mod observability;
 mod rest;
 mod server;

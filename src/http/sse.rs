@@ -7,23 +7,30 @@
 //! its README documents), both carrying the reason. An unknown or expired ticket gets those two
 //! events at once (`{"reason":"unknownTicket"}`), so an `EventSource` stops reconnecting.
 
+use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::header;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream, StreamExt};
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{self, Stream};
 use std::convert::Infallible;
+use std::pin::Pin;
+use std::time::Duration;
+use tokio::time::{Instant, Sleep};
 
 use super::error::ApiError;
 use super::state::AppState;
 use super::streams::{attach, Attached, ClientAddr, StreamQuery};
+use crate::hub::Sent;
 use crate::telemetry::Transport;
 
 /// The reason sent when the ticket does not exist.
 pub const UNKNOWN_TICKET: &str = r#"{"reason":"unknownTicket"}"#;
 /// The event a stream opened with `?heartbeat=1` gets at every keep-alive.
 pub const HEARTBEAT: &str = "heartbeat";
+/// Events taken from the ticket and written as one piece, when several are ready at once.
+const MAX_BATCH: usize = 64;
 
 /// `{"intervalMs":15000}`: how often heartbeats come, so that a client knows when to give up.
 pub fn heartbeat_data(interval: std::time::Duration) -> String {
@@ -51,21 +58,29 @@ pub async fn sse(
         Err(e) => return Err(e),
     };
     let interval = state.timing().keep_alive;
-    let keep_alive = KeepAlive::new().interval(interval);
-    let heartbeat = event(HEARTBEAT, &heartbeat_data(interval));
+    let heartbeat = Bytes::from(frame(HEARTBEAT, &heartbeat_data(interval)));
     // The first heartbeat at once: the client learns the interval before it needs it.
-    let (keep_alive, first) = if from.heartbeat {
-        (keep_alive.event(heartbeat.clone()), Some(Ok(heartbeat)))
+    let (beat, first) = if from.heartbeat {
+        (heartbeat.clone(), Some(heartbeat))
     } else {
-        (keep_alive.text("keep-alive"), None)
+        (Bytes::from_static(b": keep-alive\n\n"), None)
     };
-    let sse = Sse::new(stream::iter(first).chain(events(step))).keep_alive(keep_alive);
+    let writer = Writer {
+        step,
+        first,
+        beat,
+        interval,
+        timer: Box::pin(tokio::time::sleep(interval)),
+        last_write: Instant::now(),
+        batch: Vec::new(),
+    };
     Ok((
         [
+            (header::CONTENT_TYPE.as_str(), "text/event-stream"),
             ("x-accel-buffering", "no"),
             (header::CACHE_CONTROL.as_str(), "no-store"),
         ],
-        sse,
+        Body::from_stream(frames(writer)),
     )
         .into_response())
 }
@@ -77,34 +92,87 @@ enum Step {
     Done,
 }
 
-fn event(kind: &str, data: &str) -> SseEvent {
-    SseEvent::default().event(kind).data(data)
+/// The stream's writer: where it stands, and its keep-alive.
+struct Writer {
+    step: Step,
+    /// A frame to send before anything else.
+    first: Option<Bytes>,
+    /// The keep-alive frame: a comment, or the heartbeat event.
+    beat: Bytes,
+    interval: Duration,
+    /// Fires `interval` after the last write; re-armed only when it fires (cheaper than
+    /// resetting it at every event).
+    timer: Pin<Box<Sleep>>,
+    last_write: Instant,
+    /// Events taken from the ticket, reused between writes.
+    batch: Vec<Sent>,
 }
 
-/// The ticket's deliveries as SSE events, ending with `closed` and `close`.
-fn events(first: Step) -> impl Stream<Item = Result<SseEvent, Infallible>> {
-    stream::unfold(first, |step| async move {
-        match step {
-            Step::Live(mut attached) => match attached.subscription.recv().await {
-                Some(sent) if sent.delivery.is_closed() => {
-                    let data = sent.delivery.data_json().to_owned();
-                    Some((Ok(event("closed", &data)), Step::Closing(data)))
-                }
-                Some(sent) => {
-                    let d = &sent.delivery;
-                    let mut e = event(d.type_name(), d.data_json());
-                    if let Some(id) = sent.id {
-                        e = e.id(id.to_string());
-                    }
-                    Some((Ok(e), Step::Live(attached)))
-                }
-                None => Some((Ok(event("closed", ENDED)), Step::Closing(ENDED.into()))),
-            },
-            Step::Closed(data) => Some((Ok(event("closed", &data)), Step::Closing(data))),
-            Step::Closing(data) => Some((Ok(event("close", &data)), Step::Done)),
-            Step::Done => None,
+fn frame(kind: &str, data: &str) -> String {
+    format!("event: {kind}\ndata: {data}\n\n")
+}
+
+/// The ticket's deliveries as SSE frames, ending with `closed` and `close`; the events ready at
+/// once go out in one piece, written from the bytes each event was serialized to once.
+fn frames(writer: Writer) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    stream::unfold(writer, |mut w| async move {
+        if let Some(first) = w.first.take() {
+            w.last_write = Instant::now();
+            return Some((Ok(first), w));
         }
+        let out = match std::mem::replace(&mut w.step, Step::Done) {
+            Step::Live(attached) => return live(w, attached).await,
+            Step::Closed(data) => {
+                let out = frame("closed", &data);
+                w.step = Step::Closing(data);
+                out
+            }
+            Step::Closing(data) => frame("close", &data),
+            Step::Done => return None,
+        };
+        Some((Ok(Bytes::from(out)), w))
     })
+}
+
+/// The next frame of a live stream: the events ready (waiting for them), or a keep-alive.
+async fn live(
+    mut w: Writer,
+    mut attached: Box<Attached>,
+) -> Option<(Result<Bytes, Infallible>, Writer)> {
+    loop {
+        tokio::select! {
+            more = attached.subscription.recv_many(MAX_BATCH, &mut w.batch) => {
+                w.last_write = Instant::now();
+                if !more {
+                    w.step = Step::Closing(ENDED.into());
+                    return Some((Ok(Bytes::from(frame("closed", ENDED))), w));
+                }
+                let mut out = BytesMut::new();
+                let mut closing = None;
+                for sent in w.batch.drain(..) {
+                    sent.delivery.write_sse(sent.id.as_ref(), &mut out);
+                    if sent.delivery.is_closed() {
+                        closing = Some(sent.delivery.data_json().to_owned());
+                    }
+                }
+                w.step = match closing {
+                    Some(data) => Step::Closing(data),
+                    None => Step::Live(attached),
+                };
+                return Some((Ok(out.freeze()), w));
+            }
+            () = w.timer.as_mut() => {
+                let due = w.last_write + w.interval;
+                if Instant::now() >= due {
+                    w.last_write = Instant::now();
+                    w.timer.as_mut().reset(w.last_write + w.interval);
+                    w.step = Step::Live(attached);
+                    return Some((Ok(w.beat.clone()), w));
+                }
+                w.timer.as_mut().reset(due);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

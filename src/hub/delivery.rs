@@ -1,7 +1,8 @@
 //! A [`Delivery`]: one event serialized once into shared bytes, the full JSON object and the SSE
-//! data form (the object without `type`), handed by reference count to every ticket that
-//! receives it; and the transport's own events (`closed`, `resync`). The per-ticket event id is
-//! added at write time ([`Delivery::json_with_id`]), since the bytes are shared between tickets.
+//! frame (`event:` and `data:`, the object without `type`), handed by reference count to every
+//! ticket that receives it; and the transport's own events (`closed`, `resync`). The per-ticket
+//! event id is added at write time ([`Delivery::json_with_id`], [`Delivery::write_sse`]), since
+//! the bytes are shared between tickets.
 
 use std::sync::Arc;
 
@@ -12,8 +13,33 @@ use crate::pbx::Event;
 struct Serialized {
     type_name: &'static str,
     json: Box<str>,
-    data_json: Box<str>,
+    /// `event: <type>\ndata: <data form>\n`: an SSE frame but for its id and final blank line.
+    sse: Box<str>,
+    /// Where the data form starts in `sse`.
+    data_at: usize,
     closed: bool,
+}
+
+impl Serialized {
+    fn new(type_name: &'static str, json: String, data_json: &str, closed: bool) -> Serialized {
+        let head = format!("event: {type_name}\ndata: ");
+        let data_at = head.len();
+        let mut sse = head;
+        sse.reserve(data_json.len() + 1);
+        sse.push_str(data_json);
+        sse.push('\n');
+        Serialized {
+            type_name,
+            json: json.into_boxed_str(),
+            sse: sse.into_boxed_str(),
+            data_at,
+            closed,
+        }
+    }
+
+    fn data_json(&self) -> &str {
+        &self.sse[self.data_at..self.sse.len() - 1]
+    }
 }
 
 /// An event ready to send: serialized once, shared by every ticket (cloning is a reference
@@ -27,12 +53,9 @@ impl Delivery {
         let json = serde_json::to_string(event).ok()?;
         let type_name = event.type_name();
         let data_json = data_form(&json, type_name)?;
-        Some(Delivery(Arc::new(Serialized {
-            type_name,
-            json: json.into_boxed_str(),
-            data_json: data_json.into_boxed_str(),
-            closed: false,
-        })))
+        Some(Delivery(Arc::new(Serialized::new(
+            type_name, json, &data_json, false,
+        ))))
     }
 
     /// The closing event `{"type":"closed","reason":...}`: the last of a stream.
@@ -50,12 +73,9 @@ impl Delivery {
     fn transport(type_name: &'static str, reason: &str, closed: bool) -> Delivery {
         let data_json = serde_json::json!({ "reason": reason }).to_string();
         let json = format!(r#"{{"type":"{type_name}",{}"#, &data_json[1..]);
-        Delivery(Arc::new(Serialized {
-            type_name,
-            json: json.into_boxed_str(),
-            data_json: data_json.into_boxed_str(),
-            closed,
-        }))
+        Delivery(Arc::new(Serialized::new(
+            type_name, json, &data_json, closed,
+        )))
     }
 
     /// The full JSON object with `id` right after `type`: `{"type":"queueCount","id":"3f2a9c01-7",
@@ -69,8 +89,9 @@ impl Delivery {
     /// [`Delivery::json_with_id`], appended to `out`.
     pub fn write_json_with_id(&self, id: &EventId, out: &mut String) {
         use std::fmt::Write as _;
-        let members = &self.0.data_json[1..];
-        out.reserve(self.0.data_json.len() + self.0.type_name.len() + 40);
+        let data_json = self.0.data_json();
+        let members = &data_json[1..];
+        out.reserve(data_json.len() + self.0.type_name.len() + 40);
         out.push_str(r#"{"type":""#);
         out.push_str(self.0.type_name);
         // Infallible: writing to a String.
@@ -93,13 +114,26 @@ impl Delivery {
 
     /// The JSON object without `type` (SSE `data:`).
     pub fn data_json(&self) -> &str {
-        &self.0.data_json
+        self.0.data_json()
     }
 
-    /// The bytes this delivery holds (its two serialized forms): what a ticket's pending buffer
-    /// counts against its byte budget.
+    /// Appends the whole SSE frame to `out`: `event:`, `data:`, the `id:` if given, and the
+    /// blank line that ends it. Only the id is written per subscriber; the rest is copied from
+    /// the bytes serialized once.
+    pub fn write_sse(&self, id: Option<&EventId>, out: &mut bytes::BytesMut) {
+        use std::fmt::Write as _;
+        out.extend_from_slice(self.0.sse.as_bytes());
+        if let Some(id) = id {
+            // Infallible: writing to memory.
+            let _ = writeln!(out, "id: {id}");
+        }
+        out.extend_from_slice(b"\n");
+    }
+
+    /// The bytes this delivery holds (its JSON object and its data form): what a ticket's
+    /// pending buffer counts against its byte budget.
     pub fn size(&self) -> usize {
-        self.0.json.len() + self.0.data_json.len()
+        self.0.json.len() + self.0.data_json().len()
     }
 
     /// True for the closing event: the last one of a stream.
@@ -198,6 +232,23 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&empty.json_with_id(&id)).unwrap();
         assert_eq!(v["id"], "3f2a9c01-7");
         assert_eq!(v["connected"], true);
+    }
+
+    #[test]
+    fn sse_frames() {
+        let d = Delivery::new(&Event::QueueCount {
+            queue: QueueName::parse("q1").unwrap(),
+            count: 2,
+        })
+        .unwrap();
+        let mut out = bytes::BytesMut::new();
+        d.write_sse(Some(&EventId::parse("3f2a9c01-7").unwrap()), &mut out);
+        Delivery::closed("shutdown").write_sse(None, &mut out);
+        assert_eq!(
+            &out[..],
+            b"event: queueCount\ndata: {\"queue\":\"q1\",\"count\":2}\nid: 3f2a9c01-7\n\n\
+              event: closed\ndata: {\"reason\":\"shutdown\"}\n\n"
+        );
     }
 
     #[test]

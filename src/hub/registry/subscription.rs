@@ -84,6 +84,26 @@ impl Subscription {
         }
     }
 
+    /// The events ready now, at most `max`, appended to `out` (taken under one lock), waiting
+    /// until there is at least one; the closing event comes last. Returns false, with nothing
+    /// appended, once the stream has ended.
+    pub async fn recv_many(&mut self, max: usize, out: &mut Vec<Sent>) -> bool {
+        let before = out.len();
+        loop {
+            if self.ended {
+                return false;
+            }
+            self.take_many(max.max(1), out);
+            if out.len() > before {
+                return true;
+            }
+            if self.ended {
+                return false;
+            }
+            self.notify.notified().await;
+        }
+    }
+
     /// Long-poll: everything pending at once if there is anything; else waits up to `timeout`
     /// for the first event, then `gather` longer for a burst to accumulate (not when the stream
     /// is ending: nothing more can come), and returns all of it; else `[]` after `timeout`.
@@ -123,7 +143,9 @@ impl Subscription {
 
     /// Everything available now, closing event included.
     fn drain(&mut self) -> Vec<Sent> {
-        std::iter::from_fn(|| self.take()).collect()
+        let mut all = Vec::new();
+        self.take_many(usize::MAX, &mut all);
+        all
     }
 
     /// What there is to return now, decided under the hub's lock (a stale ticket's resync is
@@ -148,11 +170,19 @@ impl Subscription {
         }
     }
 
-    /// The next event if one is ready, without waiting. A stale ticket's resync is asked for
-    /// here; its events come when it is done (the stream is woken).
+    /// The next event if one is ready, without waiting.
     fn take(&mut self) -> Option<Sent> {
+        let mut one = Vec::with_capacity(1);
+        self.take_many(1, &mut one);
+        one.pop()
+    }
+
+    /// Up to `max` events that are ready, appended to `out` under one lock, without waiting. A
+    /// stale ticket's resync is asked for here; its events come when it is done (the stream is
+    /// woken). Stops after the closing event.
+    fn take_many(&mut self, max: usize, out: &mut Vec<Sent>) {
         if self.ended {
-            return None;
+            return;
         }
         let mut state = self.shared.lock();
         let mine = state
@@ -162,36 +192,49 @@ impl Subscription {
         let Some(ticket) = mine else {
             // Another stream took the ticket over.
             self.ended = true;
-            return Some(Sent {
+            out.push(Sent {
                 id: None,
                 delivery: Delivery::closed("replaced"),
             });
+            return;
         };
         if let Some(reason) = ticket.buffer.request_resync() {
             let filter = ticket.filter.clone();
             drop(state);
             resync::spawn(Arc::clone(&self.shared), self.key, filter, reason);
-            return None;
+            return;
         }
-        let entry = ticket.buffer.pop()?;
-        self.delivered.increment(1);
-        let closing = entry.delivery.is_closed();
-        if closing {
-            // The stream's last event: the ticket ends with it.
-            let label = ticket.label.clone();
-            state.remove(&self.key);
-            drop(state);
-            tracing::debug!(ticket = %label, reason = entry.delivery.data_json(), "ticket closed");
-            self.ended = true;
+        let epoch = self.shared.epoch;
+        let mut taken = 0;
+        while taken < max {
+            let Some(entry) = ticket.buffer.pop() else {
+                break;
+            };
+            taken += 1;
+            if entry.delivery.is_closed() {
+                // The stream's last event: the ticket ends with it, and nothing can be resumed
+                // after it (no id).
+                let label = ticket.label.clone();
+                state.remove(&self.key);
+                drop(state);
+                tracing::debug!(ticket = %label, reason = entry.delivery.data_json(), "ticket closed");
+                self.ended = true;
+                out.push(Sent {
+                    id: None,
+                    delivery: entry.delivery,
+                });
+                break;
+            }
+            out.push(Sent {
+                id: Some(EventId {
+                    epoch,
+                    seq: entry.seq,
+                }),
+                delivery: entry.delivery,
+            });
         }
-        Some(Sent {
-            // Nothing follows a closing event: there is nothing to resume after it.
-            id: (!closing).then_some(EventId {
-                epoch: self.shared.epoch,
-                seq: entry.seq,
-            }),
-            delivery: entry.delivery,
-        })
+        // Once per batch: the counter is shared by every stream.
+        self.delivered.increment(taken as u64);
     }
 }
 

@@ -6,6 +6,7 @@ use super::ids::{AgentId, QueueName};
 use super::names::Location;
 use super::service::QueueAction;
 use super::values::{CallerId, Context, Destination};
+use super::variables::Variables;
 use crate::ami::AmiMessage;
 
 /// The AMI action of a queue command.
@@ -72,6 +73,7 @@ pub fn originate(
     src: &AgentId,
     dest: &Destination,
     caller_id: Option<&CallerId>,
+    variables: &Variables,
     context: &Context,
     location: &Location,
 ) -> AmiMessage {
@@ -84,6 +86,9 @@ pub fn originate(
         .with("Async", "true");
     if let Some(cid) = caller_id {
         m.push("CallerID", cid.as_str());
+    }
+    for v in variables.headers() {
+        m.push("Variable", &v);
     }
     m
 }
@@ -124,6 +129,7 @@ mod tests {
             &AgentId::parse("147").unwrap(),
             &Destination::parse("1562830").unwrap(),
             Some(&CallerId::parse("7012888").unwrap()),
+            &serde_json::from_str(r#"{"CRM_ID":"42","CAMPAIGN":"winter"}"#).unwrap(),
             &Context::parse("default").unwrap(),
             &loc(),
         );

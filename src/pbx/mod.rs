@@ -49,9 +49,11 @@ pub mod sync;
 mod task;
 mod validated;
 pub mod values;
+pub mod variables;
 
 pub use event::{DeviceStatus, Event, Filter, MemberStatus};
 pub use ids::{AgentId, NameError, QueueName};
 pub use names::Location;
 pub use state::State;
 pub use values::{CallerId, Context, Destination, MemberName, PauseReason, ValueError};
+pub use variables::{VariableName, VariableValue, Variables};

@@ -19,6 +19,7 @@ pub use super::status_report::QueueStatusReport;
 use super::supervisor::Supervisor;
 use super::task::Command;
 use super::values::{CallerId, Context, Destination, MemberName, PauseReason};
+use super::variables::Variables;
 use crate::ami::{AmiError, AmiHandle, AmiMessage, ClientEvent};
 use crate::supervise::Pacing;
 
@@ -237,6 +238,7 @@ impl PbxHandle {
         src: AgentId,
         dest: Destination,
         caller_id: Option<CallerId>,
+        variables: Variables,
     ) -> Result<String, PbxError> {
         let action_id = format!("pbxis-{:016x}", rand::random::<u64>());
         let msg = actions::originate(
@@ -244,6 +246,7 @@ impl PbxHandle {
             &src,
             &dest,
             caller_id.as_ref(),
+            &variables,
             &self.originate_context,
             &self.location,
         );

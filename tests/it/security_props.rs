@@ -11,6 +11,7 @@ use pbxis_ws::ami::AmiMessage;
 use pbxis_ws::pbx::service::QueueAction;
 use pbxis_ws::pbx::{actions, Location};
 use pbxis_ws::pbx::{AgentId, CallerId, Context, Destination, MemberName, PauseReason, QueueName};
+use pbxis_ws::pbx::{VariableName, VariableValue, Variables};
 use proptest::prelude::*;
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -108,8 +109,29 @@ fn originate(
 ) -> Vec<AmiMessage> {
     locations()
         .iter()
-        .map(|l| actions::originate("pbxis-17", src, dest, cid, ctx, l))
+        .map(|l| actions::originate("pbxis-17", src, dest, cid, &Variables::default(), ctx, l))
         .collect()
+}
+
+/// The model's own `Originate` with one variable (`name` and `value` already accepted), under
+/// every location template: the `Variable` header is exactly `name=value`.
+fn with_variable(name: &str, value: &str) -> Vec<AmiMessage> {
+    let json = serde_json::json!({ name: value }).to_string();
+    let vars: Variables = serde_json::from_str(&json).unwrap();
+    let all: Vec<AmiMessage> = locations()
+        .iter()
+        .map(|l| {
+            let (a, d, c) = (agent("148"), dest(), default_context());
+            actions::originate("pbxis-17", &a, &d, None, &vars, &c, l)
+        })
+        .collect();
+    for m in &all {
+        assert_eq!(
+            m.get_all("Variable").collect::<Vec<_>>(),
+            [format!("{name}={value}")]
+        );
+    }
+    all
 }
 
 /// The model's own queue actions, under every location template.
@@ -220,6 +242,23 @@ proptest! {
     fn caller_ids(s in hostile_string()) {
         if let Ok(v) = CallerId::parse(&s) {
             check_accepted(v.as_str(), &originate(&agent("148"), &dest(), Some(&v), &default_context()));
+        }
+    }
+
+    #[test]
+    fn variable_names(s in hostile_string()) {
+        if let Ok(v) = VariableName::parse(&s) {
+            prop_assert!(!s.contains(['=', ',', ' ', '$', '{', '(']), "{:?}", s);
+            check_accepted(v.as_str(), &with_variable(v.as_str(), "1"));
+        }
+    }
+
+    #[test]
+    fn variable_values(s in hostile_string()) {
+        if let Ok(v) = VariableValue::parse(&s) {
+            // A comma would set another variable: Asterisk splits the header at commas.
+            prop_assert!(!s.contains(','), "{:?}", s);
+            check_accepted(v.as_str(), &with_variable("CRM_ID", v.as_str()));
         }
     }
 

@@ -10,7 +10,7 @@ use crate::http::error::ApiError;
 use crate::http::params::{Params, PathParams};
 use crate::http::state::AppState;
 
-/// `POST /originate/<src>/<dest>[?callerId=..]`: the action id as a JSON string. Scope
+/// `POST /originate/<src>/<dest>[?callerId=..][&variables=..]`: the action id as a JSON string. Scope
 /// `control`; the key must allow the agent `src`.
 pub async fn originate(
     State(state): State<AppState>,
@@ -21,7 +21,12 @@ pub async fn originate(
     principal.check_agents([&path.src])?;
     let action_id = state
         .pbx()
-        .originate(path.src, path.dest, request.caller_id)
+        .originate(
+            path.src,
+            path.dest,
+            request.caller_id,
+            request.variables.unwrap_or_default(),
+        )
         .await?;
     Ok(Json(action_id).into_response())
 }

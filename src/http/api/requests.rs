@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use crate::pbx::service::QueueAction;
-use crate::pbx::{AgentId, CallerId, Destination, MemberName, PauseReason, QueueName};
+use crate::pbx::{AgentId, CallerId, Destination, MemberName, PauseReason, QueueName, Variables};
 
 /// `GET /queue/status`: one queue, or every queue without it.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -123,6 +123,8 @@ pub struct OriginatePath {
 pub struct OriginateRequest {
     /// The caller id presented to the called party.
     pub caller_id: Option<CallerId>,
+    /// Channel variables set on the call (`{"CRM_ID":"42"}`).
+    pub variables: Option<Variables>,
 }
 
 /// `POST /ticket`. The counts are checked against the limits by the handler (they are

@@ -6,6 +6,7 @@
 //!   more than once";
 //! - a boolean takes JSON `true`/`false` or the strings `"true"`/`"false"`;
 //! - a sequence takes a list, or a string split at commas (the empty string is no items);
+//! - a map takes a JSON object of strings, or a string holding one (from a query or a form);
 //! - `Option` is `Some` when the key is present (JSON `null` was dropped as absent).
 //!
 //! Every error names its parameter: a value refused by its type (a validated newtype's `parse`)
@@ -156,8 +157,26 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
             Raw::Str(s) => visitor.visit_string(s),
             Raw::Bool(b) => visitor.visit_bool(b),
             Raw::List(list) => items(list, visitor),
-            Raw::Other => Err(DecodeError::Bare("must be a string".into())),
+            Raw::Object(_) | Raw::Other => Err(DecodeError::Bare("must be a string".into())),
         }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        let pairs = match self.0 {
+            Raw::Object(pairs) => pairs,
+            Raw::Str(s) => {
+                let object: std::collections::BTreeMap<String, String> = serde_json::from_str(&s)
+                    .map_err(|_| {
+                    DecodeError::Bare("must be a JSON object of strings".into())
+                })?;
+                object.into_iter().collect()
+            }
+            _ => return Err(DecodeError::Bare("must be a JSON object of strings".into())),
+        };
+        let mut map = de::value::MapDeserializer::new(pairs.into_iter());
+        let value = visitor.visit_map(&mut map)?;
+        map.end()?;
+        Ok(value)
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
@@ -204,6 +223,6 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
 
     serde::forward_to_deserialize_any! {
         i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
-        unit unit_struct tuple tuple_struct map struct enum identifier ignored_any
+        unit unit_struct tuple tuple_struct struct enum identifier ignored_any
     }
 }

@@ -21,7 +21,9 @@ pub(super) enum Raw {
     /// Several strings: a JSON array of strings or integers, or a key repeated in the query or
     /// the form.
     List(Vec<String>),
-    /// A JSON value of another shape (object, nested array, fraction).
+    /// A JSON object whose values are all strings (or integers), in key order.
+    Object(Vec<(String, String)>),
+    /// A JSON value of another shape (nested object or array, fraction).
     Other,
 }
 
@@ -143,6 +145,12 @@ fn raw_from_json(value: serde_json::Value) -> Option<Raw> {
                 .map(scalar)
                 .collect::<Option<Vec<_>>>()
                 .map_or(Raw::Other, Raw::List),
+        ),
+        Value::Object(map) => Some(
+            map.iter()
+                .map(|(k, v)| scalar(v).map(|v| (k.clone(), v)))
+                .collect::<Option<Vec<_>>>()
+                .map_or(Raw::Other, Raw::Object),
         ),
         other => Some(scalar(&other).map_or(Raw::Other, Raw::Str)),
     }

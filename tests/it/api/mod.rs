@@ -2,6 +2,7 @@
 
 mod app;
 mod auth;
+mod call_control;
 mod config;
 mod logs;
 mod observability;

@@ -164,7 +164,10 @@ async fn originate_is_async_and_its_failure_goes_to_the_src_agent() {
     let (sim, pbx, rec) = real(None).await;
     let dest = Destination::parse("1562830").unwrap();
     let cid = CallerId::parse("7012888").unwrap();
-    let id = pbx.originate(a("149"), dest, Some(cid)).await.unwrap();
+    let id = pbx
+        .originate(a("149"), dest, Some(cid), Default::default())
+        .await
+        .unwrap();
     let action = sent(&sim, "Originate").pop().unwrap();
     for (k, v) in [
         ("Channel", "PJSIP/149"),

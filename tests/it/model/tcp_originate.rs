@@ -95,7 +95,12 @@ async fn unanswered_originate_shows_the_destination_while_ringing_then_clears() 
     let (sim, pbx, recorder) = rig().await;
     // 149 never answers: the destination is never dialled.
     let id = pbx
-        .originate(AgentId::parse("149").unwrap(), dest(), None)
+        .originate(
+            AgentId::parse("149").unwrap(),
+            dest(),
+            None,
+            Default::default(),
+        )
         .await;
     let id = id.expect("originate accepted");
     until("phoneNumber of 149 while its phone rings", async || {
@@ -132,9 +137,14 @@ async fn unanswered_originate_shows_the_destination_while_ringing_then_clears() 
 async fn answered_originate_keeps_the_destination_from_ringing_to_hangup() {
     let (sim, pbx, recorder) = rig().await;
     // 147 answers after 2 s; the destination answers a second later and they talk.
-    pbx.originate(AgentId::parse("147").unwrap(), dest(), None)
-        .await
-        .expect("originate accepted");
+    pbx.originate(
+        AgentId::parse("147").unwrap(),
+        dest(),
+        None,
+        Default::default(),
+    )
+    .await
+    .expect("originate accepted");
     // The destination answers a second after it is dialled, they talk, and the call ends by
     // itself (the talk time): the whole call passes by.
     until("the number cleared", async || {

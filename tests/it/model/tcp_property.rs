@@ -85,7 +85,10 @@ async fn run_op(r: &Rig, op: &Op) {
             .set_answer_delay(AGENTS[*a], d.map(Duration::from_secs)),
         Op::Originate(a, n) => {
             let dest = pbxis_ws::pbx::Destination::parse(&format!("1562{n:03}")).unwrap();
-            let _ = r.pbx.originate(agent(*a), dest, None).await;
+            let _ = r
+                .pbx
+                .originate(agent(*a), dest, None, Default::default())
+                .await;
         }
         Op::Wait(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
     }

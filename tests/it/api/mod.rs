@@ -6,6 +6,7 @@ mod call_control;
 mod config;
 mod logs;
 mod observability;
+mod packaging;
 mod rest;
 mod server;
 mod streams;

@@ -278,6 +278,13 @@ impl Settings {
         if self.limits.max_header_bytes < 1024 {
             return Err(invalid("limits.max_header_bytes", "must be at least 1024"));
         }
+        // What start-up builds from them, checked here so that a refusal names its source.
+        crate::pbx::names::Location::parse(&self.location)
+            .map_err(|e| invalid("location", &e.to_string()))?;
+        crate::http::cors::Origins::parse(&self.cors_origins)
+            .map_err(|e| invalid("cors_origins", &e.to_string()))?;
+        crate::http::auth::Auth::new(self.auth.clone())
+            .map_err(|e| invalid("auth.keys", &e.to_string()))?;
         Ok(())
     }
 

@@ -87,3 +87,19 @@ async fn an_unknown_key_in_the_file_is_refused() {
     let line = refusal(&serve(&["--config", path], &[]).await);
     assert!(line.contains("`ami.hots`: unknown key"), "{line}");
 }
+
+#[tokio::test]
+async fn a_bad_api_key_from_a_variable_is_refused_naming_the_variable() {
+    let keys = r#"[{ name = "has space", key = "0123456789abcdef0123", scopes = ["events"] }]"#;
+    let line = refusal(&serve(&[], &[("PBXIS_AUTH_KEYS", keys)]).await);
+    assert!(
+        line.contains("environment variable PBXIS_AUTH_KEYS"),
+        "{line}"
+    );
+    assert!(line.contains("`auth.keys`"), "{line}");
+    assert!(line.contains("has space"), "{line}");
+    assert!(
+        !line.contains("0123456789abcdef0123"),
+        "the key itself: {line}"
+    );
+}

@@ -97,6 +97,12 @@ impl Sources {
 
     /// Loads, layers and checks the settings.
     pub fn load(&self) -> Result<Settings, ConfigError> {
+        self.layered(true)
+    }
+
+    /// Loads and layers the settings; checks their values too with `check` (the types are
+    /// checked either way).
+    fn layered(&self, check: bool) -> Result<Settings, ConfigError> {
         let mut origins: BTreeMap<String, Origin> = BTreeMap::new();
         let mut figment = Figment::new();
         let mut file_text = None;
@@ -150,6 +156,9 @@ impl Sources {
                 reason,
             }
         })?;
+        if !check {
+            return Ok(settings);
+        }
         settings.validate().map_err(|e| match e {
             ConfigError::Invalid { key, reason, .. } => ConfigError::Invalid {
                 origin: origin_of(&key),

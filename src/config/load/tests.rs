@@ -80,8 +80,6 @@ fn every_key_has_a_variable_and_a_flag_of_its_own() {
     for path in ["ami.host", "limits.max_tickets", "auth.keys", "log.format"] {
         assert!(keys::find(path).is_some(), "{path}");
     }
-    // Every key's variable and flag reach its value: set each to something else than the
-    // default (where the model allows it) and read it back.
     let k = keys::find("limits.max_pending_events").unwrap();
     assert_eq!(k.env(), "PBXIS_LIMITS_MAX_PENDING_EVENTS");
     assert_eq!(k.flag(), "limits-max-pending-events");
@@ -288,4 +286,72 @@ fn the_readme_table_has_every_key_with_its_default() {
         assert_eq!(shown, expected, "{}", key.path);
     }
     assert_eq!(rows.len(), keys::all().len(), "no key the model lacks");
+}
+
+/// A value of `key` other than its default, as a variable's or a flag's text.
+fn other_value(key: &keys::Key) -> String {
+    match (key.kind, key.path.as_str()) {
+        (keys::Kind::Bool, _) => (key.default != "true").to_string(),
+        (keys::Kind::Integer, _) => (key.default.parse::<u64>().unwrap() + 1).to_string(),
+        (keys::Kind::Text, "listen") => "127.0.0.2:1".into(),
+        (keys::Kind::Text, "log.format") => "json".into(),
+        (keys::Kind::Text, _) => "other".into(),
+        (keys::Kind::List, "auth.keys") => {
+            r#"[{ name = "k", key = "0123456789abcdef0123", scopes = ["events"] }]"#.into()
+        }
+        (keys::Kind::List, _) => "one,two".into(),
+    }
+}
+
+/// The paths where two serialized settings differ.
+fn differences(a: &serde_json::Value, b: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+            for (name, value) in x {
+                let sub = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                differences(value, &y[name], &sub, out);
+            }
+        }
+        _ if a != b => out.push(path.to_owned()),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_variable_and_every_flag_sets_its_key_and_no_other() {
+    let defaults = serde_json::to_value(Settings::default()).unwrap();
+    for key in keys::all() {
+        let text = other_value(key);
+        let by_env = Sources {
+            env: env(&[(&key.env(), &text)]),
+            ..Sources::default()
+        };
+        let flag = format!("--{}", key.flag());
+        let by_flag = Sources {
+            flags: flags(&[&flag, &text]),
+            ..Sources::default()
+        };
+        for (how, sources) in [("variable", by_env), ("flag", by_flag)] {
+            let settings = sources
+                .layered(false)
+                .unwrap_or_else(|e| panic!("{} by {how}: {e}", key.path));
+            let mut changed = Vec::new();
+            differences(
+                &defaults,
+                &serde_json::to_value(settings).unwrap(),
+                "",
+                &mut changed,
+            );
+            assert_eq!(
+                changed,
+                [key.path.clone()],
+                "{} by {how} ({text})",
+                key.path
+            );
+        }
+    }
 }

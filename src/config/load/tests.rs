@@ -348,7 +348,7 @@ fn every_variable_and_every_flag_sets_its_key_and_no_other() {
             );
             assert_eq!(
                 changed,
-                [key.path.clone()],
+                [key.path.as_str()],
                 "{} by {how} ({text})",
                 key.path
             );

@@ -10,12 +10,30 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use super::openapi::schemas::{ErrorBody, Event};
 use super::state::AppState;
 use super::streams::{attach, ClientAddr, StreamQuery};
 use crate::hub::{HubError, Sent};
 use crate::telemetry::Transport;
 
 /// The long-poll handler.
+#[utoipa::path(
+    get,
+    path = "/{ticket}/long-poll",
+    tag = "streams",
+    summary = "Long polling: the events after `lastEventId`",
+    params(
+        ("ticket" = String, Path, description = "The ticket `POST /ticket` answered"),
+        ("lastEventId" = Option<String>, Query, description = "Resume right after this event id (`0`: before the first event); wins over the `Last-Event-ID` header"),
+        ("Last-Event-ID" = Option<String>, Header, description = "The same as `lastEventId`, as an `EventSource` sends it when it reconnects"),
+    ),
+    responses(
+        (status = 200, description = "The events after `lastEventId`: at once with everything pending, else at the first event plus ~100 ms, else `[]` after `poll_timeout_seconds`; the last event of a stream is `closed`", body = Vec<Event>),
+        (status = 400, description = "A malformed or repeated `lastEventId`", body = ErrorBody),
+        (status = 404, description = "Unknown or expired ticket", body = ErrorBody),
+        (status = 429, description = "Too many open streams from this address", body = ErrorBody),
+    )
+)]
 pub async fn long_poll(
     State(state): State<AppState>,
     ticket: Result<Path<String>, PathRejection>,

@@ -8,12 +8,25 @@ use axum::response::{IntoResponse, Response};
 
 use super::auth::Scope;
 use super::error::ApiError;
+use super::openapi::schemas::ErrorBody;
 use super::state::AppState;
 
 /// The content type of the Prometheus text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// `GET /metrics`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    summary = "The instance's metrics, Prometheus text format",
+    security(("key" = ["admin"])),
+    responses(
+        (status = 200, description = "Prometheus text format (0.0.4)", content_type = "text/plain", body = String),
+        (status = 401, description = "No API key, or a wrong one", body = ErrorBody),
+        (status = 403, description = "The key lacks scope `admin`", body = ErrorBody),
+    )
+)]
 pub async fn metrics(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -1,6 +1,7 @@
 //! The HTTP face: routes, parameters, errors, the three transports, pages, auth and CORS.
 //!
-//! - [`mod@router`]: the routes and layers ([`router()`] builds the whole app).
+//! - [`mod@router`]: the layers around the routes ([`router()`] builds the whole app).
+//! - [`openapi`]: the route list and the OpenAPI document generated from it (`/openapi.json`).
 //! - [`server`]: the HTTP/1 server loop: header read timeout, connection cap, graceful drain.
 //! - [`state`]: [`AppState`], what every handler shares.
 //! - [`params`]: typed parameters from the query string, a JSON body or form data.
@@ -22,6 +23,7 @@ pub mod cors;
 pub mod error;
 pub mod longpoll;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 pub mod params;
 pub mod router;

@@ -13,8 +13,15 @@ use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem, PathsBuilder};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::Content;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::schemas::ErrorBody;
 use crate::pbx::ids::{AgentId, NameError, QueueName};
 
 /// The transports a page may use, as they appear in its URL.
@@ -32,11 +39,12 @@ const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self';
 const PANEL_HTML: &str = include_str!("../../web/panel.html");
 const WALLBOARD_HTML: &str = include_str!("../../web/wallboard.html");
 const AGENT_HTML: &str = include_str!("../../web/agent.html");
+const DOCS_HTML: &str = include_str!("../../web/docs.html");
 
 const JS: &str = "text/javascript; charset=utf-8";
 
 /// Static files served at the root: (path, content type, body).
-const ASSETS: [(&str, &str, &str); 7] = [
+const ASSETS: [(&str, &str, &str); 9] = [
     ("/pbxis.js", JS, include_str!("../../web/pbxis.js")),
     ("/pbxis-ui.js", JS, include_str!("../../web/pbxis-ui.js")),
     (
@@ -58,6 +66,12 @@ const ASSETS: [(&str, &str, &str); 7] = [
         "/pbxis.css",
         "text/css; charset=utf-8",
         include_str!("../../web/pbxis.css"),
+    ),
+    ("/docs.js", JS, include_str!("../../web/docs.js")),
+    (
+        "/docs.css",
+        "text/css; charset=utf-8",
+        include_str!("../../web/docs.css"),
     ),
     (
         "/favicon.svg",
@@ -105,18 +119,56 @@ impl From<PathRejection> for PageError {
     }
 }
 
-/// The routes of the pages and their assets, for the service's router to merge.
-pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    let mut router = Router::new()
-        .route("/client/{tech}/{agents}/{queues}", get(panel))
-        .route("/wallboard/{tech}/{queues}", get(wallboard))
-        .route("/agent/{tech}/{agent}/{queues}", get(agent));
+/// The routes of the pages, `/docs` and the assets, documented, for the route list
+/// (`http::openapi`).
+pub fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+    let mut router = OpenApiRouter::new()
+        .routes(routes!(panel))
+        .routes(routes!(wallboard))
+        .routes(routes!(agent))
+        .routes(routes!(docs));
     for (path, content_type, body) in ASSETS {
-        router = router.route(path, get(move || async move { asset(content_type, body) }));
+        let method = get(move || async move { asset(content_type, body) });
+        router = router.routes((Vec::new(), asset_doc(path, content_type), method));
     }
     router
 }
 
+/// The documentation of a static asset: `GET`, 200 with its content type.
+fn asset_doc(path: &str, content_type: &str) -> utoipa::openapi::path::Paths {
+    let text = ObjectBuilder::new().schema_type(Type::String).build();
+    let ok = ResponseBuilder::new()
+        .description("The file, embedded in the binary")
+        .content(content_type, Content::new(Some(text)));
+    let operation = OperationBuilder::new()
+        .tag("pages")
+        .operation_id(Some(format!(
+            "asset_{}",
+            path.trim_start_matches('/').replace(['.', '-'], "_")
+        )))
+        .summary(Some(format!("The static file {path}")))
+        .response("200", ok);
+    PathsBuilder::new()
+        .path(path, PathItem::new(HttpMethod::Get, operation))
+        .build()
+}
+
+#[utoipa::path(
+    get,
+    path = "/client/{tech}/{agents}/{queues}",
+    tag = "pages",
+    summary = "Panel: a supervisor's agents and queues",
+    params(
+        ("tech" = String, Path, description = "The transport: `long-poll`, `sse` or `websocket`"),
+        ("agents" = String, Path, description = "Comma-separated agents"),
+        ("queues" = String, Path, description = "Comma-separated queues"),
+    ),
+    responses(
+        (status = 200, description = "The page (HTML, embedded in the binary)", content_type = "text/html"),
+        (status = 400, description = "An invalid agent or queue name in the URL", body = ErrorBody),
+        (status = 404, description = "An unknown transport", body = ErrorBody),
+    )
+)]
 async fn panel(
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, PageError> {
@@ -127,6 +179,22 @@ async fn panel(
     Ok(page(PANEL_HTML))
 }
 
+#[utoipa::path(
+    get,
+    path = "/wallboard/{tech}/{queues}",
+    tag = "pages",
+    summary = "Wallboard: queues on a wall screen (`?agents=` adds agents)",
+    params(
+        ("tech" = String, Path, description = "The transport: `long-poll`, `sse` or `websocket`"),
+        ("queues" = String, Path, description = "Comma-separated queues"),
+        ("agents" = Option<String>, Query, description = "Comma-separated agents whose status in each queue the wallboard also shows"),
+    ),
+    responses(
+        (status = 200, description = "The page (HTML, embedded in the binary)", content_type = "text/html"),
+        (status = 400, description = "An invalid agent or queue name in the URL", body = ErrorBody),
+        (status = 404, description = "An unknown transport", body = ErrorBody),
+    )
+)]
 async fn wallboard(
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, PageError> {
@@ -136,6 +204,22 @@ async fn wallboard(
     Ok(page(WALLBOARD_HTML))
 }
 
+#[utoipa::path(
+    get,
+    path = "/agent/{tech}/{agent}/{queues}",
+    tag = "pages",
+    summary = "Agent page: one agent's own status and calls",
+    params(
+        ("tech" = String, Path, description = "The transport: `long-poll`, `sse` or `websocket`"),
+        ("agent" = String, Path, description = "The agent"),
+        ("queues" = String, Path, description = "Comma-separated queues"),
+    ),
+    responses(
+        (status = 200, description = "The page (HTML, embedded in the binary)", content_type = "text/html"),
+        (status = 400, description = "An invalid agent or queue name in the URL", body = ErrorBody),
+        (status = 404, description = "An unknown transport", body = ErrorBody),
+    )
+)]
 async fn agent(
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, PageError> {
@@ -147,6 +231,17 @@ async fn agent(
     })?;
     parse_list(&queues, "queues", QueueName::parse)?;
     Ok(page(AGENT_HTML))
+}
+
+/// `GET /docs`: the API's documentation, rendered from `/openapi.json` by a script of ours.
+#[utoipa::path(
+    get,
+    path = "/docs",
+    tag = "documentation",
+    responses((status = 200, description = "The documentation page (HTML, embedded in the binary)", content_type = "text/html"))
+)]
+async fn docs() -> Response {
+    page(DOCS_HTML)
 }
 
 fn check_transport(tech: &str) -> Result<(), PageError> {

@@ -5,30 +5,18 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
 use super::error::json_error;
 use super::state::AppState;
-use super::{access, api, error, longpoll, metrics, pages, sse, websocket};
+use super::{access, error, openapi};
 
-/// The whole HTTP application: REST API, streams and pages.
+/// The whole HTTP application: REST API, streams and pages, from the route list
+/// ([`openapi::api_routes`], [`openapi::page_routes`]: every route documented).
 pub fn router(state: AppState) -> Router {
-    let mut api = Router::new()
-        .route("/queue/status", get(api::queue_status))
-        .route("/queue/{action}", post(api::queue_action))
-        .route("/originate/{src}/{dest}", post(api::originate))
-        .route("/ticket", post(api::ticket))
-        .route("/health", get(api::health))
-        .route("/ready", get(api::ready))
-        .route("/metrics", get(metrics::metrics))
-        .route("/{ticket}/long-poll", get(longpoll::long_poll))
-        .route("/{ticket}/sse", get(sse::sse))
-        .route("/{ticket}/websocket", get(websocket::websocket));
-    if state.allow_stop() {
-        api = api.route("/stop", post(api::stop));
-    }
+    let (api, _) = openapi::api_routes(state.allow_stop()).split_for_parts();
+    let (pages, _) = openapi::page_routes().split_for_parts();
     // The 405 fallback goes in before the layers, so that CORS also wraps it (a preflight
     // OPTIONS request reaches a route's method-not-allowed fallback).
     let api = api
@@ -36,7 +24,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.limits().max_body_bytes))
         .layer(state.origins().layer());
     let max_head = state.limits().max_header_bytes;
-    api.merge(pages::routes())
+    api.merge(pages)
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(max_head, limit_head))
         .layer(TraceLayer::new_for_http().make_span_with(span))

@@ -20,6 +20,7 @@ use std::time::Duration;
 use tokio::time::{Instant, Sleep};
 
 use super::error::ApiError;
+use super::openapi::schemas::{ErrorBody, Event};
 use super::state::AppState;
 use super::streams::{attach, Attached, ClientAddr, StreamQuery};
 use crate::hub::Sent;
@@ -41,6 +42,23 @@ pub fn heartbeat_data(interval: std::time::Duration) -> String {
 pub const ENDED: &str = r#"{"reason":"ended"}"#;
 
 /// The SSE handler.
+#[utoipa::path(
+    get,
+    path = "/{ticket}/sse",
+    tag = "streams",
+    summary = "Server-Sent Events of a ticket",
+    params(
+        ("ticket" = String, Path, description = "The ticket `POST /ticket` answered"),
+        ("lastEventId" = Option<String>, Query, description = "Resume right after this event id (`0`: before the first event); wins over the `Last-Event-ID` header"),
+        ("heartbeat" = Option<String>, Query, description = "`1`: a heartbeat event at every keep-alive, the first at once"),
+        ("Last-Event-ID" = Option<String>, Header, description = "The same as `lastEventId`, as an `EventSource` sends it when it reconnects"),
+    ),
+    responses(
+        (status = 200, description = "Server-Sent Events: `id: <its id>`, `event: <type>`, `data: <the event without type>` (schema: the data of one event); a comment every `keep_alive_seconds`, or with `?heartbeat=1` an `event: heartbeat`. Ends with `event: closed` then `event: close`; an unknown ticket gets both at once with `{\"reason\":\"unknownTicket\"}`", content_type = "text/event-stream", body = Event),
+        (status = 400, description = "A malformed or repeated `lastEventId`", body = ErrorBody),
+        (status = 429, description = "Too many open streams from this address", body = ErrorBody),
+    )
+)]
 pub async fn sse(
     State(state): State<AppState>,
     ticket: Result<Path<String>, PathRejection>,

@@ -168,6 +168,11 @@ impl AppState {
 impl AppState {
     /// A state on `hub` whose model talks to no Asterisk (for tests of the transports).
     pub(crate) fn for_tests(hub: Hub, timing: StreamTiming) -> AppState {
+        Self::for_tests_with(hub, timing, Auth::open())
+    }
+
+    /// The same with `auth` (API keys).
+    pub(crate) fn for_tests_with(hub: Hub, timing: StreamTiming, auth: Auth) -> AppState {
         use crate::ami::{client, AmiConfig};
         use crate::pbx::service::{self, PbxConfig};
         let (ami, events) = client::connect(AmiConfig::new("127.0.0.1", 1, "test", "test"));
@@ -176,7 +181,7 @@ impl AppState {
         AppState::new(StateParts {
             pbx,
             hub,
-            auth: Auth::open(),
+            auth,
             limits: Limits::default(),
             timing,
             origins: Origins::default(),

@@ -18,6 +18,7 @@ use futures_util::{stream, FutureExt, Sink, SinkExt, Stream, StreamExt};
 use std::time::Duration;
 
 use super::error::ApiError;
+use super::openapi::schemas::{ErrorBody, Event};
 use super::state::AppState;
 use super::streams::{attach, Attached, ClientAddr, StreamQuery};
 use crate::telemetry::Transport;
@@ -50,6 +51,24 @@ pub enum PumpEnd {
 }
 
 /// The WebSocket handler.
+#[utoipa::path(
+    get,
+    path = "/{ticket}/websocket",
+    tag = "streams",
+    summary = "WebSocket of a ticket: one JSON event per message",
+    params(
+        ("ticket" = String, Path, description = "The ticket `POST /ticket` answered"),
+        ("lastEventId" = Option<String>, Query, description = "Resume right after this event id (`0`: before the first event); wins over the `Last-Event-ID` header"),
+        ("heartbeat" = Option<String>, Query, description = "`1`: a heartbeat event at every keep-alive, the first at once"),
+        ("Last-Event-ID" = Option<String>, Header, description = "The same as `lastEventId`, as an `EventSource` sends it when it reconnects"),
+    ),
+    responses(
+        (status = 101, description = "Switching to WebSocket: one JSON event per text message (schema: one message), `closed` last, then a close frame (1000; 4404 for an unknown ticket); with `?heartbeat=1` a `heartbeat` message with every ping", body = Event),
+        (status = 400, description = "Not a WebSocket upgrade, or a malformed `lastEventId`", body = ErrorBody),
+        (status = 403, description = "An `Origin` other than the service's own and those in `cors_origins`", body = ErrorBody),
+        (status = 429, description = "Too many open streams from this address", body = ErrorBody),
+    )
+)]
 pub async fn websocket(
     State(state): State<AppState>,
     ticket: Result<Path<String>, PathRejection>,

@@ -8,11 +8,24 @@ use serde_json::json;
 
 use super::key::{scope, Key};
 use crate::http::error::ApiError;
+use crate::http::openapi::schemas::{ErrorBody, Health, Readiness, Stopping};
 use crate::http::state::AppState;
 
 /// `POST /stop`: stops the service gracefully (every stream gets its closing event, AMI logs
 /// off). Scope `admin`. Answers 202; 404 when disabled in the configuration (the router then
 /// does not route it at all).
+#[utoipa::path(
+    post,
+    path = "/stop",
+    tag = "operations",
+    security(("key" = ["admin"])),
+    responses(
+        (status = 202, description = "Stopping: every stream gets its closing event, AMI logs off, the process exits 0", body = Stopping),
+        (status = 401, description = "No API key, or a wrong one", body = ErrorBody),
+        (status = 403, description = "The key lacks scope `admin`", body = ErrorBody),
+        (status = 404, description = "Disabled (`allow_stop = false`)", body = ErrorBody),
+    )
+)]
 pub async fn stop(
     State(state): State<AppState>,
     _key: Key<scope::Admin>,
@@ -26,6 +39,17 @@ pub async fn stop(
 }
 
 /// `GET /health`: liveness, `{"status":"ok"}`. Scope `health` (or `admin`).
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    security(("key" = ["health"]), ("key" = ["admin"])),
+    responses(
+        (status = 200, description = "Alive", body = Health),
+        (status = 401, description = "No API key, or a wrong one", body = ErrorBody),
+        (status = 403, description = "The key lacks scope `health` or `admin`", body = ErrorBody),
+    )
+)]
 pub async fn health(_key: Key<scope::Health>) -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
@@ -34,6 +58,18 @@ pub async fn health(_key: Key<scope::Health>) -> Json<serde_json::Value> {
 /// stopping, else 503; the body says `{"ready":..,"connected":..,"draining":..,"tickets":..,
 /// "streams":..}` (live tickets, open streams).
 /// Scope `health` (or `admin`).
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "operations",
+    security(("key" = ["health"]), ("key" = ["admin"])),
+    responses(
+        (status = 200, description = "Ready: connected to Asterisk, the model built, not stopping", body = Readiness),
+        (status = 503, description = "Not ready (or draining before a stop)", body = Readiness),
+        (status = 401, description = "No API key, or a wrong one", body = ErrorBody),
+        (status = 403, description = "The key lacks scope `health` or `admin`", body = ErrorBody),
+    )
+)]
 pub async fn ready(State(state): State<AppState>, _key: Key<scope::Health>) -> Response {
     let link = state.pbx().link();
     let draining = state.is_draining();

@@ -6,10 +6,12 @@ use serde_json::{json, Map, Value};
 
 use super::key::{scope, Key};
 use super::requests::{
-    AddRequest, PauseRequest, QueueActionPath, QueueStatusRequest, RemoveRequest, ResetRequest,
+    AddRequest, PauseRequest, QueueActionBody, QueueActionPath, QueueActionQuery,
+    QueueStatusRequest, RemoveRequest, ResetRequest,
 };
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
+use crate::http::openapi::schemas::{ActionMessage, ErrorBody, QueueStatusAnswer};
 use crate::http::params::{Params, PathParams, Sources};
 use crate::http::state::AppState;
 use crate::pbx::names::Location;
@@ -25,6 +27,22 @@ use crate::pbx::QueueName;
 /// is reused for `queue_status_cache_ms`. Scope `events`; a key
 /// restricted to some queues sees only those, and one restricted to some agents sees only
 /// their members.
+#[utoipa::path(
+    get,
+    path = "/queue/status",
+    tag = "queues",
+    params(QueueStatusRequest),
+    security(("key" = ["events"])),
+    responses(
+        (status = 200, description = "One queue (an object) with `queue`, or every queue the key may see (an array)", body = QueueStatusAnswer),
+        (status = 400, description = "A parameter is malformed or unknown", body = ErrorBody),
+        (status = 401, description = "No API key, or a wrong one", body = ErrorBody),
+        (status = 403, description = "The key lacks scope `events`, or the queue is outside the key's", body = ErrorBody),
+        (status = 404, description = "No such queue", body = ErrorBody),
+        (status = 503, description = "Not connected to Asterisk, or shutting down", body = ErrorBody),
+        (status = 504, description = "Asterisk did not answer in time", body = ErrorBody),
+    )
+)]
 pub async fn queue_status(
     State(state): State<AppState>,
     Key { principal, .. }: Key<scope::Events>,
@@ -92,6 +110,27 @@ fn value_json(value: StatusValue) -> Value {
 
 /// `POST /queue/<action>`: `add`, `remove`, `pause`, `reset`. Scope `control`. Answers
 /// `{"message": "<Asterisk's message>"}`; an Asterisk refusal is 409 with its message.
+#[utoipa::path(
+    post,
+    path = "/queue/{action}",
+    tag = "queues",
+    params(QueueActionPath, QueueActionQuery),
+    request_body(content(
+        (QueueActionBody = "application/json"),
+        (QueueActionBody = "application/x-www-form-urlencoded"),
+    ), description = "The action's parameters (or in the query): `add` takes `queue`, `agent` (required), `memberName`, `paused`; `remove` `queue`, `agent`; `pause` `queue`, `agent`, `paused` (required), `reason`; `reset` `queue` (optional: all queues without it)"),
+    security(("key" = ["control"])),
+    responses(
+        (status = 200, description = "Asterisk's message", body = ActionMessage),
+        (status = 400, description = "A parameter is missing, malformed or unknown (the message names it)", body = ErrorBody),
+        (status = 401, description = "No API key, or a wrong one", body = ErrorBody),
+        (status = 403, description = "The key lacks scope `control`, or the agent or queue is outside the key's; `reset` of all queues by a restricted key", body = ErrorBody),
+        (status = 404, description = "Unknown queue action", body = ErrorBody),
+        (status = 409, description = "Asterisk refused the action; its message is passed on", body = ErrorBody),
+        (status = 503, description = "Not connected to Asterisk, or shutting down", body = ErrorBody),
+        (status = 504, description = "Asterisk did not answer in time", body = ErrorBody),
+    )
+)]
 pub async fn queue_action(
     State(state): State<AppState>,
     Key { principal, .. }: Key<scope::Control>,

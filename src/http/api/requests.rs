@@ -1,24 +1,29 @@
 //! The parameters of every REST endpoint, one struct each: what an endpoint accepts is read
 //! here, and nothing else passes (`deny_unknown_fields`; every field a validated type). They
 //! come through [`Params`](crate::http::params::Params) (query, JSON body or form data) or, for
-//! path segments, [`ApiPath`](super::ApiPath).
+//! path segments, [`PathParams`](crate::http::params::PathParams). Each is also the
+//! endpoint's documentation: its query parameters (`IntoParams`) and its body (`ToSchema`).
 
 use serde::Deserialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::pbx::service::QueueAction;
 use crate::pbx::{AgentId, CallerId, Destination, MemberName, PauseReason, QueueName, Variables};
 
 /// `GET /queue/status`: one queue, or every queue without it.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct QueueStatusRequest {
     /// The queue.
     pub queue: Option<QueueName>,
 }
 
 /// `POST /queue/add`: makes the agent a member of the queue.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct AddRequest {
     /// The queue.
     pub queue: QueueName,
@@ -31,8 +36,9 @@ pub struct AddRequest {
 }
 
 /// `POST /queue/remove`: ends the agent's membership of the queue.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct RemoveRequest {
     /// The queue.
     pub queue: QueueName,
@@ -41,8 +47,9 @@ pub struct RemoveRequest {
 }
 
 /// `POST /queue/pause`: pauses or unpauses the agent in the queue.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PauseRequest {
     /// The queue.
     pub queue: QueueName,
@@ -55,8 +62,9 @@ pub struct PauseRequest {
 }
 
 /// `POST /queue/reset`: resets the statistics of one queue, or of every queue without it.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ResetRequest {
     /// The queue.
     pub queue: Option<QueueName>,
@@ -100,16 +108,19 @@ impl From<ResetRequest> for QueueAction {
 }
 
 /// The path of `POST /queue/{action}`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Path)]
 pub struct QueueActionPath {
     /// `add`, `remove`, `pause` or `reset` (another is 404, not 400).
+    #[param(inline, value_type = QueueActionName)]
     pub action: String,
 }
 
 /// The path of `POST /originate/{src}/{dest}`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Path)]
 pub struct OriginatePath {
     /// The agent whose extension takes the call.
     pub src: AgentId,
@@ -118,8 +129,9 @@ pub struct OriginatePath {
 }
 
 /// `POST /originate/{src}/{dest}`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct OriginateRequest {
     /// The caller id presented to the called party.
     pub caller_id: Option<CallerId>,
@@ -129,8 +141,9 @@ pub struct OriginateRequest {
 
 /// `POST /ticket`. The counts are checked against the limits by the handler (they are
 /// configuration, not types).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct TicketRequest {
     /// The agents whose events the ticket receives.
     #[serde(default)]
@@ -141,4 +154,58 @@ pub struct TicketRequest {
     /// Also the wallboard's `queueSummary` and `memberSummary` events.
     #[serde(default)]
     pub summary_events: bool,
+}
+
+/// The actions of `POST /queue/{action}` (documentation only: the handler matches the path).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueActionName {
+    /// Make the agent a member of the queue.
+    Add,
+    /// End the agent's membership of the queue.
+    Remove,
+    /// Pause or unpause the agent in the queue.
+    Pause,
+    /// Reset the statistics of a queue, or of all.
+    Reset,
+}
+
+/// The query parameters of `POST /queue/{action}`: those of every action, each once (which
+/// ones an action takes, and which it requires, its body schema says).
+pub struct QueueActionQuery;
+
+impl IntoParams for QueueActionQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let query = || Some(ParameterIn::Query);
+        let mut all: Vec<Parameter> = Vec::new();
+        let each = [
+            AddRequest::into_params(query),
+            RemoveRequest::into_params(query),
+            PauseRequest::into_params(query),
+            ResetRequest::into_params(query),
+        ];
+        for mut parameter in each.into_iter().flatten() {
+            if !all.iter().any(|p| p.name == parameter.name) {
+                parameter.required = utoipa::openapi::Required::False;
+                all.push(parameter);
+            }
+        }
+        all
+    }
+}
+
+/// The body of `POST /queue/{action}`: the parameters of the action in the path.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum QueueActionBody {
+    /// `add`.
+    Add(AddRequest),
+    /// `remove`.
+    Remove(RemoveRequest),
+    /// `pause`.
+    Pause(PauseRequest),
+    /// `reset`.
+    Reset(ResetRequest),
 }

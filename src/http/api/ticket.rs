@@ -8,6 +8,7 @@ use super::key::{scope, Key};
 use super::requests::TicketRequest;
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
+use crate::http::openapi::schemas::ErrorBody;
 use crate::http::params::Params;
 use crate::http::state::AppState;
 use crate::http::streams::ClientAddr;
@@ -16,6 +17,25 @@ use crate::pbx::Filter;
 /// `POST /ticket` with `agents`, `queues` (and optional `summaryEvents`): the ticket as a JSON
 /// string. Scope `events`; the key must allow every agent and queue asked for; the ticket is
 /// owned by the key's name (for the per-key ticket limit).
+#[utoipa::path(
+    post,
+    path = "/ticket",
+    tag = "streams",
+    params(TicketRequest),
+    request_body(content(
+        (TicketRequest = "application/json"),
+        (TicketRequest = "application/x-www-form-urlencoded"),
+    ), description = "`agents`, `queues` (a JSON array, a repeated key or a comma-separated string), `summaryEvents` (or in the query)"),
+    security(("key" = ["events"])),
+    responses(
+        (status = 200, description = "The ticket: open a stream with it", body = String, example = json!("281b6f9b24e98be180e269c1fe7c2c05")),
+        (status = 400, description = "A parameter is malformed or unknown; too many agents, queues or pairs; a snapshot or a signed ticket too large", body = ErrorBody),
+        (status = 401, description = "No API key, or a wrong one", body = ErrorBody),
+        (status = 403, description = "The key lacks scope `events`, or an agent or queue is outside the key's", body = ErrorBody),
+        (status = 429, description = "Too many tickets, in total or for the key (without keys: for the address)", body = ErrorBody),
+        (status = 503, description = "Not connected to Asterisk, or shutting down", body = ErrorBody),
+    )
+)]
 pub async fn ticket(
     State(state): State<AppState>,
     Key { principal, .. }: Key<scope::Events>,

@@ -3,10 +3,11 @@
 use super::*;
 use axum::body::Body;
 use axum::http::Request;
+use axum::Router;
 use tower::ServiceExt;
 
 async fn get_path(path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
-    let router: Router = routes();
+    let router: Router = routes().into();
     let response = router
         .oneshot(Request::get(path).body(Body::empty()).unwrap())
         .await
@@ -126,7 +127,7 @@ async fn merges_beside_ticket_routes() {
     // The service's router has `/{ticket}/<transport>` routes beside these; both must resolve.
     let router: Router = Router::new()
         .route("/{ticket}/sse", get(|| async { "stream" }))
-        .merge(routes());
+        .merge(Router::from(routes()));
     let response = router
         .clone()
         .oneshot(Request::get("/abc/sse").body(Body::empty()).unwrap())

@@ -6,6 +6,7 @@ mod call_control;
 mod config;
 mod logs;
 mod observability;
+mod openapi;
 mod packaging;
 mod rest;
 mod server;

@@ -125,6 +125,7 @@ async fn openapi_json() -> axum::response::Response {
         crate::pbx::PauseReason,
         crate::pbx::CallerId,
         crate::pbx::Destination,
+        crate::pbx::Variables,
     ))
 )]
 struct ApiDoc;

@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 use std::borrow::Cow;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::pbx::{AgentId, CallerId, Destination, MemberName, PauseReason, QueueName};
+use crate::pbx::{AgentId, CallerId, Destination, MemberName, PauseReason, QueueName, Variables};
 
 /// A string schema: description, length bounds, and a pattern when the set is ASCII.
 fn string(description: &str, max: usize, pattern: Option<&str>) -> RefOr<Schema> {
@@ -78,6 +78,37 @@ validated_schema!(
     40,
     Some("^[A-Za-z0-9*#+.-][A-Za-z0-9*#+_.-]{0,39}$")
 );
+
+impl PartialSchema for Variables {
+    fn schema() -> RefOr<Schema> {
+        let value = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(200))
+            .description(Some(
+                "Letters (any script), digits, space and `_ - . : / @ + # * ( ) ' ! ? % & = ; ~ [ ]`; \
+                 no comma; no leading or trailing space.",
+            ));
+        let name = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[A-Za-z_][A-Za-z0-9_]{0,39}$"));
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "Channel variables set on the call (`{\"CRM_ID\":\"42\"}`), at most 20; in the query \
+                 or a form, the same JSON object as a string.",
+            ))
+            .property_names(Some(name))
+            .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(value.into()))))
+            .max_properties(Some(crate::pbx::variables::MAX_VARIABLES))
+            .into()
+    }
+}
+
+impl ToSchema for Variables {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Variables")
+    }
+}
 
 /// Every error: `{"error": "..."}`, the message naming the parameter when one is at fault.
 #[derive(Serialize, ToSchema)]

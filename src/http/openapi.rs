@@ -78,6 +78,7 @@ static DOCUMENT: LazyLock<String> =
 #[utoipa::path(
     get,
     path = "/openapi.json",
+    summary = "This document",
     tag = "documentation",
     responses((status = 200, description = "This document (OpenAPI 3.1)", content_type = "application/json", body = Object))
 )]

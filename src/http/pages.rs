@@ -237,6 +237,7 @@ async fn agent(
 #[utoipa::path(
     get,
     path = "/docs",
+    summary = "This documentation as a page",
     tag = "documentation",
     responses((status = 200, description = "The documentation page (HTML, embedded in the binary)", content_type = "text/html"))
 )]

@@ -42,8 +42,8 @@ describe('the docs page', () => {
     // An operation's details: its parameters and its error statuses.
     const originate = view.page.locator('details.op', { hasText: '/originate/{src}/{dest}' });
     await originate.locator('summary').click();
-    const params = await originate.locator('tr.param code').allTextContents();
-    assert.deepEqual(params, ['src', 'dest', 'callerId']);
+    const params = await originate.locator('tr.param td:first-child code').allTextContents();
+    assert.deepEqual(params, ['src', 'dest', 'callerId', 'variables']);
     const statuses = await originate.locator('tr.response td:first-child code').allTextContents();
     for (const s of ['200', '400', '401', '403', '409', '503']) assert.ok(statuses.includes(s), statuses.join());
   });

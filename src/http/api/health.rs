@@ -17,6 +17,7 @@ use crate::http::state::AppState;
 #[utoipa::path(
     post,
     path = "/stop",
+    summary = "Stop the service gracefully",
     tag = "operations",
     security(("key" = ["admin"])),
     responses(
@@ -42,6 +43,7 @@ pub async fn stop(
 #[utoipa::path(
     get,
     path = "/health",
+    summary = "Liveness",
     tag = "operations",
     security(("key" = ["health"]), ("key" = ["admin"])),
     responses(
@@ -61,6 +63,7 @@ pub async fn health(_key: Key<scope::Health>) -> Json<serde_json::Value> {
 #[utoipa::path(
     get,
     path = "/ready",
+    summary = "Readiness",
     tag = "operations",
     security(("key" = ["health"]), ("key" = ["admin"])),
     responses(

@@ -16,6 +16,7 @@ use crate::http::state::AppState;
 #[utoipa::path(
     post,
     path = "/originate/{src}/{dest}",
+    summary = "Call `dest` and patch it through to agent `src`",
     tag = "calls",
     params(OriginatePath, OriginateRequest),
     request_body(content(

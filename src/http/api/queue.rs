@@ -30,6 +30,7 @@ use crate::pbx::QueueName;
 #[utoipa::path(
     get,
     path = "/queue/status",
+    summary = "The status of one queue or of every queue",
     tag = "queues",
     params(QueueStatusRequest),
     security(("key" = ["events"])),
@@ -113,6 +114,7 @@ fn value_json(value: StatusValue) -> Value {
 #[utoipa::path(
     post,
     path = "/queue/{action}",
+    summary = "A queue action: add, remove, pause or reset",
     tag = "queues",
     params(QueueActionPath, QueueActionQuery),
     request_body(content(

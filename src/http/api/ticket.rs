@@ -20,6 +20,7 @@ use crate::pbx::Filter;
 #[utoipa::path(
     post,
     path = "/ticket",
+    summary = "A ticket for some agents and queues, to open a stream with",
     tag = "streams",
     params(TicketRequest),
     request_body(content(

@@ -3,6 +3,7 @@
 //! - [`mod@router`]: the layers around the routes ([`router()`] builds the whole app).
 //! - [`openapi`]: the route list and the OpenAPI document generated from it (`/openapi.json`).
 //! - [`server`]: the HTTP/1 server loop: header read timeout, connection cap, graceful drain.
+//! - [`front`]: the front of each connection: SSE streams served without hyper's buffers.
 //! - [`state`]: [`AppState`], what every handler shares.
 //! - [`params`]: typed parameters from the query string, a JSON body or form data.
 //! - [`error`]: [`error::ApiError`], the JSON errors and their status codes.
@@ -21,6 +22,7 @@ pub mod api;
 pub mod auth;
 pub mod cors;
 pub mod error;
+pub mod front;
 pub mod longpoll;
 pub mod metrics;
 pub mod openapi;

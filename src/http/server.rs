@@ -28,6 +28,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
+use super::front::{self, Front};
+
 /// The server's bounds.
 #[derive(Clone, Copy, Debug)]
 pub struct ServerConfig {
@@ -89,6 +91,12 @@ async fn serve_connection(
     draining: CancellationToken,
 ) {
     let _ = stream.set_nodelay(true);
+    // An SSE stream is served in front of hyper (see `front`), without its buffers.
+    let io = match front::serve(stream, peer, &router, config.header_read_timeout, &draining).await
+    {
+        Front::Served | Front::Gone => return,
+        Front::Hyper(io) => io,
+    };
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         router.clone().oneshot(request)
@@ -96,7 +104,7 @@ async fn serve_connection(
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout)
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
     tokio::pin!(connection);
     let result = tokio::select! {

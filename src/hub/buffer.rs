@@ -16,7 +16,9 @@
 //!   push beyond either is refused with [`Overflow`]; the hub then makes the ticket resync
 //!   ([`TicketBuffer::go_stale`]), which frees everything it held.
 //! - history: at most `history` entries and `history_bytes` bytes (the oldest go first). A
-//!   reconnect from before the history's start is a gap: the client resyncs.
+//!   reconnect from before the history's start is a gap: the client resyncs. The snapshot's
+//!   entries leave the history earlier, when the hub says so ([`TicketBuffer::forget_snapshot`]):
+//!   they are most of an idle ticket's memory.
 //! - the closing event is always accepted, and nothing after it.
 
 use std::collections::VecDeque;
@@ -90,6 +92,8 @@ pub struct TicketBuffer {
     pending_bytes: usize,
     /// Bytes of the history.
     history_bytes: usize,
+    /// The sequence number after the last snapshot's entries.
+    snapshot_end: u64,
 }
 
 impl TicketBuffer {
@@ -105,6 +109,7 @@ impl TicketBuffer {
             snapshot_pending: 0,
             pending_bytes: 0,
             history_bytes: 0,
+            snapshot_end: 0,
         }
     }
 
@@ -138,6 +143,7 @@ impl TicketBuffer {
         }
         self.pending_bytes += bytes;
         self.snapshot_pending += count;
+        self.snapshot_end = first + count as u64;
         self.phase = Phase::Live;
         Ok(())
     }
@@ -212,6 +218,31 @@ impl TicketBuffer {
         self.snapshot_pending = self.snapshot_pending.saturating_sub(1);
         self.trim_history();
         Some(entry)
+    }
+
+    /// Drops the snapshot's entries that were handed out from the history; returns how many. A
+    /// reconnect from inside the snapshot then resyncs (`history`), one from after it resumes
+    /// as before.
+    pub fn forget_snapshot(&mut self) -> usize {
+        let mut dropped = 0;
+        while self.delivered > 0
+            && self
+                .entries
+                .front()
+                .is_some_and(|e| e.seq < self.snapshot_end)
+        {
+            let Some(old) = self.entries.pop_front() else {
+                break;
+            };
+            self.history_bytes -= old.delivery.size();
+            self.delivered -= 1;
+            dropped += 1;
+        }
+        if dropped > 0 && self.entries.is_empty() {
+            // Its capacity too.
+            self.entries = VecDeque::new();
+        }
+        dropped
     }
 
     /// Makes every entry after `seq` pending again (a client that saw up to `seq` reconnects).

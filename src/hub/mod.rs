@@ -29,7 +29,8 @@
 //!   included. A snapshot over it refuses the ticket ([`HubError::SnapshotTooLarge`], HTTP 400);
 //!   a later event over it makes the ticket resync as above.
 //! - `history` and `history_bytes`: delivered events kept per ticket for a reconnect; a
-//!   reconnect from before them resyncs (reason `history`).
+//!   reconnect from before them resyncs (reason `history`). The snapshot leaves the history
+//!   [`SNAPSHOT_KEPT`] (10 s) after a stream attached: it is most of an idle ticket's memory.
 //! - `max_tickets` in total and `max_tickets_per_owner` per owner (the API key, or the client's
 //!   address): [`HubError::TooManyTickets`] (HTTP 429). Expired tickets are swept before
 //!   refusing.
@@ -45,7 +46,7 @@ use std::time::Duration;
 
 pub use delivery::Delivery;
 pub use event_id::{Epoch, EventId};
-pub use registry::{Hub, Registered, Resume, Sent, SnapshotSource, Subscription};
+pub use registry::{Hub, Registered, Resume, Sent, SnapshotSource, Subscription, SNAPSHOT_KEPT};
 pub use ticket::TicketId;
 
 /// Settings of the hub.

@@ -214,3 +214,24 @@ fn a_failed_request_is_asked_for_again_and_close_ends_a_resync() {
     assert!(e.delivery.is_closed());
     assert!(b.pop().is_none());
 }
+
+#[test]
+fn the_snapshot_leaves_the_history_once_handed_out() {
+    let mut b = TicketBuffer::new(bounds(10, 100));
+    let first = b.reserve(3);
+    b.push(d(9)).unwrap();
+    b.fill(vec![d(1), d(2), d(3)]).unwrap();
+    assert_eq!(b.pop().unwrap().seq, first);
+    assert_eq!(b.pop().unwrap().seq, first + 1);
+    // Only what was handed out goes; the rest of the snapshot is still to come.
+    assert_eq!(b.forget_snapshot(), 2);
+    assert_eq!(seqs(&mut b), [3, 4]);
+    assert_eq!(b.forget_snapshot(), 1);
+    assert_eq!(b.forget_snapshot(), 0);
+    // The event after the snapshot stays for a reconnect; one from inside the snapshot is a gap.
+    assert_eq!(b.len(), 1);
+    assert_eq!(b.rewind(3, false), Ok(()));
+    assert_eq!(seqs(&mut b), [4]);
+    assert_eq!(b.rewind(2, false), Err(Gap));
+    assert_eq!(b.history_bytes(), d(9).size());
+}

@@ -45,6 +45,10 @@ pub const RESYNC_EPOCH: &str = "epoch";
 pub const RESYNC_REVIVED: &str = "revived";
 /// The `resync` reason for an id that is malformed or was never handed out.
 pub const RESYNC_UNKNOWN_ID: &str = "unknownId";
+/// How long a ticket's snapshot stays in its history once a stream is attached: long enough for
+/// a connection that breaks while the snapshot is read to resume inside it; after that it goes
+/// (it is most of an idle ticket's memory), and a reconnect from inside it resyncs (`history`).
+pub const SNAPSHOT_KEPT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What the hub's clones and subscriptions share.
 struct Shared {
@@ -270,6 +274,7 @@ impl Hub {
         let old = entry.stream.replace(Attached {
             gen,
             notify: Arc::clone(&notify),
+            since: now,
         });
         if let Some(old) = old {
             tracing::debug!(ticket = %entry.label, "stream replaced");
@@ -382,9 +387,11 @@ fn spawn_sweeper(shared: &Arc<Shared>) {
         loop {
             tokio::time::sleep(every).await;
             let Some(shared) = weak.upgrade() else { break };
-            let dropped = shared
-                .lock()
-                .sweep(Instant::now(), shared.config.unsub_delay);
+            let now = Instant::now();
+            let mut state = shared.lock();
+            let dropped = state.sweep(now, shared.config.unsub_delay);
+            state.forget_snapshots(now, SNAPSHOT_KEPT);
+            drop(state);
             if dropped > 0 {
                 tracing::debug!(dropped, "expired tickets dropped");
             }

@@ -20,6 +20,8 @@ pub(super) struct Attached {
     pub gen: u64,
     /// Wakes the attached stream when something is queued or it is replaced.
     pub notify: Arc<Notify>,
+    /// When it attached.
+    pub since: Instant,
 }
 
 /// One live ticket.
@@ -156,6 +158,20 @@ impl State {
         }
         self.shrink();
         expired.len()
+    }
+
+    /// Drops the snapshot from the history of every ticket whose stream has been attached for
+    /// `after` (see [`SNAPSHOT_KEPT`](super::SNAPSHOT_KEPT)).
+    pub fn forget_snapshots(&mut self, now: Instant, after: Duration) {
+        for ticket in self.tickets.values_mut() {
+            let settled = ticket
+                .stream
+                .as_ref()
+                .is_some_and(|s| now.saturating_duration_since(s.since) >= after);
+            if settled {
+                ticket.buffer.forget_snapshot();
+            }
+        }
     }
 
     /// Closes attached tickets with `closing` and drops the others.

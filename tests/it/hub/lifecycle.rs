@@ -338,3 +338,45 @@ async fn events_over_the_byte_budget_make_the_ticket_resync() {
         r#"{"type":"resync","reason":"overflow"}"#
     );
 }
+
+fn resume_from(id: &str) -> pbxis_ws::hub::Resume<'_> {
+    pbxis_ws::hub::Resume {
+        last_event_id: Some(id),
+        acknowledge: false,
+    }
+}
+
+fn json(event: &Event) -> String {
+    Delivery::new(event).unwrap().json().to_owned()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_snapshot_leaves_the_history_after_the_stream_settles() {
+    let hub = Hub::new(config());
+    let ticket = hub.create_ticket(q1(), vec![count(0)], None).unwrap();
+    // Within the first seconds, a reconnect from the start gets the snapshot again.
+    let mut sub = hub.attach(ticket.as_str()).unwrap();
+    let snapshot_id = sub.recv().await.unwrap().id.unwrap().to_string();
+    drop(sub);
+    let mut sub = hub
+        .attach_resuming(ticket.as_str(), resume_from("0"))
+        .unwrap();
+    assert_eq!(sub.recv().await.unwrap().delivery.json(), json(&count(0)));
+    // Once the stream has been attached a while, the snapshot is gone from the history.
+    sleep(pbxis_ws::hub::SNAPSHOT_KEPT + Duration::from_secs(2)).await;
+    hub.publish(&[count(1)]);
+    assert_eq!(sub.recv().await.unwrap().delivery.json(), json(&count(1)));
+    drop(sub);
+    // From after the snapshot: exactly what followed; from inside it: resync.
+    let mut sub = hub
+        .attach_resuming(ticket.as_str(), resume_from(&snapshot_id))
+        .unwrap();
+    assert_eq!(sub.recv().await.unwrap().delivery.json(), json(&count(1)));
+    drop(sub);
+    let mut sub = hub
+        .attach_resuming(ticket.as_str(), resume_from("0"))
+        .unwrap();
+    let first = sub.recv().await.unwrap().delivery;
+    assert_eq!(first.type_name(), "resync");
+    assert_eq!(first.data_json(), r#"{"reason":"history"}"#);
+}

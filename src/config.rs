@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 mod ami;
 mod args;
+mod checks;
 pub mod example;
 pub mod keys;
 mod limits;
@@ -202,90 +203,6 @@ impl Settings {
     /// flags; checked.
     pub fn load(args: &ServeArgs) -> Result<Self, ConfigError> {
         args.sources().load()
-    }
-
-    /// Checks values that the types alone do not.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &str, reason: &str| ConfigError::Invalid {
-            origin: Origin::Unknown,
-            key: key.to_owned(),
-            reason: reason.to_owned(),
-        };
-        if !self.location.contains("{agent}") {
-            return Err(invalid("location", "must contain {agent}"));
-        }
-        if self.location.chars().any(char::is_control) {
-            return Err(invalid("location", "must not contain control characters"));
-        }
-        for (key, value) in [
-            ("hint_context", &self.hint_context),
-            ("originate_context", &self.originate_context),
-        ] {
-            Context::parse(value).map_err(|e| invalid(key, &e.to_string()))?;
-        }
-        for (key, value) in [
-            ("ami.keepalive_seconds", self.ami.keepalive_seconds),
-            (
-                "ami.keepalive_timeout_seconds",
-                self.ami.keepalive_timeout_seconds,
-            ),
-            ("ami.reconnect_max_seconds", self.ami.reconnect_max_seconds),
-        ] {
-            if value == 0 || value > 3600 {
-                return Err(invalid(key, "must be 1..=3600"));
-            }
-        }
-        if self.poll_timeout_seconds == 0 || self.poll_timeout_seconds > 3600 {
-            return Err(invalid("poll_timeout_seconds", "must be 1..=3600"));
-        }
-        if self.unsub_delay_seconds == 0 {
-            return Err(invalid(
-                "unsub_delay_seconds",
-                "must be at least 1 (0 would drop every ticket before a stream could attach)",
-            ));
-        }
-        if self.queue_status_cache_ms > 60_000 {
-            return Err(invalid(
-                "queue_status_cache_ms",
-                "must be 0..=60000 (a queue's status older than a minute is not a status)",
-            ));
-        }
-        self.tickets
-            .check()
-            .map_err(|(key, reason)| invalid(key, &reason))?;
-        if self.keep_alive_seconds == 0 || self.keep_alive_seconds > 300 {
-            return Err(invalid("keep_alive_seconds", "must be 1..=300"));
-        }
-        if self.shutdown_drain_seconds > 300 {
-            return Err(invalid("shutdown_drain_seconds", "must be 0..=300"));
-        }
-        let limits = &self.limits;
-        if limits.max_connections == 0 {
-            return Err(invalid("limits.max_connections", "must be at least 1"));
-        }
-        if limits.header_read_timeout_seconds == 0 || limits.header_read_timeout_seconds > 3600 {
-            return Err(invalid(
-                "limits.header_read_timeout_seconds",
-                "must be 1..=3600",
-            ));
-        }
-        if limits.max_pending_bytes < 4096 {
-            return Err(invalid("limits.max_pending_bytes", "must be at least 4096"));
-        }
-        if self.limits.max_body_bytes < 256 {
-            return Err(invalid("limits.max_body_bytes", "must be at least 256"));
-        }
-        if self.limits.max_header_bytes < 1024 {
-            return Err(invalid("limits.max_header_bytes", "must be at least 1024"));
-        }
-        // What start-up builds from them, checked here so that a refusal names its source.
-        crate::pbx::names::Location::parse(&self.location)
-            .map_err(|e| invalid("location", &e.to_string()))?;
-        crate::http::cors::Origins::parse(&self.cors_origins)
-            .map_err(|e| invalid("cors_origins", &e.to_string()))?;
-        crate::http::auth::Auth::new(self.auth.clone())
-            .map_err(|e| invalid("auth.keys", &e.to_string()))?;
-        Ok(())
     }
 
     /// The AMI client's configuration.

@@ -355,3 +355,53 @@ fn every_variable_and_every_flag_sets_its_key_and_no_other() {
         }
     }
 }
+
+#[test]
+fn the_shipped_deployments_load_through_the_same_layers() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    // systemd: the shared file, the secrets' environment file, the unit's --listen.
+    let env_file = std::fs::read_to_string(root.join("systemd/pbxis-ws.env")).unwrap();
+    let variables: Vec<(String, String)> = env_file
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    assert!(variables.len() >= 3);
+    let s = Sources {
+        file: Some(root.join("systemd/pbxis.toml")),
+        env: variables,
+        flags: flags(&["--listen", "127.0.0.1:58616"]),
+    }
+    .load()
+    .unwrap();
+    assert_eq!(s.listen.port(), 58616);
+    assert_eq!(s.shutdown_drain_seconds, 3);
+    assert!(s.tickets.signer().is_some());
+    assert_eq!(s.ami.secret, "change-me");
+
+    // Kubernetes: the ConfigMap's pbxis.toml, and the variables the Deployment sets.
+    let manifest = std::fs::read_to_string(root.join("kubernetes/pbxis-ws.yaml")).unwrap();
+    let toml: String = manifest
+        .lines()
+        .skip_while(|l| l.trim() != "pbxis.toml: |")
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with("    "))
+        .map(|l| format!("{}\n", l.get(4..).unwrap_or("")))
+        .collect();
+    assert!(toml.contains("[ami]"), "{toml}");
+    let f = file(&toml);
+    let s = Sources {
+        file: Some(f.path().to_owned()),
+        env: env(&[
+            ("PBXIS_AMI_SECRET", "secret"),
+            ("PBXIS_TICKET_SECRET", &"a".repeat(64)),
+            ("PBXIS_LOG_JSON", "true"),
+        ]),
+        ..Sources::default()
+    }
+    .load()
+    .unwrap();
+    assert_eq!(s.shutdown_drain_seconds, 5);
+    assert!(!s.auth.keys.is_empty());
+}

@@ -15,6 +15,9 @@
 //!    `body = ErrorBody`;
 //! 4. one line here: `.routes(routes!(api::area::your_handler))` in [`api_routes`].
 //!
+//! A new event type gets its schema in [`events`] (a struct and one line in its list): the
+//! tests write one of every event and validate it, so they fail until it is there.
+//!
 //! The tests check that every route of the router is in the document with its methods, that
 //! every `$ref` resolves, that each path's parameters match its route, and that real events
 //! validate against the event schemas.

@@ -30,8 +30,8 @@
   /** Every event type the service sends (SSE needs the names to listen for). */
   const EVENT_TYPES = [
     'agentName', 'extensionStatus', 'queueMemberStatus', 'phoneNumber', 'queueCount',
-    'agentComplete', 'originateFailed', 'queueSummary', 'memberSummary', 'pbxStatus',
-    'resync', 'closed', 'close',
+    'queueCallers', 'agentComplete', 'originateFailed', 'parked', 'spyStarted', 'spyStopped',
+    'queueSummary', 'memberSummary', 'pbxStatus', 'resync', 'closed', 'close',
   ];
   /** WebSocket close code of an unknown or expired ticket. */
   const WS_UNKNOWN_TICKET = 4404;

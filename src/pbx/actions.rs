@@ -67,7 +67,8 @@ pub fn queue_of(action: &QueueAction) -> Option<&QueueName> {
     }
 }
 
-/// An asynchronous `Originate` from `src`'s extension to `dest`.
+/// An asynchronous `Originate` from `src`'s extension to `dest`; its first channel gets the
+/// uniqueid `action_id` (`ChannelId`), the other half of a Local channel `<action_id>-2`.
 pub fn originate(
     action_id: &str,
     src: &AgentId,
@@ -83,7 +84,9 @@ pub fn originate(
         .with("Exten", dest.as_str())
         .with("Context", context.as_str())
         .with("Priority", "1")
-        .with("Async", "true");
+        .with("Async", "true")
+        .with("ChannelId", action_id)
+        .with("OtherChannelId", format!("{action_id}-2"));
     if let Some(cid) = caller_id {
         m.push("CallerID", cid.as_str());
     }
@@ -141,6 +144,8 @@ mod tests {
             ("Async", "true"),
             ("CallerID", "7012888"),
             ("ActionID", "pbxis-1"),
+            ("ChannelId", "pbxis-1"),
+            ("OtherChannelId", "pbxis-1-2"),
         ] {
             assert_eq!(m.get(k), Some(v), "{k}");
         }

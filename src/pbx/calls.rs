@@ -283,13 +283,14 @@ impl State {
         });
     }
 
-    pub(super) fn caller_abandon(&mut self, msg: &AmiMessage, _out: &mut Vec<Event>) {
+    pub(super) fn caller_abandon(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
         if let Some(s) = field(msg, "Queue").and_then(|q| self.stats_mut(q)) {
             s.abandoned += 1;
         }
         if let Some(uid) = field(msg, "Uniqueid") {
+            self.unlist_caller(field(msg, "Queue"), uid, out);
             self.callers.remove(uid);
-            self.end_channel(uid, _out);
+            self.end_channel(uid, out);
         }
     }
 
@@ -358,7 +359,11 @@ impl State {
 
     pub(super) fn hangup(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
         if let Some(uid) = field(msg, "Uniqueid") {
+            self.unlist_caller(None, uid, out);
             self.callers.remove(uid);
+            self.channels.remove(uid);
+            self.parked.remove(uid);
+            self.spies.remove(uid);
             self.end_channel(uid, out);
         }
     }

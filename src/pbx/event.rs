@@ -29,6 +29,60 @@ pub enum DeviceStatus {
     Unknown,
 }
 
+/// One caller waiting in a queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitingCaller {
+    /// The caller's channel uniqueid.
+    pub unique_id: String,
+    /// The caller's number (empty when unknown).
+    pub caller_id: String,
+    /// The caller's name, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Position in the queue, from 1.
+    pub position: u32,
+    /// When the caller joined the queue, epoch seconds.
+    pub joined: u64,
+}
+
+/// Where a parked call stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ParkState {
+    /// Waiting in a parking space.
+    Parked,
+    /// Picked up from the space.
+    Retrieved,
+    /// Not picked up in time: it returns to whoever parked it.
+    Timeout,
+    /// The caller hung up while parked.
+    Giveup,
+}
+
+/// How a supervisor joins an agent's call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SpyMode {
+    /// Hears both sides; nobody hears the supervisor.
+    Listen,
+    /// Hears both sides; only the agent hears the supervisor.
+    Whisper,
+    /// Hears both sides and both hear the supervisor.
+    Barge,
+}
+
+impl SpyMode {
+    /// The `ChanSpy` options of the mode (`q`: no announcement beep of the spied channel name).
+    pub fn chanspy_options(self) -> &'static str {
+        match self {
+            SpyMode::Listen => "q",
+            SpyMode::Whisper => "qw",
+            SpyMode::Barge => "qB",
+        }
+    }
+}
+
 /// The status of an agent as a member of one queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MemberStatus {
@@ -177,6 +231,62 @@ pub enum Event {
         /// Paused.
         paused: bool,
     },
+    /// The callers waiting in a queue changed (also in every snapshot, after `queueCount`).
+    #[serde(rename_all = "camelCase")]
+    QueueCallers {
+        /// The queue.
+        queue: QueueName,
+        /// The callers waiting, first in line first.
+        callers: Vec<WaitingCaller>,
+    },
+    /// A call of the agent was parked, or its parking ended (picked up, timed out, given up).
+    #[serde(rename_all = "camelCase")]
+    Parked {
+        /// The agent whose call was parked.
+        agent: AgentId,
+        /// The queue the call came through, if any (a scope key when present).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        queue: Option<QueueName>,
+        /// `parked`, `retrieved`, `timeout` (back to the parker) or `giveup` (the caller hung up).
+        state: ParkState,
+        /// The parked channel.
+        channel: String,
+        /// The parked caller's number.
+        caller_id: String,
+        /// The parked caller's name.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The parking lot.
+        lot: String,
+        /// The parking space (the extension that picks the call up).
+        space: String,
+        /// Seconds left before the call returns (as Asterisk reported it).
+        timeout: u64,
+    },
+    /// A supervisor started listening to, whispering to or barging into the agent's call.
+    #[serde(rename_all = "camelCase")]
+    SpyStarted {
+        /// The agent spied on.
+        agent: AgentId,
+        /// The supervisor, when the spying channel is an agent's.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        supervisor: Option<AgentId>,
+        /// The mode asked for (only known for a spy started through this service).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mode: Option<SpyMode>,
+    },
+    /// The spying on the agent's call ended.
+    #[serde(rename_all = "camelCase")]
+    SpyStopped {
+        /// The agent spied on.
+        agent: AgentId,
+        /// The supervisor, when the spying channel is an agent's.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        supervisor: Option<AgentId>,
+        /// The mode asked for (only known for a spy started through this service).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mode: Option<SpyMode>,
+    },
     /// The AMI link went down or came back (also in every snapshot).
     #[serde(rename_all = "camelCase")]
     PbxStatus {
@@ -207,6 +317,10 @@ impl Event {
             Event::OriginateFailed { .. } => "originateFailed",
             Event::QueueSummary { .. } => "queueSummary",
             Event::MemberSummary { .. } => "memberSummary",
+            Event::QueueCallers { .. } => "queueCallers",
+            Event::Parked { .. } => "parked",
+            Event::SpyStarted { .. } => "spyStarted",
+            Event::SpyStopped { .. } => "spyStopped",
             Event::PbxStatus { .. } => "pbxStatus",
         }
     }
@@ -219,12 +333,15 @@ impl Event {
             | Event::ExtensionStatus { agent, .. }
             | Event::PhoneNumber { agent, .. }
             | Event::AgentComplete { agent, .. }
-            | Event::OriginateFailed { agent, .. } => (Some(agent), None),
+            | Event::OriginateFailed { agent, .. }
+            | Event::SpyStarted { agent, .. }
+            | Event::SpyStopped { agent, .. } => (Some(agent), None),
+            Event::Parked { agent, queue, .. } => (Some(agent), queue.as_ref()),
             Event::QueueMemberStatus { agent, queue, .. }
             | Event::MemberSummary { agent, queue, .. } => (Some(agent), Some(queue)),
-            Event::QueueCount { queue, .. } | Event::QueueSummary { queue, .. } => {
-                (None, Some(queue))
-            }
+            Event::QueueCount { queue, .. }
+            | Event::QueueCallers { queue, .. }
+            | Event::QueueSummary { queue, .. } => (None, Some(queue)),
             Event::PbxStatus { .. } => (None, None),
         };
         Scope { agent, queue }

@@ -13,6 +13,10 @@
 //! - [`members`]: queue memberships, names, extension status.
 //! - [`queues`]: waiting callers, queue figures, wallboard counts.
 //! - [`bridges`]: bridge membership (who shares a bridge with an agent).
+//! - [`channels`]: channel names by uniqueid, and the agents' calls as channels (`GET /calls`).
+//! - [`waiting`]: the callers waiting in each queue (`queueCallers`).
+//! - [`parking`]: parked calls of agents (`parked`).
+//! - [`spies`]: supervisors spying on agents' calls (`spyStarted`/`spyStopped`).
 //! - [`originates`]: our originates (failure, the destination while the agent's phone rings).
 //! - [`calls`]: remote parties of the agents' calls (`phoneNumber`), bridges.
 //! - [`snapshot`]: the subscriber view, snapshots, and the difference between two views.
@@ -30,16 +34,19 @@ pub mod actions;
 pub mod bounded;
 pub mod bridges;
 pub mod calls;
+pub mod channels;
 pub mod codes;
 pub mod event;
 pub mod ids;
 pub mod members;
 pub mod names;
 pub mod originates;
+pub mod parking;
 pub mod queues;
 pub mod rebuild_buffer;
 pub mod service;
 pub mod snapshot;
+pub mod spies;
 pub mod state;
 pub mod status_cache;
 pub mod status_report;
@@ -50,8 +57,9 @@ mod task;
 mod validated;
 pub mod values;
 pub mod variables;
+pub mod waiting;
 
-pub use event::{DeviceStatus, Event, Filter, MemberStatus};
+pub use event::{DeviceStatus, Event, Filter, MemberStatus, ParkState, SpyMode, WaitingCaller};
 pub use ids::{AgentId, NameError, QueueName};
 pub use names::Location;
 pub use state::State;

@@ -4,9 +4,11 @@
 //! Asterisk rings the agent's phone first and dials the destination only once the agent
 //! answers. The ringing is a `DialBegin` without a calling channel (`Channel` absent) towards
 //! the agent's channel; it carries neither the ActionID nor the destination (the channel is
-//! still at the location's own extension), so the model links it to the one originate of ours
-//! that is pending, not yet linked, for that agent. With two such originates for the same agent
-//! the ringing is ambiguous and nothing is shown until the destination is dialled. The shown
+//! still at the location's own extension). An originate that chose its channel's uniqueid
+//! (`ChannelId`, as the service's do) is linked exactly: the ringing channel's `DestUniqueid`
+//! is that id. Otherwise the model links it to the one originate of ours that is pending, not
+//! yet linked, for that agent; with two such originates for the same agent the ringing is
+//! ambiguous and nothing is shown until the destination is dialled. The shown
 //! placeholder call (remote [`placeholder`]) ends with the agent's channel (hang-up, no answer,
 //! busy), with a failed `OriginateResponse`, and gives way to the real remote party as soon as
 //! the destination is dialled from, or bridged with, the same channel (`calls.rs`). A rebuild
@@ -65,6 +67,15 @@ impl State {
         let Some(agent) = self.channel_agent(dest) else {
             return;
         };
+        let exact = self
+            .originates
+            .iter()
+            .find(|(_, o)| o.agent == agent && o.leg.as_deref() == Some(leg))
+            .and_then(|(id, o)| Self::originate_call(id, o));
+        if let Some(call) = exact {
+            self.start_call(&agent, call, out);
+            return;
+        }
         let mut open = self
             .originates
             .iter_mut()

@@ -1,6 +1,7 @@
 //! Queues: waiting callers (`QueueCallerJoin/Leave`, `QueueEntry` list items), the queue's
 //! figures from `QueueParams`, and what the wallboard derives from the state (longest wait,
-//! logged-in and available members). The figures kept from calls (abandoned, completed, hold
+//! logged-in and available members). The list of waiting callers itself is kept in
+//! `waiting.rs`. The figures kept from calls (abandoned, completed, hold
 //! and talk time) are updated where the calls are handled (`calls.rs`).
 
 use std::collections::HashMap;
@@ -36,17 +37,21 @@ impl State {
             self.callers.insert(uid.to_owned(), caller);
         }
         self.set_count(queue, count, out);
+        self.list_caller(msg, 0, out);
     }
 
     pub(super) fn caller_leave(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
         let Some(queue) = field(msg, "Queue") else {
             return;
         };
-        if let Some(c) = field(msg, "Uniqueid").and_then(|u| self.callers.get_mut(u)) {
-            c.waiting_since = None;
-        }
         let count = codes::uint(msg.get("Count")) as u32;
         self.set_count(queue, count, out);
+        if let Some(uid) = field(msg, "Uniqueid") {
+            if let Some(c) = self.callers.get_mut(uid) {
+                c.waiting_since = None;
+            }
+            self.unlist_caller(Some(queue), uid, out);
+        }
     }
 
     pub(super) fn queue_params(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
@@ -75,12 +80,16 @@ impl State {
     }
 
     /// A waiting caller in a `QueueStatus` list: it has waited `Wait` seconds.
-    pub(super) fn queue_entry(&mut self, msg: &AmiMessage) {
+    pub(super) fn queue_entry(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
         let (Some(queue), Some(uid)) = (field(msg, "Queue"), field(msg, "Uniqueid")) else {
             return;
         };
+        let waited = codes::uint(msg.get("Wait"));
+        if self.queue_mut(queue).is_some() {
+            self.list_caller(msg, waited, out);
+        }
         if let Ok(queue) = QueueName::parse(queue) {
-            let wait = std::time::Duration::from_secs(codes::uint(msg.get("Wait")));
+            let wait = std::time::Duration::from_secs(waited);
             let now = Instant::now();
             let caller = Caller {
                 queue,

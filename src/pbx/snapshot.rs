@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::event::{DeviceStatus, Event, Filter, MemberStatus};
 use super::ids::{AgentId, QueueName};
 use super::state::State;
+use super::waiting::callers_event;
 
 /// What one event of a view is about.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,6 +22,8 @@ pub enum Key {
     Phone(AgentId),
     /// `queueCount` of a queue.
     Count(QueueName),
+    /// `queueCallers` of a queue.
+    Callers(QueueName),
 }
 
 /// The state as subscribers were (or must be) told it: one event per key.
@@ -52,6 +55,12 @@ impl State {
                     count: q.count,
                 },
             );
+            if !q.waiting.is_empty() {
+                v.insert(
+                    Key::Callers(queue.clone()),
+                    callers_event(queue, &q.waiting),
+                );
+            }
         }
         View(v)
     }
@@ -123,6 +132,7 @@ fn withdrawn(key: &Key) -> Option<Event> {
             queue: queue.clone(),
             count: 0,
         }),
+        Key::Callers(queue) => Some(callers_event(queue, &[])),
     }
 }
 
@@ -146,7 +156,7 @@ pub fn diff(old: &View, new: &View) -> Vec<Event> {
 /// The events a new subscriber with `filter` starts with: `pbxStatus`, then per agent
 /// `agentName` (if known), `extensionStatus` (`unknown` if not known), one `queueMemberStatus`
 /// per asked queue (`loggedoff` included) and `phoneNumber` for a call in progress, then
-/// `queueCount` for every asked queue.
+/// `queueCount` and `queueCallers` for every asked queue.
 pub fn snapshot(state: &State, filter: &Filter, connected: bool) -> Vec<Event> {
     let mut out = vec![Event::PbxStatus { connected }];
     let empty = super::state::Agent::default();
@@ -181,11 +191,12 @@ pub fn snapshot(state: &State, filter: &Filter, connected: bool) -> Vec<Event> {
         );
     }
     for queue in &filter.queues {
-        let count = state.queues.get(queue).map_or(0, |q| q.count);
+        let q = state.queues.get(queue);
         out.push(Event::QueueCount {
             queue: queue.clone(),
-            count,
+            count: q.map_or(0, |q| q.count),
         });
+        out.push(callers_event(queue, q.map_or(&[], |q| &q.waiting)));
     }
     out
 }

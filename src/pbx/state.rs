@@ -32,6 +32,9 @@ use super::event::{DeviceStatus, Event, MemberStatus};
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
 use super::originates::Originate;
+use super::parking::Parking;
+use super::spies::Spy;
+use super::waiting::{Waiting, WallClock};
 use crate::ami::AmiMessage;
 use crate::clip::clip;
 
@@ -46,6 +49,8 @@ pub const MAX_AGENTS: usize = 100_000;
 pub const MAX_QUEUES: usize = 10_000;
 /// Most tracked channels (bridge legs, waiting callers).
 pub const MAX_TRACKED: usize = 200_000;
+/// Most pending spies of ours (the oldest is forgotten).
+pub const MAX_SPIES: usize = 1_000;
 /// Most calls in progress per agent (the oldest is forgotten).
 pub const MAX_CALLS_PER_AGENT: usize = 8;
 
@@ -148,6 +153,8 @@ pub(super) fn running_average(old: u64, new: u64) -> u64 {
 pub struct Queue {
     /// Callers waiting.
     pub count: u32,
+    /// The callers waiting, in line order (`waiting.rs`).
+    pub waiting: Vec<Waiting>,
     /// Wallboard figures.
     pub stats: QueueStats,
 }
@@ -180,6 +187,14 @@ pub struct State {
     pub(super) answered: Recent<String, String>,
     /// Pending originates of ours, by action id.
     pub(super) originates: HashMap<String, Originate>,
+    /// Channel names by uniqueid (`channels.rs`).
+    pub(super) channels: Recent<String, String>,
+    /// Parked calls of agents, by the parked channel's uniqueid (`parking.rs`).
+    pub(super) parked: Recent<String, Parking>,
+    /// Spies of ours, by the spying channel's uniqueid (`spies.rs`).
+    pub(super) spies: Recent<String, Spy>,
+    /// The wall clock of `joined` times (`waiting.rs`).
+    pub(super) clock: WallClock,
 }
 
 /// A non-empty field, clipped to [`MAX_TEXT_BYTES`].
@@ -207,6 +222,10 @@ impl State {
             busy: BTreeSet::new(),
             answered: Recent::new(MAX_TRACKED),
             originates: HashMap::new(),
+            channels: Recent::new(MAX_TRACKED),
+            parked: Recent::new(MAX_TRACKED),
+            spies: Recent::new(MAX_SPIES),
+            clock: WallClock::new(),
         }
     }
 
@@ -215,6 +234,8 @@ impl State {
     pub fn fresh(&self) -> Self {
         let mut s = Self::new(self.location.clone(), &self.hint_context);
         s.originates = self.originates.clone();
+        s.spies = self.spies.clone();
+        s.clock = self.clock;
         for (agent, a) in &self.agents {
             if a.name.is_some() {
                 let kept = Agent {
@@ -250,10 +271,22 @@ impl State {
     /// Remembers an originate of ours from `agent` to `dest`: its failure goes to `agent`, and
     /// while it rings the agent's phone, the agent's `phoneNumber` shows `dest`.
     pub fn expect_originate_to(&mut self, action_id: &str, agent: AgentId, dest: Option<&str>) {
+        self.expect_originate_on(action_id, agent, dest, None);
+    }
+
+    /// As [`State::expect_originate_to`], for an originate whose channel gets the uniqueid
+    /// `channel_id` (`ChannelId`): the ringing of the agent's phone is linked to it exactly.
+    pub fn expect_originate_on(
+        &mut self,
+        action_id: &str,
+        agent: AgentId,
+        dest: Option<&str>,
+        channel_id: Option<&str>,
+    ) {
         let o = Originate {
             agent,
             dest: dest.map(str::to_owned),
-            leg: None,
+            leg: channel_id.map(str::to_owned),
         };
         self.originates.insert(action_id.to_owned(), o);
     }
@@ -269,6 +302,7 @@ impl State {
         let Some(name) = msg.event_name() else {
             return out;
         };
+        self.note_channels(msg);
         match name {
             "QueueCallerJoin" | "Join" => self.caller_join(msg, &mut out),
             "QueueCallerLeave" | "Leave" => self.caller_leave(msg, &mut out),
@@ -282,7 +316,7 @@ impl State {
             | "QueueMember" => self.member_update(msg, &mut out),
             "QueueMemberRemoved" => self.member_removed(msg, &mut out),
             "QueueParams" => self.queue_params(msg, &mut out),
-            "QueueEntry" => self.queue_entry(msg),
+            "QueueEntry" => self.queue_entry(msg, &mut out),
             "ExtensionStatus" => self.extension_status(msg, &mut out),
             "DeviceStateChange" => self.device_state(msg, &mut out),
             "AgentCalled" | "AgentConnect" => self.agent_called(msg, &mut out),
@@ -296,6 +330,12 @@ impl State {
             "Bridge" | "Link" | "Unlink" => self.legacy_bridge(name, msg, &mut out),
             "Hangup" => self.hangup(msg, &mut out),
             "OriginateResponse" => self.originate_response(msg, &mut out),
+            "Rename" => self.rename(msg),
+            "ParkedCall" => self.parked_call(msg, &mut out),
+            "UnParkedCall" | "ParkedCallTimeOut" | "ParkedCallGiveUp" => {
+                self.park_ended(name, msg, &mut out)
+            }
+            "ChanSpyStart" | "ChanSpyStop" => self.chan_spy(name, msg, &mut out),
             _ => {}
         }
         out

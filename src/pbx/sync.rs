@@ -47,7 +47,23 @@ pub fn rebuild(base: &State, lists: &Lists) -> State {
         extension(&mut state, item, &mut sink);
     }
     channels(&mut state, &lists.channels, &mut sink);
+    keep_joined(base, &mut state);
     state
+}
+
+/// A caller still waiting keeps the time it joined as first seen (a rebuild only knows its
+/// wait in whole seconds).
+fn keep_joined(base: &State, state: &mut State) {
+    for (name, q) in state.queues.iter_mut() {
+        let Some(old) = base.queues.get(name) else {
+            continue;
+        };
+        for w in &mut q.waiting {
+            if let Some(o) = old.waiting.iter().find(|o| o.uid == w.uid) {
+                w.joined = o.joined;
+            }
+        }
+    }
 }
 
 /// The change events that take subscribers from `old` to `new`.
@@ -103,6 +119,7 @@ fn channels(state: &mut State, items: &[AmiMessage], out: &mut Vec<Event>) {
         let Some(uid) = field(item, "Uniqueid") else {
             continue;
         };
+        state.note_channels(item);
         let agent = field(item, "Channel").and_then(|c| state.channel_agent(c));
         match field(item, "BridgeId").or_else(|| field(item, "BridgeID")) {
             Some(bridge) => {

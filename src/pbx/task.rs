@@ -252,8 +252,9 @@ impl Task {
                         self.state.forget_originate(&old);
                     }
                 }
+                // The action id is the originate's `ChannelId` (`actions::originate`).
                 self.state
-                    .expect_originate_to(&action_id, agent, Some(&dest));
+                    .expect_originate_on(&action_id, agent, Some(&dest), Some(&action_id));
                 self.originates.push_back((Instant::now(), action_id));
                 let _ = tx.send(());
             }

@@ -38,6 +38,14 @@ fn assert_snapshot(events: &[Value]) {
         )),
         "{events:?}"
     );
+    assert!(
+        events.iter().any(|e| is(
+            e,
+            "queueCallers",
+            &[("queue", json!("q1")), ("callers", json!([]))]
+        )),
+        "{events:?}"
+    );
 }
 
 fn paused_147(e: &Value) -> bool {
@@ -118,7 +126,7 @@ async fn sse_snapshot_events_and_close_on_stop() {
     let ticket = app.ticket(&["147"], &["q1"]).await;
     let (status, mut sse) = SseReader::open(&app.url(&format!("/{ticket}/sse"))).await;
     assert_eq!(status, 200);
-    let first = sse.until(|e| e.event == "queueCount").await;
+    let first = sse.until(|e| e.event == "queueCallers").await;
     let as_json: Vec<Value> = first
         .iter()
         .map(|e| {
@@ -195,7 +203,7 @@ async fn websocket_snapshot_events_ping_and_close_on_stop() {
     let ticket = app.ticket(&["147"], &["q1"]).await;
     let mut ws = ws_connect(&app, &ticket).await;
     let mut snapshot = Vec::new();
-    while !snapshot.iter().any(|e: &Value| e["type"] == "queueCount") {
+    while !snapshot.iter().any(|e: &Value| e["type"] == "queueCallers") {
         snapshot.push(ws_next_json(&mut ws).await);
     }
     assert_snapshot(&snapshot);

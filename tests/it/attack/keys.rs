@@ -286,12 +286,29 @@ async fn the_right_key_reaches_asterisk() {
         .collect();
     assert_eq!(names, ["QueuePause", "Originate"]);
     assert_eq!(sent[before].get("Reason"), Some("lunch"));
-    // The only Originate form the service sends: no Application, Data or Variable.
+    // The only Originate form the service sends: no Application, Data or Variable; the
+    // channel ids are the service's own (the action id).
     let originate = &sent[before + 1];
     let keys: Vec<_> = originate.fields().map(|(k, _)| k).collect();
     assert_eq!(
         keys,
-        ["Action", "ActionID", "Channel", "Exten", "Context", "Priority", "Async"]
+        [
+            "Action",
+            "ActionID",
+            "Channel",
+            "Exten",
+            "Context",
+            "Priority",
+            "Async",
+            "ChannelId",
+            "OtherChannelId"
+        ]
+    );
+    let id = originate.get("ActionID").unwrap();
+    assert_eq!(originate.get("ChannelId"), Some(id));
+    assert_eq!(
+        originate.get("OtherChannelId"),
+        Some(format!("{id}-2").as_str())
     );
     assert_eq!(originate.get("Channel"), Some("PJSIP/149"));
     assert_eq!(originate.get("Context"), Some("default"));

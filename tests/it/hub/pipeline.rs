@@ -116,7 +116,7 @@ async fn a_queue_call_reaches_agent_and_queue_tickets() {
     let got = until(&mut queue_sub, |d| d.json().contains(r#""count":1"#)).await;
     assert!(
         got.iter()
-            .all(|d| ["queueCount", "pbxStatus"].contains(&d.type_name())),
+            .all(|d| ["queueCount", "queueCallers", "pbxStatus"].contains(&d.type_name())),
         "a queue-only ticket got an agent-scoped event: {:?}",
         types(&got)
     );

@@ -55,7 +55,12 @@ fn queue_count_from_join_and_leave_current_and_legacy() {
         queue: q("q1"),
         count: 1,
     };
-    assert_eq!(s.apply(&join), vec![count1]);
+    let got = s.apply(&join);
+    assert_eq!(got[0], count1);
+    assert!(
+        matches!(&got[1..], [Event::QueueCallers { callers, .. }] if callers.len() == 1),
+        "{got:?}"
+    );
     assert_eq!(s.apply(&join), vec![], "same count twice is no event");
     let legacy = ev(
         "Leave",
@@ -63,10 +68,16 @@ fn queue_count_from_join_and_leave_current_and_legacy() {
     );
     assert_eq!(
         s.apply(&legacy),
-        vec![Event::QueueCount {
-            queue: q("q1"),
-            count: 0
-        }]
+        vec![
+            Event::QueueCount {
+                queue: q("q1"),
+                count: 0
+            },
+            Event::QueueCallers {
+                queue: q("q1"),
+                callers: vec![]
+            }
+        ]
     );
     let legacy = ev("Join", &[("Queue", "q1"), ("Count", "2")]);
     assert_eq!(

@@ -1,6 +1,7 @@
 //! The model: applying AMI events, golden recordings, rebuilds, and the service over TCP.
 
 mod apply;
+mod call_control;
 mod calls;
 mod fairness;
 mod fallback;

@@ -10,7 +10,9 @@ use pbxis_ws::ami::transcript::{self, Direction};
 use pbxis_ws::ami::{AmiCodec, AmiFrame, AmiMessage, MessageKind};
 use pbxis_ws::pbx::snapshot::Key;
 use pbxis_ws::pbx::sync::{rebuild, sync_events, Lists};
-use pbxis_ws::pbx::{AgentId, DeviceStatus, Event, Location, MemberStatus, QueueName, State};
+use pbxis_ws::pbx::{
+    AgentId, DeviceStatus, Event, Location, MemberStatus, QueueName, State, WaitingCaller,
+};
 use tokio_util::codec::Decoder;
 
 fn rig_state() -> State {
@@ -214,6 +216,10 @@ fn sync_publishes_exactly_the_corrections() {
                 name: None,
                 queue: None
             },
+            Event::QueueCallers {
+                queue: q("q1"),
+                callers: vec![]
+            },
             Event::QueueMemberStatus {
                 agent: a(),
                 queue: q("q2"),
@@ -275,7 +281,19 @@ fn snapshot_has_every_asked_pair_and_queue() {
     let a = |x: &str| AgentId::parse(x).unwrap();
     let q = |x: &str| QueueName::parse(x).unwrap();
     let filter = Filter::new([a("147"), a("150")], [q("q1"), q("q2")]);
-    let got = snapshot(&s, &filter, true);
+    let mut got = snapshot(&s, &filter, true);
+    for e in &mut got {
+        if let Event::QueueCallers { callers, .. } = e {
+            for c in callers {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                assert!(c.joined.abs_diff(now) <= 2, "joined now: {}", c.joined);
+                c.joined = 0;
+            }
+        }
+    }
     let inuse = MemberStatus::Device(DeviceStatus::Inuse);
     let member = |agent: &str, queue: &str, status| Event::QueueMemberStatus {
         agent: a(agent),
@@ -313,9 +331,23 @@ fn snapshot_has_every_asked_pair_and_queue() {
                 queue: q("q1"),
                 count: 1
             },
+            Event::QueueCallers {
+                queue: q("q1"),
+                callers: vec![WaitingCaller {
+                    unique_id: "5.1".into(),
+                    caller_id: String::new(),
+                    name: None,
+                    position: 1,
+                    joined: 0,
+                }],
+            },
             Event::QueueCount {
                 queue: q("q2"),
                 count: 0
+            },
+            Event::QueueCallers {
+                queue: q("q2"),
+                callers: vec![]
             },
         ]
     );

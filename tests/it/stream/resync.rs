@@ -18,7 +18,7 @@ const QUEUES: [&str; 2] = ["q1", "q2"];
 
 /// The snapshot's last event.
 fn snapshot_end(e: &Value) -> bool {
-    e["type"] == "queueCount" && e["queue"] == "q2"
+    e["type"] == "queueCallers" && e["queue"] == "q2"
 }
 
 /// Pauses or unpauses 147 in q1.

@@ -44,7 +44,7 @@ impl View {
         match kind {
             "resync" => self.0.clear(),
             "agentName" | "extensionStatus" | "queueMemberStatus" | "phoneNumber"
-            | "queueCount" | "pbxStatus" => {
+            | "queueCount" | "queueCallers" | "pbxStatus" => {
                 let key = format!(
                     "{kind}/{}/{}",
                     event["agent"].as_str().unwrap_or(""),

@@ -16,6 +16,8 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::pbx::{AgentId, QueueName};
 
+mod call_control;
+
 /// A device (extension) status.
 #[allow(dead_code)]
 #[derive(ToSchema)]
@@ -251,6 +253,10 @@ fn event_types() -> Vec<Described> {
         of::<QueueMemberStatus>("queueMemberStatus"),
         of::<PhoneNumber>("phoneNumber"),
         of::<QueueCount>("queueCount"),
+        of::<call_control::QueueCallers>("queueCallers"),
+        of::<call_control::Parked>("parked"),
+        of::<call_control::Spy>("spyStarted"),
+        of::<call_control::Spy>("spyStopped"),
         of::<AgentComplete>("agentComplete"),
         of::<OriginateFailed>("originateFailed"),
         of::<QueueSummary>("queueSummary"),

@@ -7,7 +7,10 @@ use super::*;
 use crate::http::auth::{ApiKeyConfig, Auth, AuthConfig, Scope};
 use crate::http::state::StreamTiming;
 use crate::hub::{Delivery, Hub, HubConfig};
-use crate::pbx::{AgentId, DeviceStatus, Event as ModelEvent, MemberStatus, QueueName};
+use crate::pbx::{
+    AgentId, DeviceStatus, Event as ModelEvent, MemberStatus, ParkState, QueueName, SpyMode,
+    WaitingCaller,
+};
 use axum::body::{to_bytes, Body};
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{json, Value};
@@ -285,6 +288,37 @@ fn one_of_each() -> Vec<ModelEvent> {
             incall: false,
             paused: true,
         },
+        ModelEvent::QueueCallers {
+            queue: queue.clone(),
+            callers: vec![WaitingCaller {
+                unique_id: "1.1".into(),
+                caller_id: "0911".into(),
+                name: Some("C".into()),
+                position: 1,
+                joined: 1_796_466_405,
+            }],
+        },
+        ModelEvent::Parked {
+            agent: agent.clone(),
+            queue: Some(queue.clone()),
+            state: ParkState::Timeout,
+            channel: "Local/q1@callers-00000006;2".into(),
+            caller_id: "0911".into(),
+            name: None,
+            lot: "default".into(),
+            space: "701".into(),
+            timeout: 20,
+        },
+        ModelEvent::SpyStarted {
+            agent: agent.clone(),
+            supervisor: Some(AgentId::parse("148").expect("valid")),
+            mode: Some(SpyMode::Barge),
+        },
+        ModelEvent::SpyStopped {
+            agent: agent.clone(),
+            supervisor: None,
+            mode: None,
+        },
         ModelEvent::PbxStatus { connected: true },
     ];
     for event in &events {
@@ -294,6 +328,10 @@ fn one_of_each() -> Vec<ModelEvent> {
             | ModelEvent::QueueMemberStatus { .. }
             | ModelEvent::PhoneNumber { .. }
             | ModelEvent::QueueCount { .. }
+            | ModelEvent::QueueCallers { .. }
+            | ModelEvent::Parked { .. }
+            | ModelEvent::SpyStarted { .. }
+            | ModelEvent::SpyStopped { .. }
             | ModelEvent::AgentComplete { .. }
             | ModelEvent::OriginateFailed { .. }
             | ModelEvent::QueueSummary { .. }

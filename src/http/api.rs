@@ -6,11 +6,14 @@
 //!
 //! - [`queue`]: `GET /queue/status`, `POST /queue/{action}`.
 //! - [`originate`]: `POST /originate/{src}/{dest}`.
+//! - [`calls`]: `GET /calls`, `POST /hangup`, `POST /redirect-to/{dest}`,
+//!   `POST /park-and-announce`.
 //! - [`ticket`]: `POST /ticket`.
 //! - [`health`]: `GET /health`, `GET /ready`, `POST /stop`.
 //! - [`requests`]: the parameters of each endpoint.
 //! - [`key`]: the API-key extractor.
 
+pub mod calls;
 pub mod health;
 pub mod key;
 pub mod originate;

@@ -11,8 +11,9 @@
 //! `printf %s KEY | sha256sum` or [`hash_key`].
 //!
 //! Scopes are independent (least privilege): `events` creates tickets, `control` runs queue
-//! actions and originates calls, `admin` stops the service and reaches operational endpoints. A
-//! key that needs two of them lists both.
+//! actions, originates calls and controls calls (redirect, park, hang up), `supervise` spies on
+//! agents' calls (listen, whisper, barge), `admin` stops the service and reaches operational
+//! endpoints. A key that needs two of them lists both.
 //!
 //! With no key configured the service is *open*: requests are allowed as an anonymous principal
 //! without restrictions. Start-up allows that only on a loopback address (or with an explicit
@@ -62,6 +63,8 @@ pub enum Scope {
     /// `/health` and `/ready` only: for load balancers' and orchestrators' probes, which keep
     /// their key in plain configuration.
     Health,
+    /// Listen to, whisper to or barge into an agent's call (`POST /spy`).
+    Supervise,
 }
 
 impl Scope {
@@ -72,6 +75,7 @@ impl Scope {
             Scope::Control => "control",
             Scope::Admin => "admin",
             Scope::Health => "health",
+            Scope::Supervise => "supervise",
         }
     }
 }
@@ -104,6 +108,10 @@ pub enum AuthError {
     /// some queues or agents.
     #[error("this API key is restricted to some queues or agents; name the queue")]
     AllQueues,
+    /// A raw channel named by a key restricted to some queues or agents (which may act only on
+    /// its agents' calls).
+    #[error("this API key is restricted to some queues or agents; name an agent, not a channel")]
+    Channel,
     /// An open service addressed by a host name (DNS rebinding protection).
     #[error(
         "this service has no API key, so it only answers requests addressed to an IP address or \

@@ -6,9 +6,9 @@
 //! |---|---|
 //! | 400 | a missing or malformed parameter (the message names it), malformed JSON, too many agents or queues |
 //! | 401 / 403 | no or wrong API key / wrong scope, or an agent or queue outside the key's (from the auth layer); a WebSocket from a foreign Origin |
-//! | 404 | unknown route, ticket, queue action or queue; `/stop` when disabled |
+//! | 404 | unknown route, ticket, queue action, queue or channel; an agent without a call to act on; `/stop` when disabled |
 //! | 405 | wrong method |
-//! | 409 | Asterisk refused a valid action (its message is passed on: "Already there") |
+//! | 409 | Asterisk refused a valid action (its message is passed on: "Already there"); an agent with several calls where one is needed (`candidates` lists them) |
 //! | 413 | body too large |
 //! | 415 | a body that is neither JSON nor form data |
 //! | 431 | URI and headers larger than `limits.max_header_bytes` |
@@ -27,6 +27,7 @@ use axum::Json;
 use super::auth::AuthError;
 use crate::ami::AmiError;
 use crate::hub::HubError;
+use crate::pbx::channels::CallChannels;
 use crate::pbx::service::PbxError;
 
 /// An error answered to an HTTP client.
@@ -59,6 +60,9 @@ pub enum ApiError {
     /// Asterisk refused a valid action; its message.
     #[error("Asterisk refused: {0}")]
     Refused(String),
+    /// The agent has several calls: 409 with the candidates, so that the client names one.
+    #[error("the agent has several calls; name the channel")]
+    SeveralCalls(Vec<CallChannels>),
     /// A bound was hit.
     #[error("{0}")]
     TooMany(String),
@@ -84,7 +88,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Refused(_) => StatusCode::CONFLICT,
+            ApiError::Refused(_) | ApiError::SeveralCalls(_) => StatusCode::CONFLICT,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout => StatusCode::GATEWAY_TIMEOUT,
@@ -102,6 +106,23 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::Auth(e) => e.into_response(),
+            ApiError::SeveralCalls(calls) => {
+                let candidates: Vec<_> = calls
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "agentChannel": c.agent_channel,
+                            "bridgedChannel": c.bridged_channel,
+                            "callerId": c.caller_id,
+                        })
+                    })
+                    .collect();
+                let body = serde_json::json!({
+                    "error": "the agent has several calls; name the channel",
+                    "candidates": candidates,
+                });
+                (StatusCode::CONFLICT, Json(body)).into_response()
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
@@ -152,6 +173,10 @@ impl From<PbxError> for ApiError {
             }
             PbxError::Refused(msg) => ApiError::Refused(msg),
             PbxError::UnknownQueue(q) => ApiError::NotFound(format!("no such queue: {q}")),
+            e @ (PbxError::NoCall(_) | PbxError::UnknownChannel(_)) => {
+                ApiError::NotFound(e.to_string())
+            }
+            PbxError::SeveralCalls(calls) => ApiError::SeveralCalls(calls),
             PbxError::Ami(e) => e.into(),
         }
     }

@@ -1,7 +1,8 @@
 //! The AMI actions the model sends, built from typed, validated commands (nothing a client sends
 //! reaches AMI unchecked: every value is an [`AgentId`], [`QueueName`] or a validated value
-//! type).
+//! type; a channel name is one the model knows, or a validated `ChannelName`).
 
+use super::event::SpyMode;
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
 use super::service::QueueAction;
@@ -94,6 +95,53 @@ pub fn originate(
         m.push("Variable", &v);
     }
     m
+}
+
+/// `Hangup` of a channel.
+pub fn hangup(channel: &str) -> AmiMessage {
+    AmiMessage::action("Hangup").with("Channel", channel)
+}
+
+/// `Redirect` of a channel to `dest` in `context`.
+pub fn redirect(channel: &str, context: &Context, dest: &Destination) -> AmiMessage {
+    AmiMessage::action("Redirect")
+        .with("Channel", channel)
+        .with("Context", context.as_str())
+        .with("Exten", dest.as_str())
+        .with("Priority", "1")
+}
+
+/// `Park` of a channel; with the parker's channel, that one hears the space and gets the call
+/// back when it times out (`TimeoutChannel`/`AnnounceChannel`, as recorded).
+pub fn park(channel: &str, parker: Option<&str>) -> AmiMessage {
+    let mut action = AmiMessage::action("Park").with("Channel", channel);
+    if let Some(own) = parker {
+        action.push("TimeoutChannel", own);
+        action.push("AnnounceChannel", own);
+    }
+    action
+}
+
+/// An asynchronous `Originate` that rings `supervisor`'s phone into `ChanSpy` on `agent`'s
+/// channels in `mode`; its channel gets the uniqueid `action_id` (`ChannelId`). The prefix is
+/// the agent's device and the `-` before a channel's sequence number, so that it is a prefix of
+/// the agent's channels only (`PJSIP/147-` is not one of `PJSIP/1470-0000002a`).
+pub fn spy(
+    action_id: &str,
+    supervisor: &AgentId,
+    agent: &AgentId,
+    mode: SpyMode,
+    location: &Location,
+) -> AmiMessage {
+    let device = location.device(agent);
+    AmiMessage::action("Originate")
+        .with("ActionID", action_id)
+        .with("Channel", location.interface(supervisor))
+        .with("Application", "ChanSpy")
+        .with("Data", format!("{device}-,{}", mode.chanspy_options()))
+        .with("Async", "true")
+        .with("ChannelId", action_id)
+        .with("OtherChannelId", format!("{action_id}-2"))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //! - [`channels`]: channel names by uniqueid, and the agents' calls as channels (`GET /calls`).
 //! - [`waiting`]: the callers waiting in each queue (`queueCallers`).
 //! - [`parking`]: parked calls of agents (`parked`).
+//! - [`targets`]: what call control acts on: a channel name, or an agent's call.
 //! - [`spies`]: supervisors spying on agents' calls (`spyStarted`/`spyStopped`).
 //! - [`originates`]: our originates (failure, the destination while the agent's phone rings).
 //! - [`calls`]: remote parties of the agents' calls (`phoneNumber`), bridges.
@@ -53,6 +54,7 @@ pub mod status_report;
 pub mod summary;
 mod supervisor;
 pub mod sync;
+pub mod targets;
 mod task;
 mod validated;
 pub mod values;
@@ -63,5 +65,6 @@ pub use event::{DeviceStatus, Event, Filter, MemberStatus, ParkState, SpyMode, W
 pub use ids::{AgentId, NameError, QueueName};
 pub use names::Location;
 pub use state::State;
+pub use targets::{AgentOrChannel, ChannelName};
 pub use values::{CallerId, Context, Destination, MemberName, PauseReason, ValueError};
 pub use variables::{VariableName, VariableValue, Variables};

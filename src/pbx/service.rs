@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::actions;
+use super::channels::CallChannels;
 use super::event::{Event, Filter};
 use super::ids::{AgentId, QueueName};
 use super::names::{Location, TemplateError};
@@ -125,6 +126,15 @@ pub enum PbxError {
     /// The model task failed and is being restarted.
     #[error("the model is restarting after a failure")]
     Restarting,
+    /// The agent has no call to act on.
+    #[error("agent {0} has no call")]
+    NoCall(String),
+    /// The agent has several calls: the client must name a channel.
+    #[error("the agent has several calls; name the channel")]
+    SeveralCalls(Vec<CallChannels>),
+    /// No channel of this name is known.
+    #[error("no such channel: {0}")]
+    UnknownChannel(String),
 }
 
 /// The link as the model sees it.
@@ -157,6 +167,9 @@ pub struct Rebuilds {
     /// A rebuild is running now (a pending one starts before this is cleared).
     pub running: bool,
 }
+
+mod call_control;
+pub use call_control::Target;
 
 /// How many commands may wait for the model task.
 const COMMAND_QUEUE: usize = 256;

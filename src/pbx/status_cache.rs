@@ -210,6 +210,9 @@ fn duplicate(e: &PbxError) -> PbxError {
         PbxError::UnknownQueue(q) => PbxError::UnknownQueue(q.clone()),
         PbxError::Closed => PbxError::Closed,
         PbxError::Restarting => PbxError::Restarting,
+        PbxError::NoCall(a) => PbxError::NoCall(a.clone()),
+        PbxError::SeveralCalls(c) => PbxError::SeveralCalls(c.clone()),
+        PbxError::UnknownChannel(c) => PbxError::UnknownChannel(c.clone()),
         PbxError::Ami(a) => PbxError::Ami(match a {
             A::NotConnected => A::NotConnected,
             A::Disconnected => A::Disconnected,

@@ -24,7 +24,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, Interval};
 
-use super::event::{Event, Filter};
+use super::channels::CallChannels;
+use super::event::{Event, Filter, SpyMode};
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
 use super::rebuild_buffer::{Pushed, RebuildBuffer};
@@ -64,6 +65,23 @@ pub(super) enum Command {
     },
     ForgetOriginate {
         action_id: String,
+    },
+    /// An agent's calls as channels.
+    Calls {
+        agent: AgentId,
+        tx: oneshot::Sender<Vec<CallChannels>>,
+    },
+    /// Whether a channel of this name is known.
+    KnowsChannel {
+        name: String,
+        tx: oneshot::Sender<bool>,
+    },
+    /// A spy of ours: an originate of `supervisor` whose channel is `action_id`.
+    ExpectSpy {
+        action_id: String,
+        supervisor: AgentId,
+        mode: SpyMode,
+        tx: oneshot::Sender<()>,
     },
     /// Asterisk accepted a `QueueReset`: the figures go back to zero in the model too.
     ResetStats {
@@ -247,22 +265,44 @@ impl Task {
                 dest,
                 tx,
             } => {
-                if self.originates.len() >= MAX_ORIGINATES {
-                    if let Some((_, old)) = self.originates.pop_front() {
-                        self.state.forget_originate(&old);
-                    }
-                }
-                // The action id is the originate's `ChannelId` (`actions::originate`).
-                self.state
-                    .expect_originate_on(&action_id, agent, Some(&dest), Some(&action_id));
-                self.originates.push_back((Instant::now(), action_id));
+                self.remember_originate(&action_id, agent, Some(&dest));
                 let _ = tx.send(());
             }
             Command::ForgetOriginate { action_id } => self.state.forget_originate(&action_id),
+            Command::Calls { agent, tx } => {
+                let _ = tx.send(self.state.calls_of(&agent));
+            }
+            Command::KnowsChannel { name, tx } => {
+                let _ = tx.send(self.state.knows_channel(&name));
+            }
+            Command::ExpectSpy {
+                action_id,
+                supervisor,
+                mode,
+                tx,
+            } => {
+                self.remember_originate(&action_id, supervisor.clone(), None);
+                self.state.expect_spy(&action_id, supervisor, mode);
+                let _ = tx.send(());
+            }
             Command::ResetStats { queue } => self.state.reset_stats(queue.as_ref()),
             Command::Shutdown { .. } => {}
             Command::Crash => panic!("the model task was crashed on purpose (test hook)"),
         }
+    }
+
+    /// Remembers an originate of ours (its action id is its `ChannelId`, as
+    /// `actions::originate` and spies send it), the oldest forgotten beyond [`MAX_ORIGINATES`].
+    fn remember_originate(&mut self, action_id: &str, agent: AgentId, dest: Option<&str>) {
+        if self.originates.len() >= MAX_ORIGINATES {
+            if let Some((_, old)) = self.originates.pop_front() {
+                self.state.forget_originate(&old);
+            }
+        }
+        self.state
+            .expect_originate_on(action_id, agent, dest, Some(action_id));
+        self.originates
+            .push_back((Instant::now(), action_id.to_owned()));
     }
 
     fn expire_originates(&mut self) {

@@ -50,6 +50,14 @@ pub enum ValueError {
         /// Which value.
         what: &'static str,
     },
+    /// Not of the shape the value must have.
+    #[error("{what} must look like {shape}")]
+    Shape {
+        /// Which value.
+        what: &'static str,
+        /// The shape, in words.
+        shape: &'static str,
+    },
     /// A dialplan pattern or special extension where a plain number is expected.
     #[error(
         "{what} must be a plain number or extension, not a dialplan pattern or special extension"

@@ -11,6 +11,7 @@ use pbxis_ws::ami::AmiMessage;
 use pbxis_ws::pbx::service::QueueAction;
 use pbxis_ws::pbx::{actions, Location};
 use pbxis_ws::pbx::{AgentId, CallerId, Context, Destination, MemberName, PauseReason, QueueName};
+use pbxis_ws::pbx::{AgentOrChannel, ChannelName, SpyMode};
 use pbxis_ws::pbx::{VariableName, VariableValue, Variables};
 use proptest::prelude::*;
 use tokio_util::codec::{Decoder, Encoder};
@@ -229,6 +230,44 @@ proptest! {
         }
     }
 
+    /// Channel names (`agent-or-channel` of hangup, redirect, park), behind a plausible
+    /// technology so that both outcomes are common; in every call-control action.
+    #[test]
+    fn channel_names(s in hostile_string()) {
+        let s = format!("PJSIP/{s}");
+        if let Ok(v) = ChannelName::parse(&s) {
+            prop_assert!(!s.contains([',', '|', '&', ' ', '"', '\'']), "{:?}", s);
+            prop_assert_eq!(
+                AgentOrChannel::parse(&s),
+                Ok(AgentOrChannel::Channel(v.clone()))
+            );
+            let c = v.as_str();
+            check_accepted(c, &[
+                actions::hangup(c),
+                actions::redirect(c, &default_context(), &dest()),
+                actions::park(c, Some(c)),
+            ]);
+        } else {
+            prop_assert!(AgentOrChannel::parse(&s).is_err());
+        }
+    }
+
+    /// Agent ids as `agent-or-channel`, and in the spy originate (`ChanSpy` data included).
+    #[test]
+    fn agents_to_spy_on(s in hostile_string()) {
+        if let Ok(a) = AgentId::parse(&s) {
+            prop_assert_eq!(AgentOrChannel::parse(&s), Ok(AgentOrChannel::Agent(a.clone())));
+            for l in locations() {
+                for mode in [SpyMode::Listen, SpyMode::Whisper, SpyMode::Barge] {
+                    let m = actions::spy("pbxis-17", &agent("148"), &a, mode, &l);
+                    let data = format!("{}-,{}", l.device(&a), mode.chanspy_options());
+                    prop_assert_eq!(m.get("Data"), Some(data.as_str()));
+                    check_accepted(a.as_str(), &[m]);
+                }
+            }
+        }
+    }
+
     #[test]
     fn destinations(s in hostile_string()) {
         if let Ok(v) = Destination::parse(&s) {
@@ -302,6 +341,11 @@ fn every_validator_refuses_every_dangerous_character() {
             assert!(Destination::parse(&s).is_err(), "{s:?}");
             assert!(CallerId::parse(&s).is_err(), "{s:?}");
             assert!(Context::parse(&s).is_err(), "{s:?}");
+            assert!(ChannelName::parse(&format!("PJSIP/{s}")).is_err(), "{s:?}");
+            assert!(
+                AgentOrChannel::parse(&format!("PJSIP/{s}")).is_err(),
+                "{s:?}"
+            );
         }
     }
 }
@@ -328,7 +372,10 @@ fn generator_reaches_both_outcomes_of_every_validator() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     type Check = fn(&str) -> bool;
-    let validators: [(&str, Check); 7] = [
+    let validators: [(&str, Check); 8] = [
+        ("channel", |s| {
+            ChannelName::parse(&format!("PJSIP/{s}")).is_ok()
+        }),
         ("agent", |s| AgentId::parse(s).is_ok()),
         ("queue", |s| QueueName::parse(s).is_ok()),
         ("memberName", |s| MemberName::parse(s).is_ok()),

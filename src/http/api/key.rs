@@ -22,12 +22,18 @@ pub mod scope {
 
     /// `events`: tickets, queue status.
     pub struct Events;
-    /// `control`: queue actions, originate.
+    /// `control`: queue actions, originate, call control.
     pub struct Control;
     /// `admin`: `/stop` (and everything `health` allows).
     pub struct Admin;
     /// `health`: `/health`, `/ready` (`admin` too).
     pub struct Health;
+    /// `supervise`: `/spy`.
+    pub struct Supervise;
+
+    impl RequiredScope for Supervise {
+        const SCOPE: Scope = Scope::Supervise;
+    }
 
     impl RequiredScope for Events {
         const SCOPE: Scope = Scope::Events;

@@ -9,7 +9,10 @@ use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::pbx::service::QueueAction;
-use crate::pbx::{AgentId, CallerId, Destination, MemberName, PauseReason, QueueName, Variables};
+use crate::pbx::{
+    AgentId, AgentOrChannel, CallerId, Destination, MemberName, PauseReason, QueueName, SpyMode,
+    Variables,
+};
 
 /// `GET /queue/status`: one queue, or every queue without it.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema, IntoParams)]
@@ -208,4 +211,55 @@ pub enum QueueActionBody {
     Pause(PauseRequest),
     /// `reset`.
     Reset(ResetRequest),
+}
+
+/// `GET /calls`: the agent whose calls are listed.
+#[derive(Clone, Debug, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CallsRequest {
+    /// The agent.
+    pub agent: AgentId,
+}
+
+/// `POST /hangup`, `POST /park-and-announce`, `POST /redirect-to/{dest}`: whose call.
+#[derive(Clone, Debug, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CallRequest {
+    /// An agent id (its one call) or a channel name (`PJSIP/147-0000002a`).
+    #[serde(rename = "agent-or-channel")]
+    #[param(rename = "agent-or-channel")]
+    #[schema(rename = "agent-or-channel")]
+    pub agent_or_channel: AgentOrChannel,
+}
+
+/// The path of `POST /redirect-to/{dest}`.
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Path)]
+pub struct RedirectPath {
+    /// Where the call goes: an extension of the originate context.
+    pub dest: Destination,
+}
+
+/// The path of `POST /spy/{supervisor}/{agent}`.
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Path)]
+pub struct SpyPath {
+    /// The agent whose phone rings and then spies.
+    pub supervisor: AgentId,
+    /// The agent spied on.
+    pub agent: AgentId,
+}
+
+/// `POST /spy/{supervisor}/{agent}`.
+#[derive(Clone, Debug, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SpyRequest {
+    /// `listen` (nobody hears the supervisor), `whisper` (only the agent does) or `barge`
+    /// (both sides do).
+    pub mode: SpyMode,
 }

@@ -66,6 +66,16 @@ impl Principal {
         }
     }
 
+    /// `Ok` for a raw channel only when the key is restricted neither to some queues nor to
+    /// some agents.
+    pub fn check_channel(&self) -> Result<(), AuthError> {
+        if self.is_unrestricted() {
+            Ok(())
+        } else {
+            Err(AuthError::Channel)
+        }
+    }
+
     /// `Ok` when every queue is allowed, else the 403 naming the first that is not.
     pub fn check_queues<'a>(
         &self,

@@ -8,7 +8,10 @@ use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type}
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::pbx::{AgentId, CallerId, Destination, MemberName, PauseReason, QueueName, Variables};
+use crate::pbx::{
+    AgentId, AgentOrChannel, CallerId, Destination, MemberName, PauseReason, QueueName, SpyMode,
+    Variables,
+};
 
 /// A string schema: description, length bounds, and a pattern when the set is ASCII.
 fn string(description: &str, max: usize, pattern: Option<&str>) -> RefOr<Schema> {
@@ -78,6 +81,76 @@ validated_schema!(
     40,
     Some("^[A-Za-z0-9*#+.-][A-Za-z0-9*#+_.-]{0,39}$")
 );
+
+validated_schema!(
+    AgentOrChannel,
+    "An agent id (`147`: its one call) or a channel name (`PJSIP/147-0000002a`): ASCII letters, \
+     digits and `/ @ - _ . ; : + # * ~ =`, `Tech/resource` (a `/` makes it a channel).",
+    80,
+    Some("^[A-Za-z0-9/@_.;:+#*~=-]{1,80}$")
+);
+
+impl PartialSchema for SpyMode {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["listen", "whisper", "barge"]))
+            .description(Some(
+                "`listen`: nobody hears the supervisor; `whisper`: only the agent does; `barge`: \
+                 both sides do.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for SpyMode {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SpyMode")
+    }
+}
+
+/// One call of an agent, as channels (`GET /calls`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct CallChannels {
+    /// The agent's own channel.
+    pub agent_channel: Option<String>,
+    /// The channel the agent's channel is bridged (or ringing) to.
+    pub bridged_channel: Option<String>,
+    /// The remote party's number.
+    pub caller_id: String,
+    /// The remote party's name.
+    pub name: Option<String>,
+    /// The queue the call came through.
+    pub queue: Option<String>,
+    /// The call the agent's `phoneNumber` shows.
+    pub shown: bool,
+}
+
+/// A candidate call of a 409 (`POST /hangup`, `/redirect-to`, `/park-and-announce` naming an
+/// agent with several calls).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct Candidate {
+    /// The agent's own channel.
+    pub agent_channel: Option<String>,
+    /// The channel bridged to it: name it to act on this call.
+    pub bridged_channel: Option<String>,
+    /// The remote party's number.
+    pub caller_id: String,
+}
+
+/// The 409 of an agent with several calls.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct SeveralCalls {
+    /// What went wrong.
+    pub error: String,
+    /// The agent's calls.
+    pub candidates: Vec<Candidate>,
+}
 
 impl PartialSchema for Variables {
     fn schema() -> RefOr<Schema> {

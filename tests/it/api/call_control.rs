@@ -1,10 +1,16 @@
 //! Call control over the REST API against the simulator over real TCP: `variables` on
-//! originate (passed as `Variable` headers, validated first).
+//! originate (passed as `Variable` headers, validated first); `GET /calls`, `POST /hangup`,
+//! `POST /redirect-to/{dest}`, `POST /park-and-announce`: success, Asterisk's refusal passed on
+//! (409), an agent without a call or an unknown channel (404), bad input (400, nothing sent).
+//! Keys and scopes (403) are in the attack suite (`attack::keys`).
 
-use serde_json::json;
+use std::time::Duration;
 
-use crate::support::app::spawn_app;
+use serde_json::{json, Value};
+
+use crate::support::app::{spawn_app, spawn_app_on, PATIENCE};
 use pbxis_ws::ami::message::AmiMessage;
+use pbxis_ws::sim::SimConfig;
 
 fn originates(actions: Vec<AmiMessage>) -> Vec<AmiMessage> {
     actions
@@ -70,5 +76,208 @@ async fn bad_variables_are_refused_and_never_reach_asterisk() {
         .await;
     assert_eq!(status, 400);
     assert!(originates(app.sim.actions_received()).is_empty());
+    app.stop_and_join().await;
+}
+
+/// A service whose simulated calls last (600 s of talk) and whose agent 147 answers at once.
+async fn talking_app() -> crate::support::app::TestApp {
+    let sim = SimConfig {
+        talk_time: (Duration::from_secs(600), Duration::from_secs(600)),
+        ..SimConfig::quiet()
+    };
+    let app = spawn_app_on(sim, |_| {}, None).await;
+    app.sim.set_answer_delay("147", Some(Duration::ZERO));
+    app
+}
+
+/// A q1 caller answered by 147: its one call, as `GET /calls` lists it.
+async fn answered_call(app: &crate::support::app::TestApp, number: &str) -> Value {
+    let uid = app.sim.inbound_call("q1", number, Some("Caller")).await;
+    assert!(!uid.is_empty());
+    let call = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let (status, calls) = app.get("/calls?agent=147").await;
+            assert_eq!(status, 200, "{calls}");
+            let found = calls.as_array().and_then(|c| {
+                c.iter()
+                    .find(|c| c["callerId"] == number && c["bridgedChannel"].is_string())
+                    .cloned()
+            });
+            if let Some(call) = found {
+                return call;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    call.expect("147 answers the caller")
+}
+
+fn sent(app: &crate::support::app::TestApp, action: &str) -> Vec<AmiMessage> {
+    app.sim
+        .actions_received()
+        .into_iter()
+        .filter(|m| {
+            m.action_name()
+                .is_some_and(|a| a.eq_ignore_ascii_case(action))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn calls_lists_both_channels_and_redirect_moves_the_caller() {
+    let app = talking_app().await;
+    let call = answered_call(&app, "0911000001").await;
+    let agent_channel = call["agentChannel"].as_str().unwrap().to_owned();
+    let caller_channel = call["bridgedChannel"].as_str().unwrap().to_owned();
+    assert!(agent_channel.starts_with("PJSIP/147-"), "{call}");
+    assert!(caller_channel.starts_with("PJSIP/trunk-"), "{call}");
+    assert_eq!(call["queue"], "q1");
+    assert_eq!(call["name"], "Caller");
+    assert_eq!(call["shown"], true);
+    let (status, calls) = app.get("/calls?agent=148").await;
+    assert_eq!((status, calls), (200, json!([])));
+
+    app.sim.clear_actions();
+    let body = json!({"agent-or-channel": "147"});
+    let (status, body) = app.post_json("/redirect-to/1562830", body).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"message": "Redirect successful"}));
+    let redirect = sent(&app, "Redirect");
+    assert_eq!(redirect.len(), 1);
+    for (k, v) in [
+        ("Channel", caller_channel.as_str()),
+        ("Context", "default"),
+        ("Exten", "1562830"),
+        ("Priority", "1"),
+    ] {
+        assert_eq!(redirect[0].get(k), Some(v), "{k}");
+    }
+    app.stop_and_join().await;
+}
+
+#[tokio::test]
+async fn hangup_ends_the_agents_own_channel() {
+    let app = talking_app().await;
+    let call = answered_call(&app, "0911000002").await;
+    app.sim.clear_actions();
+    let (status, body) = app
+        .post_query("/hangup", &[("agent-or-channel", "147")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"message": "Channel Hungup"}));
+    let hangup = sent(&app, "Hangup");
+    assert_eq!(hangup[0].get("Channel"), call["agentChannel"].as_str());
+    // The call is gone from the model.
+    tokio::time::timeout(PATIENCE, async {
+        while app.get("/calls?agent=147").await.1 != json!([]) {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the call ends");
+    app.stop_and_join().await;
+}
+
+#[tokio::test]
+async fn park_parks_the_caller_and_tells_where_it_waits() {
+    let app = talking_app().await;
+    let ticket = app.ticket(&["147"], &["q1"]).await;
+    let call = answered_call(&app, "0911000003").await;
+    app.sim.clear_actions();
+    let (status, body) = app
+        .post_json("/park-and-announce", json!({"agent-or-channel": "147"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"message": "Park successful"}));
+    let park = sent(&app, "Park");
+    assert_eq!(park[0].get("Channel"), call["bridgedChannel"].as_str());
+    assert_eq!(park[0].get("TimeoutChannel"), call["agentChannel"].as_str());
+    assert_eq!(
+        park[0].get("AnnounceChannel"),
+        call["agentChannel"].as_str()
+    );
+    let events = app
+        .long_poll_until(&ticket, |e| e["type"] == "parked")
+        .await;
+    let parked = events.iter().find(|e| e["type"] == "parked").unwrap();
+    assert_eq!(parked["agent"], "147");
+    assert_eq!(parked["queue"], "q1");
+    assert_eq!(parked["state"], "parked");
+    assert_eq!(parked["channel"], call["bridgedChannel"]);
+    assert_eq!(parked["callerId"], "0911000003");
+    assert!(
+        parked["space"].as_str().is_some_and(|s| !s.is_empty()),
+        "{parked}"
+    );
+    app.stop_and_join().await;
+}
+
+#[tokio::test]
+async fn refusals_unknowns_and_bad_input() {
+    let app = talking_app().await;
+    let call = answered_call(&app, "0911000004").await;
+    // Asterisk's refusal, passed on: the agent's own channel is no caller to park.
+    let own = call["agentChannel"].as_str().unwrap();
+    let (status, body) = app
+        .post_json("/park-and-announce", json!({"agent-or-channel": own}))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "Asterisk refused: Park action failed");
+    // Unknown: an agent without a call, a channel the model does not know.
+    app.sim.clear_actions();
+    for (path, who, error) in [
+        ("/hangup", "148", "agent 148 has no call"),
+        ("/park-and-announce", "149", "agent 149 has no call"),
+        (
+            "/redirect-to/1562830",
+            "PJSIP/147-7fffffff",
+            "no such channel: PJSIP/147-7fffffff",
+        ),
+        (
+            "/hangup",
+            "PJSIP/nobody-01",
+            "no such channel: PJSIP/nobody-01",
+        ),
+    ] {
+        let (status, body) = app.post_json(path, json!({"agent-or-channel": who})).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some(error)),
+            "{path} {who}"
+        );
+    }
+    // Bad input: nothing reaches Asterisk.
+    for (path, body) in [
+        (
+            "/hangup",
+            json!({"agent-or-channel": "PJSIP/147\r\nAction: Hangup"}),
+        ),
+        ("/hangup", json!({"agent-or-channel": "PJSIP/147-01,q"})),
+        ("/hangup", json!({"agent-or-channel": "14 7"})),
+        ("/hangup", json!({})),
+        ("/hangup", json!({"agent-or-channel": "147", "cause": "17"})),
+        ("/redirect-to/_X.", json!({"agent-or-channel": "147"})),
+        ("/redirect-to/s", json!({"agent-or-channel": "147"})),
+        ("/park-and-announce", json!({"agent": "147"})),
+    ] {
+        let (status, answer) = app.post_json(path, body.clone()).await;
+        assert_eq!(status, 400, "{path} {body}: {answer}");
+        assert!(answer["error"].is_string(), "{answer}");
+    }
+    let (status, _) = app.get("/calls").await;
+    assert_eq!(status, 400);
+    let (status, _) = app.get("/calls?agent=1%0A47").await;
+    assert_eq!(status, 400);
+    let control: Vec<_> = app
+        .sim
+        .actions_received()
+        .into_iter()
+        .filter(|m| {
+            m.action_name()
+                .is_some_and(|a| ["Hangup", "Redirect", "Park"].contains(&a))
+        })
+        .collect();
+    assert!(control.is_empty(), "{control:?}");
     app.stop_and_join().await;
 }

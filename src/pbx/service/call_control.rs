@@ -1,0 +1,152 @@
+//! Call control through the model's handle: the agent's calls as channels (`GET /calls`), and
+//! the actions that act on a call: `Hangup`, `Redirect`, `Park`, and spying with `ChanSpy`.
+//!
+//! An agent is resolved to its one call (a channel the model knows by name): no call is
+//! [`PbxError::NoCall`], several are [`PbxError::SeveralCalls`] with the candidates, so that the
+//! client names the channel. A raw channel must be one the model knows
+//! ([`PbxError::UnknownChannel`]). Asterisk's refusal is [`PbxError::Refused`] with its message.
+
+use super::{refused, PbxError, PbxHandle};
+use crate::ami::AmiMessage;
+use crate::pbx::actions;
+use crate::pbx::channels::CallChannels;
+use crate::pbx::event::SpyMode;
+use crate::pbx::ids::AgentId;
+use crate::pbx::targets::AgentOrChannel;
+use crate::pbx::task::Command;
+use crate::pbx::values::Destination;
+
+/// The call an action acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The channel the action moves or ends: the remote party of an agent's call (redirect,
+    /// park), or the agent's own channel (hang-up); the named channel itself.
+    pub channel: String,
+    /// The agent's own channel, for an agent's call.
+    pub agent_channel: Option<String>,
+}
+
+/// Which side of an agent's call an action takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    /// The agent's own channel.
+    Agent,
+    /// The channel bridged to it.
+    Remote,
+}
+
+impl PbxHandle {
+    /// The agent's calls in progress, as channels, the one `phoneNumber` shows first.
+    pub async fn calls(&self, agent: AgentId) -> Result<Vec<CallChannels>, PbxError> {
+        self.ask(|tx| Command::Calls { agent, tx }).await
+    }
+
+    async fn target(&self, who: AgentOrChannel, side: Side) -> Result<Target, PbxError> {
+        match who {
+            AgentOrChannel::Channel(name) => {
+                let name = name.as_str().to_owned();
+                let known = self
+                    .ask(|tx| Command::KnowsChannel {
+                        name: name.clone(),
+                        tx,
+                    })
+                    .await?;
+                if !known {
+                    return Err(PbxError::UnknownChannel(name));
+                }
+                Ok(Target {
+                    channel: name,
+                    agent_channel: None,
+                })
+            }
+            AgentOrChannel::Agent(agent) => {
+                let calls: Vec<CallChannels> = self
+                    .calls(agent.clone())
+                    .await?
+                    .into_iter()
+                    .filter(|c| c.agent_channel.is_some() && c.bridged_channel.is_some())
+                    .collect();
+                let [call] = calls.as_slice() else {
+                    return Err(if calls.is_empty() {
+                        PbxError::NoCall(agent.to_string())
+                    } else {
+                        PbxError::SeveralCalls(calls)
+                    });
+                };
+                let (own, remote) = (call.agent_channel.clone(), call.bridged_channel.clone());
+                let channel = match side {
+                    Side::Agent => own.clone(),
+                    Side::Remote => remote,
+                };
+                Ok(Target {
+                    channel: channel.unwrap_or_default(),
+                    agent_channel: own,
+                })
+            }
+        }
+    }
+
+    /// Sends one call-control action; `Ok` carries Asterisk's message.
+    async fn control(&self, action: AmiMessage) -> Result<String, PbxError> {
+        let response = self.ami.send(action).await.map_err(refused)?;
+        Ok(response.message().unwrap_or_default().trim().to_owned())
+    }
+
+    /// Hangs up the agent's own channel, or the named channel.
+    pub async fn hangup(&self, who: AgentOrChannel) -> Result<String, PbxError> {
+        let target = self.target(who, Side::Agent).await?;
+        self.control(actions::hangup(&target.channel)).await
+    }
+
+    /// Moves the party bridged to the agent (or the named channel) to `dest` in the originate
+    /// context.
+    pub async fn redirect(
+        &self,
+        who: AgentOrChannel,
+        dest: Destination,
+    ) -> Result<String, PbxError> {
+        let target = self.target(who, Side::Remote).await?;
+        let action = actions::redirect(&target.channel, &self.originate_context, &dest);
+        self.control(action).await
+    }
+
+    /// Parks the party bridged to the agent (or the named channel); for an agent's call, the
+    /// agent's channel hears the space and gets the call back when it times out (Asterisk's
+    /// `TimeoutChannel`/`AnnounceChannel`, as recorded).
+    pub async fn park(&self, who: AgentOrChannel) -> Result<String, PbxError> {
+        let target = self.target(who, Side::Remote).await?;
+        let action = actions::park(&target.channel, target.agent_channel.as_deref());
+        self.control(action).await
+    }
+
+    /// Rings `supervisor`'s phone and, once answered, spies on `agent`'s channel in `mode`
+    /// (`ChanSpy` on the agent's channel prefix, so it finds whichever of them is up). Returns
+    /// the action id; `spyStarted`/`spyStopped` follow with the mode.
+    pub async fn spy(
+        &self,
+        supervisor: AgentId,
+        agent: AgentId,
+        mode: SpyMode,
+    ) -> Result<String, PbxError> {
+        let action_id = format!("pbxis-{:016x}", rand::random::<u64>());
+        let action = actions::spy(&action_id, &supervisor, &agent, mode, &self.location);
+        let id = action_id.clone();
+        self.ask(|tx| Command::ExpectSpy {
+            action_id: id,
+            supervisor,
+            mode,
+            tx,
+        })
+        .await?;
+        match self.ami.send(action).await {
+            Ok(_) => Ok(action_id),
+            Err(e) => {
+                let _ = self
+                    .commands
+                    .send(Command::ForgetOriginate { action_id })
+                    .await;
+                Err(refused(e))
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@
 //! - [`originate`]: `POST /originate/{src}/{dest}`.
 //! - [`calls`]: `GET /calls`, `POST /hangup`, `POST /redirect-to/{dest}`,
 //!   `POST /park-and-announce`.
+//! - [`spy`]: `POST /spy/{supervisor}/{agent}`.
 //! - [`ticket`]: `POST /ticket`.
 //! - [`health`]: `GET /health`, `GET /ready`, `POST /stop`.
 //! - [`requests`]: the parameters of each endpoint.
@@ -19,6 +20,7 @@ pub mod key;
 pub mod originate;
 pub mod queue;
 pub mod requests;
+pub mod spy;
 pub mod ticket;
 
 pub use health::{health, ready, stop};

@@ -49,6 +49,7 @@ pub fn api_routes(allow_stop: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::calls::hangup))
         .routes(routes!(api::calls::redirect_to))
         .routes(routes!(api::calls::park_and_announce))
+        .routes(routes!(api::spy::spy))
         .routes(routes!(api::ticket::ticket))
         .routes(routes!(api::health::health))
         .routes(routes!(api::health::ready))

@@ -61,7 +61,7 @@ pub enum ParkState {
 }
 
 /// How a supervisor joins an agent's call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum SpyMode {
     /// Hears both sides; nobody hears the supervisor.
@@ -70,6 +70,21 @@ pub enum SpyMode {
     Whisper,
     /// Hears both sides and both hear the supervisor.
     Barge,
+}
+
+impl<'de> serde::Deserialize<'de> for SpyMode {
+    /// From its name (`listen`, `whisper`, `barge`), as a string from any source.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        match s.as_str() {
+            "listen" => Ok(SpyMode::Listen),
+            "whisper" => Ok(SpyMode::Whisper),
+            "barge" => Ok(SpyMode::Barge),
+            _ => Err(serde::de::Error::custom(
+                "must be one of listen, whisper, barge",
+            )),
+        }
+    }
 }
 
 impl SpyMode {

@@ -71,6 +71,11 @@ pub(super) enum Command {
         agent: AgentId,
         tx: oneshot::Sender<Vec<CallChannels>>,
     },
+    /// The queues the agent is a member of.
+    MemberQueues {
+        agent: AgentId,
+        tx: oneshot::Sender<Vec<QueueName>>,
+    },
     /// Whether a channel of this name is known.
     KnowsChannel {
         name: String,
@@ -271,6 +276,15 @@ impl Task {
             Command::ForgetOriginate { action_id } => self.state.forget_originate(&action_id),
             Command::Calls { agent, tx } => {
                 let _ = tx.send(self.state.calls_of(&agent));
+            }
+            Command::MemberQueues { agent, tx } => {
+                let queues = self
+                    .state
+                    .agents()
+                    .get(&agent)
+                    .map(|a| a.members.keys().cloned().collect())
+                    .unwrap_or_default();
+                let _ = tx.send(queues);
             }
             Command::KnowsChannel { name, tx } => {
                 let _ = tx.send(self.state.knows_channel(&name));

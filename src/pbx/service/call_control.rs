@@ -11,7 +11,7 @@ use crate::ami::AmiMessage;
 use crate::pbx::actions;
 use crate::pbx::channels::CallChannels;
 use crate::pbx::event::SpyMode;
-use crate::pbx::ids::AgentId;
+use crate::pbx::ids::{AgentId, QueueName};
 use crate::pbx::targets::AgentOrChannel;
 use crate::pbx::task::Command;
 use crate::pbx::values::Destination;
@@ -39,6 +39,12 @@ impl PbxHandle {
     /// The agent's calls in progress, as channels, the one `phoneNumber` shows first.
     pub async fn calls(&self, agent: AgentId) -> Result<Vec<CallChannels>, PbxError> {
         self.ask(|tx| Command::Calls { agent, tx }).await
+    }
+
+    /// The queues the agent is a member of (a key restricted to queues may spy on their
+    /// members only).
+    pub async fn member_queues(&self, agent: AgentId) -> Result<Vec<QueueName>, PbxError> {
+        self.ask(|tx| Command::MemberQueues { agent, tx }).await
     }
 
     async fn target(&self, who: AgentOrChannel, side: Side) -> Result<Target, PbxError> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::app::{spawn_app, spawn_app_on, PATIENCE};
+use crate::support::app::{spawn_app, spawn_app_on, status_json, PATIENCE};
 use pbxis_ws::ami::message::AmiMessage;
 use pbxis_ws::sim::SimConfig;
 
@@ -279,5 +279,117 @@ async fn refusals_unknowns_and_bad_input() {
         })
         .collect();
     assert!(control.is_empty(), "{control:?}");
+    app.stop_and_join().await;
+}
+
+#[tokio::test]
+async fn spy_rings_the_supervisor_into_chanspy_and_tells_the_mode() {
+    let app = talking_app().await;
+    let ticket = app.ticket(&["147"], &["q1"]).await;
+    answered_call(&app, "0911000005").await;
+    app.sim.set_answer_delay("148", Some(Duration::ZERO));
+    app.sim.clear_actions();
+    let (status, id) = app
+        .post_json("/spy/148/147", json!({"mode": "whisper"}))
+        .await;
+    assert_eq!(status, 200, "{id}");
+    let originate = sent(&app, "Originate");
+    assert_eq!(originate.len(), 1);
+    for (k, v) in [
+        ("Channel", "PJSIP/148"),
+        ("Application", "ChanSpy"),
+        ("Data", "PJSIP/147-,qw"),
+        ("Async", "true"),
+    ] {
+        assert_eq!(originate[0].get(k), Some(v), "{k}");
+    }
+    assert_eq!(originate[0].get("ChannelId"), id.as_str());
+    let events = app
+        .long_poll_until(&ticket, |e| e["type"] == "spyStarted")
+        .await;
+    let started = events.iter().find(|e| e["type"] == "spyStarted").unwrap();
+    assert_eq!(
+        (&started["agent"], &started["supervisor"], &started["mode"]),
+        (&json!("147"), &json!("148"), &json!("whisper"))
+    );
+    // Bad input: nothing is sent.
+    app.sim.clear_actions();
+    for (path, body) in [
+        ("/spy/148/147", json!({"mode": "shout"})),
+        ("/spy/148/147", json!({})),
+        ("/spy/148/147", json!({"mode": "listen", "options": "qB"})),
+        ("/spy/148/14%0A7", json!({"mode": "listen"})),
+        ("/spy/148/PJSIP%2F147", json!({"mode": "listen"})),
+    ] {
+        let (status, answer) = app.post_json(path, body.clone()).await;
+        assert_eq!(status, 400, "{path} {body}: {answer}");
+    }
+    assert!(sent(&app, "Originate").is_empty());
+    app.stop_and_join().await;
+}
+
+#[tokio::test]
+async fn spying_needs_the_supervise_scope_and_a_member_of_the_keys_queues() {
+    use pbxis_ws::http::auth::{hash_key, ApiKeyConfig, AuthConfig, Scope};
+    use pbxis_ws::pbx::QueueName;
+    const ADMIN: &str = "call-control-admin-key-0123456789";
+    const CONTROL: &str = "call-control-control-key-0123456789";
+    const SUPERVISE_Q2: &str = "call-control-supervise-q2-0123456789";
+    let key = |name: &str, secret: &str, scopes: &[Scope]| ApiKeyConfig {
+        name: name.into(),
+        sha256: Some(hash_key(secret)),
+        key: None,
+        scopes: scopes.to_vec(),
+        agents: None,
+        queues: None,
+    };
+    let mut q2 = key("supervise-q2", SUPERVISE_Q2, &[Scope::Supervise]);
+    q2.queues = Some(vec![QueueName::parse("q2").unwrap()]);
+    let keys = AuthConfig {
+        keys: vec![
+            key("admin", ADMIN, &[Scope::Admin]),
+            key("control", CONTROL, &[Scope::Control, Scope::Events]),
+            q2,
+        ],
+    };
+    let app = spawn_app_on(SimConfig::quiet(), |s| s.auth = keys, Some(ADMIN)).await;
+    let spy = |key: &'static str| {
+        app.http
+            .post(app.url("/spy/148/147"))
+            .bearer_auth(key)
+            .json(&json!({"mode": "listen"}))
+            .send()
+    };
+    let (status, body) = status_json(spy(CONTROL).await.unwrap()).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("supervise"),
+        "{body}"
+    );
+    // 147 is a member of q2: the key may spy on it.
+    let (status, body) = status_json(spy(SUPERVISE_Q2).await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    // Once 147 left q2, no more.
+    let removed = app
+        .http
+        .post(app.url("/queue/remove"))
+        .bearer_auth(CONTROL)
+        .json(&json!({"queue": "q2", "agent": "147"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 200);
+    let refused = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let (status, body) = status_json(spy(SUPERVISE_Q2).await.unwrap()).await;
+            if status == 403 {
+                return body;
+            }
+            assert_eq!(status, 200, "{body}");
+        }
+    })
+    .await
+    .expect("refused once the model knows 147 left q2");
+    assert_eq!(refused["error"], "this API key may not use agent 147");
     app.stop_and_join().await;
 }

@@ -110,6 +110,13 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         endpoint(
             Method::POST,
+            "/spy/148/147",
+            Some(json!({"mode": "listen"})),
+            CONTROL_KEY,
+            false,
+        ),
+        endpoint(
+            Method::POST,
             "/ticket",
             Some(json!({"agents": ["147"], "queues": ["q2"]})),
             CONTROL_KEY,

@@ -1,12 +1,13 @@
 /*
  * pbxis-panel.js: the supervisor panel, /client/<tech>/<agents>/<queues>. One row per agent
  * (name, extension, device status, status in each queue, remote party, time in state), one tile
- * per queue (waiting callers), and controls that act through the REST API.
+ * per queue (waiting callers: how many, and who, with a live wait), and controls that act through
+ * the REST API.
  */
 (function () {
   'use strict';
   const { el, badge, duration, pageParams, serviceBase, showConnection, notify, ask, act,
-    everySecond, statusInfo } = window.pbxisUi;
+    everySecond, statusInfo, drawCallers, serviceLevels } = window.pbxisUi;
   const api = window.pbxis;
 
   const params = pageParams(['agents', 'queues']);
@@ -15,6 +16,8 @@
   const queues = new Map();
   /** originate action id → destination, to name the number in an `originateFailed`. */
   const originated = new Map();
+  /** Callers listed per queue tile; the count says how many wait in all. */
+  const LISTED_CALLERS = 5;
 
   function newAgent(id) {
     return { id, name: null, ext: 'pending', call: null, failure: null, stateKey: null,
@@ -50,13 +53,16 @@
 
   function buildQueueTile(q) {
     const count = el('span', { class: 'tile-count', text: '–' });
+    const callers = el('div', { class: 'tile-callers' });
     const tile = el('article', { class: 'tile', 'data-queue': q, 'aria-label': 'Queue ' + q },
       el('h3', { class: 'tile-name', text: q }),
       el('div', { class: 'tile-figure' }, count, el('span', { class: 'tile-unit', text: 'waiting' })),
+      callers,
       el('div', { class: 'tile-agents' }),
       el('button', { type: 'button', class: 'btn btn-small', text: 'Reset stats',
         'aria-label': 'Reset statistics of queue ' + q, onclick: () => resetQueue(q) }));
-    queues.set(q, { count: null, node: tile, countNode: count });
+    queues.set(q, { count: null, callers: [], serviceLevel: null, node: tile, countNode: count,
+      callersNode: callers });
     return tile;
   }
 
@@ -155,6 +161,12 @@
     t.node.dataset.count = t.count === null ? '' : String(t.count);
     t.node.classList.toggle('tile-busy', (t.count || 0) > 0);
     drawQueueAgents(q);
+    drawQueueCallers(q);
+  }
+
+  function drawQueueCallers(q) {
+    const t = queues.get(q);
+    drawCallers(t.callersNode, q, t.callers, t.serviceLevel, LISTED_CALLERS);
   }
 
   /** Of the agents on this page: how many are logged on to queue q, and how many are free. */
@@ -262,6 +274,12 @@
       case 'queueCount':
         if (queues.has(e.queue)) { queues.get(e.queue).count = e.count; drawQueue(e.queue); }
         break;
+      case 'queueCallers':
+        if (queues.has(e.queue) && Array.isArray(e.callers)) {
+          queues.get(e.queue).callers = e.callers;
+          drawQueueCallers(e.queue);
+        }
+        break;
       case 'originateFailed':
         if (a) {
           const dest = originated.get(e.actionId);
@@ -282,6 +300,16 @@
    */
   function onReset() {
     for (const a of agents.values()) { a.call = null; a.name = null; drawAgent(a); }
+    loadServiceLevels();
+  }
+
+  /** The queues' service levels, which mark a wait as late; asked again after every reset. */
+  async function loadServiceLevels() {
+    const levels = await serviceLevels(base);
+    for (const [q, t] of queues) {
+      if (levels.has(q)) t.serviceLevel = levels.get(q);
+      drawQueueCallers(q);
+    }
   }
 
   function start() {
@@ -301,7 +329,10 @@
     api.connect({ agents: params.agents, queues: params.queues, transport: params.transport,
       ticket: window.pbxisUi.handedTicket(),
       baseUrl: base.baseUrl, onEvent, onReset, onState: (s) => showConnection(conn, s) });
-    everySecond(() => agents.forEach(drawTime));
+    everySecond(() => {
+      agents.forEach(drawTime);
+      queues.forEach((_, q) => drawQueueCallers(q));
+    });
   }
 
   start();

@@ -1,6 +1,6 @@
 /*
  * pbxis-ui.js: what the three pages share: reading the page URL, status labels and icons,
- * DOM building, durations, the connection banner, dialogs and notices.
+ * DOM building, durations, the connection banner, dialogs and notices, the callers-waiting list.
  */
 (function (global) {
   'use strict';
@@ -41,6 +41,11 @@
     question: [['path', { d: 'M5 5.5a3 3 0 1 1 4 2.8c-.7.3-1 .8-1 1.5v.7', fill: 'none', 'stroke-width': 2 }],
       ['circle', { cx: 8, cy: 13, r: 1.2 }]],
     link: [['circle', { cx: 8, cy: 8, r: 5 }]],
+    clock: [['circle', { cx: 8, cy: 8, r: 6, fill: 'none', 'stroke-width': 1.8 }],
+      ['polyline', { points: '8,4.5 8,8 10.5,9.5', fill: 'none', 'stroke-width': 1.8 }]],
+    warn: [['path', { d: 'M8 1.5l7 12.5H1z' }],
+      ['rect', { x: 7.2, y: 5.5, width: 1.6, height: 4.5, fill: '#fff', stroke: 'none' }],
+      ['circle', { cx: 8, cy: 11.8, r: 0.9, fill: '#fff', stroke: 'none' }]],
   };
 
   function statusInfo(status) {
@@ -238,6 +243,62 @@
     }
   }
 
+  /** Seconds waited since `joined` (epoch seconds), by this browser's clock; never negative. */
+  function waitedSince(joined) {
+    return Math.max(0, Math.floor(Date.now() / 1000 - joined));
+  }
+
+  /**
+   * Draws into `node` the callers waiting in `queue` (a `queueCallers` list, first in line
+   * first): position, number, name and the wait so far. The longest wait, once past
+   * `serviceLevel` seconds (when known), is marked late: red, a warning icon and the words. At
+   * most `max` callers are listed, then how many more wait. Call again every second: the waits
+   * are computed afresh each time.
+   */
+  function drawCallers(node, queue, callers, serviceLevel, max) {
+    const waits = callers.map((c) => waitedSince(c.joined));
+    const longest = waits.length ? Math.max(...waits) : 0;
+    const lateAt = typeof serviceLevel === 'number' && serviceLevel > 0 && longest > serviceLevel
+      ? waits.indexOf(longest) : -1;
+    node.dataset.waiting = String(callers.length);
+    node.dataset.longest = String(longest);
+    node.dataset.late = String(lateAt >= 0);
+    if (!callers.length) {
+      node.replaceChildren(el('p', { class: 'wc-none muted', text: 'Nobody waiting' }));
+      return;
+    }
+    const items = callers.slice(0, max).map((c, i) => {
+      const late = i === lateAt;
+      return el('li', { class: 'wc' + (late ? ' wc-late' : ''), 'data-unique-id': c.uniqueId,
+        'data-caller-id': c.callerId, 'data-joined': c.joined, 'data-wait': waits[i],
+        'data-late': late ? 'true' : null },
+      el('span', { class: 'wc-pos', 'aria-label': 'position ' + c.position, text: String(c.position) }),
+      el('span', { class: 'wc-who' },
+        el('span', { class: 'wc-number', text: c.callerId || 'Unknown number' }),
+        c.name ? el('span', { class: 'wc-name', text: c.name }) : null),
+      el('span', { class: 'wc-wait' }, icon(late ? 'warn' : 'clock'),
+        el('span', { class: 'wc-time', text: duration(waits[i]) }),
+        late ? el('span', { class: 'wc-note', text: 'over ' + duration(serviceLevel) }) : null));
+    });
+    const more = callers.length - items.length;
+    node.replaceChildren(el('ol', { class: 'wc-list', 'aria-label': 'Callers waiting in ' + queue }, items),
+      more > 0 ? el('p', { class: 'wc-more muted', text: '+ ' + more + ' more waiting' }) : '');
+  }
+
+  /**
+   * The service level of each queue, seconds (`GET /queue/status`): resolves with a Map, empty
+   * when the status cannot be read (e.g. a page without an API key on a service that needs one).
+   */
+  async function serviceLevels(options) {
+    try {
+      const status = await global.pbxis.queueStatus(null, options);
+      return new Map((Array.isArray(status) ? status : [status])
+        .filter((q) => q && typeof q.serviceLevel === 'number').map((q) => [q.queue, q.serviceLevel]));
+    } catch (_) {
+      return new Map();
+    }
+  }
+
   /** Calls fn every second (for durations). */
   function everySecond(fn) {
     fn();
@@ -246,6 +307,6 @@
 
   global.pbxisUi = {
     STATUS, statusInfo, el, svg, icon, badge, duration, pageParams, serviceBase, handedTicket,
-    showConnection, notify, ask, act, everySecond,
+    showConnection, notify, ask, act, everySecond, waitedSince, drawCallers, serviceLevels,
   };
 })(window);

@@ -1,15 +1,19 @@
 /*
  * pbxis-wallboard.js: the wallboard, /wallboard/<tech>/<queues>[?agents=147,148]. Large per-queue
  * figures from `queueSummary` events (a ticket with summaryEvents), waiting callers live from
- * `queueCount`, and a chart of waiting callers over the last minutes. With ?agents=, a strip of
- * those agents' status per queue.
+ * `queueCount` and who they are from `queueCallers` (with a live wait, the longest in red past
+ * the service level), and a chart of waiting callers over the last minutes. With ?agents=, a
+ * strip of those agents' status per queue.
  */
 (function () {
   'use strict';
-  const { el, svg, badge, duration, pageParams, serviceBase, showConnection, ask, act } = window.pbxisUi;
+  const { el, svg, icon, badge, duration, pageParams, serviceBase, showConnection, ask, act, drawCallers,
+    serviceLevels, waitedSince } = window.pbxisUi;
   const api = window.pbxis;
 
   const CHART_MS = 10 * 60 * 1000;
+  /** Callers listed per board; the big figure says how many wait in all. */
+  const LISTED_CALLERS = 6;
   const params = pageParams(['queues']);
   const agentIds = Array.from(new Set((new URLSearchParams(location.search).get('agents') || '')
     .split(',').filter((a) => /^[A-Za-z0-9_.+-]{1,64}$/.test(a)))).slice(0, 200);
@@ -18,7 +22,8 @@
   const calls = new Map();
 
   function newBoard(q) {
-    return { q, waiting: null, summary: null, summaryAt: 0, samples: [], members: new Map() };
+    return { q, waiting: null, summary: null, summaryAt: 0, samples: [], members: new Map(),
+      callers: null, serviceLevel: null };
   }
 
   // ---- building ----
@@ -35,10 +40,12 @@
       role: 'img', 'aria-label': 'Waiting callers in ' + b.q + ' over the last 10 minutes' });
     b.chartMax = el('span', { text: '' });
     b.strip = el('div', { class: 'agent-strip', 'aria-label': 'Agents in ' + b.q });
+    b.callersNode = el('div', { class: 'board-callers' });
     b.node = el('section', { class: 'board', 'data-queue': b.q, 'aria-label': 'Queue ' + b.q },
       el('h2', { class: 'board-name', text: b.q }),
       el('div', { class: 'board-main' }, b.waitingNode,
         el('span', { class: 'board-waiting-label', text: 'waiting' })),
+      b.callersNode,
       el('dl', { class: 'figures' }, FIGURES.map(([key, label]) =>
         el('div', { class: 'figure' }, el('dt', { text: label }), b.figureNodes.get(key)))),
       el('div', { class: 'chart-box' }, b.chart, el('div', { class: 'chart-caption' },
@@ -72,6 +79,17 @@
   }
 
   function drawLongest(b) {
+    if (b.callers) {
+      // Who waits is known: the longest wait is theirs, to the second.
+      const longest = b.callers.reduce((m, c) => Math.max(m, waitedSince(c.joined)), 0);
+      const late = b.serviceLevel > 0 && longest > b.serviceLevel;
+      const figure = b.figureNodes.get('longest');
+      figure.dataset.late = String(late);
+      figure.replaceChildren(late ? icon('warn') : '', duration(longest));
+      figure.title = late ? 'over the service level of ' + duration(b.serviceLevel) : '';
+      drawCallers(b.callersNode, b.q, b.callers, b.serviceLevel, LISTED_CALLERS);
+      return;
+    }
     const s = b.summary;
     if (!s) return;
     // The summary's longest wait grows while callers keep waiting; none waiting, none longest.
@@ -154,9 +172,16 @@
         if (b.node.querySelector('.board-hint')) b.node.querySelector('.board-hint').remove();
         b.summary = e;
         b.summaryAt = Date.now();
+        b.serviceLevel = e.serviceLevel;
         b.waiting = e.waiting;
         sample(b, e.waiting);
         draw(b);
+        break;
+      case 'queueCallers':
+        if (Array.isArray(e.callers)) {
+          b.callers = e.callers;
+          drawLongest(b);
+        }
         break;
       case 'queueMemberStatus': {
         const m = b.members.get(e.agent) || {};
@@ -193,6 +218,15 @@
 
   let summaryTimer = null;
 
+  /** The service levels until summaries tell them (summary_refresh_seconds may be 0). */
+  async function loadServiceLevels() {
+    const levels = await serviceLevels({ baseUrl: serviceBase() });
+    for (const b of boards.values()) {
+      if (levels.has(b.q) && !b.summary) b.serviceLevel = levels.get(b.q);
+      drawLongest(b);
+    }
+  }
+
   function start() {
     const container = document.getElementById('boards');
     for (const q of params.queues) {
@@ -206,7 +240,11 @@
       ticket: window.pbxisUi.handedTicket(),
       summaryEvents: true, baseUrl: serviceBase(), onEvent,
       // A new ticket, or `resync`: the snapshot restates member states and counts, calls only if any.
-      onReset: () => { calls.clear(); boards.forEach((b) => b.members.forEach((_, a) => drawMember(b, a))); },
+      onReset: () => {
+        calls.clear();
+        boards.forEach((b) => b.members.forEach((_, a) => drawMember(b, a)));
+        loadServiceLevels();
+      },
       onState: (s) => {
         showConnection(conn, s);
         if (s.connection === 'connected' && !summaryTimer) summaryTimer = setTimeout(checkSummaries, 20000);

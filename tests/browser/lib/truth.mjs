@@ -92,3 +92,18 @@ export async function callsTruth(ami, agents) {
   }
   return calls;
 }
+
+/**
+ * The callers waiting in each queue, as the simulator lists them (QueueStatus's QueueEntry
+ * events): {queue: [{uniqueId, callerId, position}]}, first in line first.
+ */
+export async function callersTruth(ami, queues) {
+  const items = await list(ami, { Action: 'QueueStatus' }, 'QueueStatusComplete');
+  const out = Object.fromEntries(queues.map((q) => [q, []]));
+  for (const e of items) {
+    if (e.Event !== 'QueueEntry' || !(e.Queue in out)) continue;
+    out[e.Queue].push({ uniqueId: e.Uniqueid, callerId: e.CallerIDNum || '', position: Number(e.Position) });
+  }
+  for (const q of queues) out[q].sort((a, b) => a.position - b.position);
+  return out;
+}

@@ -29,7 +29,7 @@ use crate::stamp::Clock;
 /// The channel every subscriber is held on.
 const CHANNEL: &str = "pbxis";
 /// How long Pushpin may take to listen.
-const START_WAIT: Duration = Duration::from_secs(20);
+const START_WAIT: Duration = Duration::from_secs(60);
 
 /// A running Pushpin and its origin.
 pub struct Pushpin {
@@ -126,13 +126,18 @@ impl Pushpin {
                     }
                     let stamp = clock.encode(lane as u32, sent as u32, clock.now_us());
                     let body = item(&stamp, sent);
-                    match conn
-                        .call(Method::POST, "/publish/", Some(body), StatusCode::OK)
-                        .await
-                    {
-                        Ok(_) => sent += 1,
-                        Err(_) => return sent,
+                    if post(&mut conn, body.clone()).await.is_err() {
+                        // Pushpin may close a publish connection after an answer: once more on a
+                        // new one.
+                        match Connection::open(publish, None).await {
+                            Ok(fresh) => conn = fresh,
+                            Err(_) => return sent,
+                        }
+                        if post(&mut conn, body).await.is_err() {
+                            return sent;
+                        }
                     }
+                    sent += 1;
                 }
             });
         }
@@ -162,6 +167,13 @@ impl Pushpin {
         }
         drop(self.dir);
     }
+}
+
+/// `POST /publish/` with `body`.
+async fn post(conn: &mut Connection, body: String) -> Result<(), crate::http::ClientError> {
+    conn.call(Method::POST, "/publish/", Some(body), StatusCode::OK)
+        .await
+        .map(drop)
 }
 
 /// The publish request: one item, the SSE frame pbxis-ws would write for the event.
@@ -245,15 +257,26 @@ fn config(dir: &Path, ports: &[u16]) -> String {
     )
 }
 
-/// `n` TCP ports free right now (bound to port 0, then released).
+/// `n` TCP ports free right now, below the kernel's ephemeral range (so that no connection of an
+/// earlier phase, still in `TIME_WAIT` on a port of that range, keeps Pushpin from binding).
 fn free_ports(n: usize) -> anyhow::Result<Vec<u16>> {
-    let listeners = (0..n)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(listeners
-        .iter()
-        .filter_map(|l| l.local_addr().ok().map(|a| a.port()))
-        .collect())
+    let mut ports = Vec::with_capacity(n);
+    let mut held = Vec::with_capacity(n);
+    let start = 20_000 + rand::random::<u16>() % 10_000;
+    for port in (start..32_000).chain(20_000..start) {
+        if ports.len() == n {
+            break;
+        }
+        if let Ok(l) = std::net::TcpListener::bind(("0.0.0.0", port)) {
+            ports.push(port);
+            held.push(l);
+        }
+    }
+    anyhow::ensure!(
+        ports.len() == n,
+        "no {n} free ports between 20000 and 32000"
+    );
+    Ok(ports)
 }
 
 /// A private temporary directory, removed when dropped.

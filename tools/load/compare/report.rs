@@ -21,6 +21,10 @@ pub struct IdleReport {
     pub broadcasts_ms: Vec<f64>,
     /// Their median, ms.
     pub broadcast_ms: f64,
+    /// Streams the side ended during the phase (the broadcasts count the others only).
+    pub streams_ended: usize,
+    /// Why the first of them ended.
+    pub first_end: Option<String>,
 }
 
 impl IdleReport {
@@ -34,6 +38,8 @@ impl IdleReport {
             rss_per_subscriber_kib: rss.saturating_sub(baseline) as f64 / subscribers.max(1) as f64,
             broadcast_ms: sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN),
             broadcasts_ms,
+            streams_ended: 0,
+            first_end: None,
         }
     }
 }
@@ -63,6 +69,9 @@ pub struct RateReport {
     pub cpu_us_per_delivery: f64,
     /// Deliveries per second over the phase.
     pub deliveries_per_s: f64,
+    /// CPU time of this tool (subscribers and event source) during the phase, µs: on the same
+    /// cores, it competes with the side measured.
+    pub tool_cpu_us: u64,
 }
 
 impl RateReport {
@@ -91,6 +100,7 @@ impl RateReport {
             cpu_us,
             cpu_us_per_delivery: cpu_us as f64 / received.max(1) as f64,
             deliveries_per_s: received as f64 / elapsed.as_secs_f64().max(1e-9),
+            tool_cpu_us: 0,
         }
     }
 }
@@ -196,6 +206,16 @@ impl CompareReport {
                 &rate(|r| r.cpu_us_per_delivery),
                 "µs",
             ));
+            rows.push(row(
+                format!("{at} deliveries/s"),
+                &rate(|r| r.deliveries_per_s),
+                "",
+            ));
+            rows.push(row(
+                format!("{at} tool CPU per delivery"),
+                &rate(|r| r.tool_cpu_us as f64 / r.received.max(1) as f64),
+                "µs",
+            ));
         }
         let mut out = String::new();
         let names: Vec<&str> = self.sides.iter().map(|s| s.name).collect();
@@ -218,6 +238,16 @@ impl CompareReport {
             out.push('\n');
         }
         for s in &self.sides {
+            if let Some(idle) = s.idle.as_ref().filter(|i| i.streams_ended > 0) {
+                let _ = writeln!(
+                    out,
+                    "{}: {} of {} idle streams ended by the server ({})",
+                    s.name,
+                    idle.streams_ended,
+                    idle.subscribers,
+                    idle.first_end.as_deref().unwrap_or("")
+                );
+            }
             for r in &s.rates {
                 if r.received != r.expected {
                     let _ = writeln!(

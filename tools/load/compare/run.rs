@@ -2,7 +2,7 @@
 //!
 //! 1. start the side; its resident memory with no subscriber is the baseline;
 //! 2. `--idle` subscribers open their streams; events are sent every 300 ms until each has read
-//!    one (so every stream is live end to end), then, after a settling pause, memory again:
+//!    one (so every stream is live end to end), then, after a settling pause (12 s), memory again:
 //!    `(RSS − baseline) / subscribers` is the memory per idle subscriber;
 //! 3. `--broadcasts` times one event, from its sending to the moment the last subscriber read it;
 //! 4. the idle streams close; `--subscribers` streams open and are reached the same way; then
@@ -30,10 +30,13 @@ const OPEN_WAIT_PER_1000: Duration = Duration::from_secs(10);
 const PROBE_EVERY: Duration = Duration::from_millis(300);
 /// How long all subscribers may take to be reached by probes.
 const REACH_WAIT: Duration = Duration::from_secs(90);
-/// Pause before memory is read, so that what opening the streams allocated settles.
-const SETTLE: Duration = Duration::from_secs(3);
+/// Pause before memory is read: what opening the streams allocated settles, and pbxis-ws drops
+/// each ticket's snapshot from its history 10 s after its stream attached. Both sides get it.
+const SETTLE: Duration = Duration::from_secs(12);
 /// How long the last deliveries of a phase may take after its last event was sent.
 const DRAIN_WAIT: Duration = Duration::from_secs(15);
+/// How long one broadcast may take to reach every idle subscriber.
+const BROADCAST_WAIT: Duration = Duration::from_secs(60);
 
 /// One side under comparison.
 enum Server {
@@ -206,6 +209,8 @@ async fn reach_all(server: &Server, fleet: &Fleet, clock: Clock) -> anyhow::Resu
     let s = &fleet.shared;
     s.begin_phase();
     let started = Instant::now();
+    // A probe must be able to reach them all before the next one goes (no pile-up of probes).
+    let every = PROBE_EVERY.max(Duration::from_micros(200) * fleet.size as u32);
     while s.reached.load(Ordering::SeqCst) < fleet.size {
         if started.elapsed() > REACH_WAIT {
             anyhow::bail!(
@@ -216,7 +221,7 @@ async fn reach_all(server: &Server, fleet: &Fleet, clock: Clock) -> anyhow::Resu
         }
         server.publish(clock, 1, 0.0).await;
         let sent = Instant::now();
-        while s.reached.load(Ordering::SeqCst) < fleet.size && sent.elapsed() < PROBE_EVERY {
+        while s.reached.load(Ordering::SeqCst) < fleet.size && sent.elapsed() < every {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -240,9 +245,18 @@ async fn idle_phase(
         let start = s.begin_phase();
         server.publish(clock, 1, 0.0).await;
         let sent = Instant::now();
-        while s.reached.load(Ordering::SeqCst) < fleet.size {
-            if sent.elapsed() > DRAIN_WAIT {
-                anyhow::bail!("a broadcast did not reach every subscriber in {DRAIN_WAIT:?}");
+        // Every stream still open (one the side closed is counted apart, see `streams_ended`).
+        let open = || fleet.size.saturating_sub(s.failed.load(Ordering::SeqCst));
+        while s.reached.load(Ordering::SeqCst) < open() {
+            if sent.elapsed() > BROADCAST_WAIT {
+                anyhow::bail!(
+                    "a broadcast reached {} of {} subscribers in {BROADCAST_WAIT:?} ({} streams \
+                     failed; the first: {})",
+                    s.reached.load(Ordering::SeqCst),
+                    fleet.size,
+                    s.failed.load(Ordering::SeqCst),
+                    s.first_error().unwrap_or_default()
+                );
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
@@ -250,12 +264,10 @@ async fn idle_phase(
         broadcasts_ms.push(last.saturating_sub(start) as f64 / 1000.0);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    Ok(IdleReport::new(
-        fleet.size,
-        baseline_kib,
-        rss_kib,
-        broadcasts_ms,
-    ))
+    let mut report = IdleReport::new(fleet.size, baseline_kib, rss_kib, broadcasts_ms);
+    report.streams_ended = s.failed.load(Ordering::SeqCst);
+    report.first_end = s.first_error();
+    Ok(report)
 }
 
 async fn rate_phase(
@@ -269,6 +281,7 @@ async fn rate_phase(
     let s = &fleet.shared;
     s.begin_phase();
     let cpu_before = procs.cpu_us();
+    let client_before = crate::usage::sample();
     let started = Instant::now();
     let events = (rate * args.seconds as f64).round().max(1.0) as u64;
     let sent = server.publish(clock, events, rate).await;
@@ -279,8 +292,9 @@ async fn rate_phase(
     }
     let elapsed = started.elapsed();
     let cpu_us = procs.cpu_us().saturating_sub(cpu_before);
+    let tool = crate::usage::sample().since(&client_before);
     let received = s.received.load(Ordering::SeqCst);
-    RateReport::new(
+    let mut report = RateReport::new(
         rate,
         fleet.size,
         sent,
@@ -289,5 +303,8 @@ async fn rate_phase(
         &s.latency(),
         cpu_us,
         elapsed,
-    )
+    );
+    // This process: the subscribers, and the simulator (pbxis-ws) or the publisher (Pushpin).
+    report.tool_cpu_us = tool.clients_cpu_us + tool.simulator_cpu_us + tool.service_cpu_us;
+    report
 }

@@ -286,4 +286,33 @@ mod tests {
         let (_, body) = answer(PbxError::Refused("Already there".into()).into()).await;
         assert_eq!(body, r#"{"error":"Asterisk refused: Already there"}"#);
     }
+
+    #[tokio::test]
+    async fn several_calls_are_a_409_with_the_candidates() {
+        let call = |own: &str, remote: &str, number: &str| CallChannels {
+            agent_channel: Some(own.into()),
+            bridged_channel: Some(remote.into()),
+            caller_id: number.into(),
+            name: Some("Caller".into()),
+            queue: None,
+            shown: true,
+        };
+        let calls = vec![
+            call("PJSIP/147-01", "PJSIP/trunk-02", "0911"),
+            call("PJSIP/147-03", "PJSIP/trunk-04", "0912"),
+        ];
+        let (status, body) = answer(PbxError::SeveralCalls(calls).into()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "error": "the agent has several calls; name the channel",
+                "candidates": [
+                    {"agentChannel": "PJSIP/147-01", "bridgedChannel": "PJSIP/trunk-02", "callerId": "0911"},
+                    {"agentChannel": "PJSIP/147-03", "bridgedChannel": "PJSIP/trunk-04", "callerId": "0912"},
+                ]
+            })
+        );
+    }
 }

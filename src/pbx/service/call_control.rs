@@ -66,28 +66,8 @@ impl PbxHandle {
                 })
             }
             AgentOrChannel::Agent(agent) => {
-                let calls: Vec<CallChannels> = self
-                    .calls(agent.clone())
-                    .await?
-                    .into_iter()
-                    .filter(|c| c.agent_channel.is_some() && c.bridged_channel.is_some())
-                    .collect();
-                let [call] = calls.as_slice() else {
-                    return Err(if calls.is_empty() {
-                        PbxError::NoCall(agent.to_string())
-                    } else {
-                        PbxError::SeveralCalls(calls)
-                    });
-                };
-                let (own, remote) = (call.agent_channel.clone(), call.bridged_channel.clone());
-                let channel = match side {
-                    Side::Agent => own.clone(),
-                    Side::Remote => remote,
-                };
-                Ok(Target {
-                    channel: channel.unwrap_or_default(),
-                    agent_channel: own,
-                })
+                let calls = self.calls(agent.clone()).await?;
+                one_call(&agent, calls, side)
             }
         }
     }
@@ -153,6 +133,74 @@ impl PbxHandle {
                     .await;
                 Err(refused(e))
             }
+        }
+    }
+}
+
+/// The one call of `agent` with both channels named, as the target of an action on `side`;
+/// none is [`PbxError::NoCall`], several are [`PbxError::SeveralCalls`] (the candidates).
+fn one_call(agent: &AgentId, calls: Vec<CallChannels>, side: Side) -> Result<Target, PbxError> {
+    let mut calls: Vec<CallChannels> = calls
+        .into_iter()
+        .filter(|c| c.agent_channel.is_some() && c.bridged_channel.is_some())
+        .collect();
+    if calls.len() > 1 {
+        return Err(PbxError::SeveralCalls(calls));
+    }
+    let Some(call) = calls.pop() else {
+        return Err(PbxError::NoCall(agent.to_string()));
+    };
+    let (own, remote) = (call.agent_channel, call.bridged_channel);
+    let channel = match side {
+        Side::Agent => own.clone(),
+        Side::Remote => remote,
+    };
+    Ok(Target {
+        channel: channel.unwrap_or_default(),
+        agent_channel: own,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(own: Option<&str>, remote: Option<&str>, number: &str) -> CallChannels {
+        CallChannels {
+            agent_channel: own.map(str::to_owned),
+            bridged_channel: remote.map(str::to_owned),
+            caller_id: number.into(),
+            name: None,
+            queue: None,
+            shown: false,
+        }
+    }
+
+    #[test]
+    fn an_agents_one_call_is_the_target_several_are_candidates() {
+        let agent = AgentId::parse("147").unwrap();
+        let a = call(Some("PJSIP/147-01"), Some("PJSIP/trunk-02"), "0911");
+        let b = call(Some("PJSIP/147-03"), Some("PJSIP/trunk-04"), "0912");
+        let ringing = call(Some("PJSIP/147-05"), None, "1562830");
+        let got = one_call(&agent, vec![a.clone(), ringing.clone()], Side::Remote).unwrap();
+        assert_eq!(
+            got.channel, "PJSIP/trunk-02",
+            "a call without its other channel is none"
+        );
+        assert_eq!(got.agent_channel.as_deref(), Some("PJSIP/147-01"));
+        let got = one_call(&agent, vec![a.clone()], Side::Agent).unwrap();
+        assert_eq!(got.channel, "PJSIP/147-01");
+        match one_call(
+            &agent,
+            vec![a.clone(), b.clone(), ringing.clone()],
+            Side::Agent,
+        ) {
+            Err(PbxError::SeveralCalls(c)) => assert_eq!(c, vec![a, b]),
+            other => panic!("{other:?}"),
+        }
+        match one_call(&agent, vec![ringing], Side::Agent) {
+            Err(PbxError::NoCall(who)) => assert_eq!(who, "147"),
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -15,6 +15,7 @@
 //! - [`bridges`]: bridge membership (who shares a bridge with an agent).
 //! - [`channels`]: channel names by uniqueid, and the agents' calls as channels (`GET /calls`).
 //! - [`waiting`]: the callers waiting in each queue (`queueCallers`).
+//! - [`park_wait`]: waiting for where a call we parked waits (`POST /park-and-announce`).
 //! - [`parking`]: parked calls of agents (`parked`).
 //! - [`targets`]: what call control acts on: a channel name, or an agent's call.
 //! - [`spies`]: supervisors spying on agents' calls (`spyStarted`/`spyStopped`).
@@ -42,6 +43,7 @@ pub mod ids;
 pub mod members;
 pub mod names;
 pub mod originates;
+pub mod park_wait;
 pub mod parking;
 pub mod queues;
 pub mod rebuild_buffer;

@@ -28,6 +28,7 @@ use super::channels::CallChannels;
 use super::event::{Event, Filter, SpyMode};
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
+use super::park_wait::{ParkWaiters, ParkedAt};
 use super::rebuild_buffer::{Pushed, RebuildBuffer};
 use super::service::{EventSink, LinkFlags, PbxConfig};
 use super::snapshot::snapshot;
@@ -75,6 +76,12 @@ pub(super) enum Command {
     MemberQueues {
         agent: AgentId,
         tx: oneshot::Sender<Vec<QueueName>>,
+    },
+    /// Waits for the `ParkedCall` of a channel.
+    AwaitPark {
+        channel: String,
+        tx: oneshot::Sender<ParkedAt>,
+        registered: oneshot::Sender<()>,
     },
     /// Whether a channel of this name is known.
     KnowsChannel {
@@ -134,6 +141,7 @@ pub(super) struct Task {
     retry_at: Option<Instant>,
     buffer: RebuildBuffer,
     originates: VecDeque<(Instant, String)>,
+    park_waiters: ParkWaiters,
 }
 
 impl Task {
@@ -158,6 +166,7 @@ impl Task {
             retry_at: None,
             buffer: RebuildBuffer::default(),
             originates: VecDeque::new(),
+            park_waiters: ParkWaiters::default(),
         }
     }
 
@@ -286,6 +295,14 @@ impl Task {
                     .unwrap_or_default();
                 let _ = tx.send(queues);
             }
+            Command::AwaitPark {
+                channel,
+                tx,
+                registered,
+            } => {
+                self.park_waiters.add(channel, tx);
+                let _ = registered.send(());
+            }
             Command::KnowsChannel { name, tx } => {
                 let _ = tx.send(self.state.knows_channel(&name));
             }
@@ -370,6 +387,7 @@ impl Task {
     }
 
     fn on_event(&mut self, msg: AmiMessage) {
+        self.park_waiters.on_event(&msg);
         let resync = is_resync_trigger(&msg).is_some();
         if self.sync.is_some() {
             if resync {

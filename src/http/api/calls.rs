@@ -12,7 +12,7 @@ use super::key::{scope, Key};
 use super::requests::{CallRequest, CallsRequest, RedirectPath};
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
-use crate::http::openapi::schemas::{ActionMessage, CallChannels, ErrorBody, SeveralCalls};
+use crate::http::openapi::schemas::{ActionMessage, CallChannels, ErrorBody, Parked, SeveralCalls};
 use crate::http::params::{Params, PathParams};
 use crate::http::state::AppState;
 use crate::pbx::AgentOrChannel;
@@ -141,7 +141,7 @@ pub async fn redirect_to(
     ), description = "`agent-or-channel` (or in the query)"),
     security(("key" = ["control"])),
     responses(
-        (status = 200, description = "Asterisk's message; the `parked` event tells the space", body = ActionMessage),
+        (status = 200, description = "Asterisk's message and where the call waits: `lot`, `space` (the extension that picks it up) and `timeout` (seconds before it rings back); without them if Asterisk did not tell within 5 s. The `parked` event follows the call", body = Parked),
         (status = 400, description = "`agent-or-channel` missing or malformed, or an unknown parameter", body = ErrorBody),
         (status = 401, description = "No API key, or a wrong one", body = ErrorBody),
         (status = 403, description = "The key lacks scope `control`, the agent is outside the key's, or a restricted key names a channel", body = ErrorBody),
@@ -157,6 +157,12 @@ pub async fn park_and_announce(
     Params(request): Params<CallRequest>,
 ) -> Result<Response, ApiError> {
     check(&principal, &request.agent_or_channel)?;
-    let text = state.pbx().park(request.agent_or_channel).await?;
-    Ok(message(text))
+    let (text, at) = state.pbx().park(request.agent_or_channel).await?;
+    let body = match at {
+        Some(at) => {
+            json!({"message": text, "lot": at.lot, "space": at.space, "timeout": at.timeout})
+        }
+        None => json!({ "message": text }),
+    };
+    Ok(Json(body).into_response())
 }

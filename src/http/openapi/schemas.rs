@@ -142,6 +142,20 @@ pub struct Candidate {
     pub caller_id: String,
 }
 
+/// The answer of `POST /park-and-announce`.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Parked {
+    /// Asterisk's message (`Park successful`).
+    pub message: String,
+    /// The parking lot.
+    pub lot: Option<String>,
+    /// The parking space: the extension that picks the call up.
+    pub space: Option<String>,
+    /// Seconds before the call rings back.
+    pub timeout: Option<u64>,
+}
+
 /// The 409 of an agent with several calls.
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]

@@ -6,15 +6,23 @@
 //! client names the channel. A raw channel must be one the model knows
 //! ([`PbxError::UnknownChannel`]). Asterisk's refusal is [`PbxError::Refused`] with its message.
 
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
 use super::{refused, PbxError, PbxHandle};
 use crate::ami::AmiMessage;
 use crate::pbx::actions;
 use crate::pbx::channels::CallChannels;
 use crate::pbx::event::SpyMode;
 use crate::pbx::ids::{AgentId, QueueName};
+use crate::pbx::park_wait::ParkedAt;
 use crate::pbx::targets::AgentOrChannel;
 use crate::pbx::task::Command;
 use crate::pbx::values::Destination;
+
+/// How long `park` waits for the `ParkedCall` that tells the space.
+pub const PARK_WAIT: Duration = Duration::from_secs(5);
 
 /// The call an action acts on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,10 +107,26 @@ impl PbxHandle {
     /// Parks the party bridged to the agent (or the named channel); for an agent's call, the
     /// agent's channel hears the space and gets the call back when it times out (Asterisk's
     /// `TimeoutChannel`/`AnnounceChannel`, as recorded).
-    pub async fn park(&self, who: AgentOrChannel) -> Result<String, PbxError> {
+    /// Answers Asterisk's message and where the call waits (from the `ParkedCall` that follows,
+    /// waited for [`PARK_WAIT`]; `None` if it did not come in time).
+    pub async fn park(&self, who: AgentOrChannel) -> Result<(String, Option<ParkedAt>), PbxError> {
         let target = self.target(who, Side::Remote).await?;
+        let (tx, rx) = oneshot::channel();
+        let channel = target.channel.clone();
+        // Registered before the action is sent: the event cannot come first.
+        self.ask(|registered| Command::AwaitPark {
+            channel,
+            tx,
+            registered,
+        })
+        .await?;
         let action = actions::park(&target.channel, target.agent_channel.as_deref());
-        self.control(action).await
+        let message = self.control(action).await?;
+        let at = tokio::time::timeout(PARK_WAIT, rx)
+            .await
+            .ok()
+            .and_then(Result::ok);
+        Ok((message, at))
     }
 
     /// Rings `supervisor`'s phone and, once answered, spies on `agent`'s channel in `mode`

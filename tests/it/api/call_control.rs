@@ -189,7 +189,9 @@ async fn park_parks_the_caller_and_tells_where_it_waits() {
         .post_json("/park-and-announce", json!({"agent-or-channel": "147"}))
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!({"message": "Park successful"}));
+    assert_eq!(body["message"], "Park successful");
+    assert_eq!(body["lot"], "default");
+    assert!(body["timeout"].as_u64().is_some_and(|t| t > 0), "{body}");
     let park = sent(&app, "Park");
     assert_eq!(park[0].get("Channel"), call["bridgedChannel"].as_str());
     assert_eq!(park[0].get("TimeoutChannel"), call["agentChannel"].as_str());
@@ -209,6 +211,10 @@ async fn park_parks_the_caller_and_tells_where_it_waits() {
     assert!(
         parked["space"].as_str().is_some_and(|s| !s.is_empty()),
         "{parked}"
+    );
+    assert_eq!(
+        parked["space"], body["space"],
+        "the answer tells the same space"
     );
     app.stop_and_join().await;
 }

@@ -56,7 +56,9 @@ pub async fn serve(
 ) -> Front {
     let mut head = Vec::new();
     let reading = tokio::time::timeout(header_timeout, async {
-        let mut chunk = [0u8; 1024];
+        // On the heap and freed once the head is read: the connection's task keeps no room for
+        // it while the stream lasts.
+        let mut chunk = vec![0u8; 1024];
         loop {
             let n = stream.read(&mut chunk).await?;
             if n == 0 {

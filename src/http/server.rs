@@ -97,6 +97,19 @@ async fn serve_connection(
         Front::Served | Front::Gone => return,
         Front::Hyper(io) => io,
     };
+    // Boxed: the task of every connection, SSE streams included, is as large as its largest
+    // state, and hyper's connection is far larger than what an SSE stream keeps.
+    Box::pin(serve_hyper(io, peer, router, config, draining)).await;
+}
+
+/// Serves the connection with hyper (upgrades allowed), the first bytes replayed.
+async fn serve_hyper(
+    io: front::Replay,
+    peer: SocketAddr,
+    router: Router,
+    config: ServerConfig,
+    draining: CancellationToken,
+) {
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         router.clone().oneshot(request)

@@ -6,6 +6,8 @@
 //! `--END COMMAND--` marker and turned into `Output:` fields, like the newer format. Bytes that are
 //! not UTF-8 are decoded lossily. A message larger than the caps is skipped up to its terminator
 //! and reported as [`AmiFrame::Oversized`], so the connection recovers and memory stays bounded.
+//! Fields are split while the end of a message is searched, so the bytes of an ordinary message
+//! are scanned once and copied once (command output and odd lines go through the full parser).
 //!
 //! Encoding: every key and value is checked first; a CR, LF or NUL anywhere is refused with
 //! [`CodecError::Injection`]. This is the one place all AMI output passes through, so no caller can
@@ -15,13 +17,13 @@
 use bytes::{Buf, BytesMut};
 use tokio_util::codec::Decoder;
 
-use super::message::AmiMessage;
+use super::message::{to_u32, AmiMessage, Field};
 
 mod encode;
 mod parse;
 
 pub use encode::check;
-use parse::{is_blank, parse_message, starts_follows, trim_bytes, trim_line};
+use parse::{is_blank, parse_message, split_field, starts_follows, trim_bytes, trim_line};
 
 /// Default cap on one decoded message, in bytes (Asterisk output lines have no length limit, so
 /// this is far above 64 KiB).
@@ -119,6 +121,12 @@ pub struct AmiCodec {
     lines: usize,
     /// Scanning a `Response: Follows` body (ends at `--END COMMAND--`).
     follows: bool,
+    /// The fields of the message being scanned, split as its lines are found (offsets from the
+    /// start of the buffer), so that a complete message is not read a second time. Kept between
+    /// messages (its capacity is reused); bounded by the field cap.
+    spans: Vec<Field>,
+    /// False when the message needs the full parser: command output, or a key that is empty.
+    plain: bool,
 }
 
 impl AmiCodec {
@@ -146,6 +154,8 @@ impl AmiCodec {
             line_start: 0,
             lines: 0,
             follows: false,
+            spans: Vec::new(),
+            plain: true,
         }
     }
 
@@ -166,6 +176,8 @@ impl AmiCodec {
         self.line_start = 0;
         self.lines = 0;
         self.follows = false;
+        self.spans.clear();
+        self.plain = true;
     }
 
     fn decode_banner(&mut self, src: &mut BytesMut) -> Option<AmiFrame> {
@@ -223,6 +235,8 @@ impl AmiCodec {
         self.scan = 0;
         self.lines = 0;
         self.follows = false;
+        self.spans.clear();
+        self.plain = true;
         self.skip(src, drop)
     }
 
@@ -238,7 +252,8 @@ impl AmiCodec {
                 return Ok(None);
             };
             let end = self.scan + nl;
-            let line = &src[self.line_start..end];
+            let start = self.line_start;
+            let line = &src[start..end];
             self.scan = end + 1;
             self.line_start = end + 1;
             if self.lines == 0 && is_blank(line) {
@@ -260,10 +275,36 @@ impl AmiCodec {
             if done {
                 return Ok(Some(end + 1));
             }
+            if self.follows {
+                self.plain = false;
+            } else if self.plain && self.lines <= self.max_fields {
+                self.split(src, start, end);
+            }
             if end + 1 > self.max_message_bytes || self.lines > self.max_fields {
                 return Err(());
             }
         }
+    }
+}
+
+impl AmiCodec {
+    /// Records the field of the line that ends at `end` (its line feed).
+    /// Records the field of the line `src[start..end]` (`end` is its line feed).
+    fn split(&mut self, src: &[u8], start: usize, end: usize) {
+        let mut line_end = end;
+        if line_end > start && src[line_end - 1] == b'\r' {
+            line_end -= 1;
+        }
+        let (key, value) = split_field(src, start..line_end, self.side);
+        if key.is_empty() {
+            // The full parser names such a line `Output`.
+            self.plain = false;
+            return;
+        }
+        self.spans.push(Field {
+            key: (to_u32(key.start), to_u32(key.end)),
+            value: (to_u32(value.start), to_u32(value.end)),
+        });
     }
 }
 
@@ -296,9 +337,15 @@ impl Decoder for AmiCodec {
                 Ok(Some(AmiFrame::Oversized { bytes: len }))
             }
             Ok(Some(len)) => {
-                let bytes = src.split_to(len);
+                let bytes = &src[..len];
+                let msg = match std::str::from_utf8(bytes) {
+                    // Every split is at an ASCII byte, so the spans are on character boundaries.
+                    Ok(text) if self.plain => AmiMessage::from_spans(text.to_owned(), &self.spans),
+                    _ => parse_message(bytes, self.side),
+                };
+                src.advance(len);
                 self.reset_scan();
-                Ok(Some(AmiFrame::Message(parse_message(&bytes, self.side))))
+                Ok(Some(AmiFrame::Message(msg)))
             }
             Err(()) => Ok(self.oversized(src)),
         }

@@ -3,7 +3,8 @@
 //! responses and events (server → client); what a message *means* is decided above this layer.
 //!
 //! Storage is one `String` plus index ranges, so decoding a message costs two allocations no
-//! matter how many fields it has (the busy transcript averages 15 fields a message).
+//! matter how many fields it has (the busy transcript averages 15 fields a message): the text,
+//! and the field index at its exact size.
 
 use std::fmt;
 use std::ops::Range;
@@ -22,10 +23,11 @@ pub enum MessageKind {
     Other,
 }
 
-#[derive(Clone, Copy)]
-struct Field {
-    key: (u32, u32),
-    value: (u32, u32),
+/// Where one field's key and value lie in the message text (byte offsets, end excluded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Field {
+    pub(crate) key: (u32, u32),
+    pub(crate) value: (u32, u32),
 }
 
 /// An AMI message: an ordered multimap of fields. Two messages are equal when their fields are
@@ -112,6 +114,15 @@ impl AmiMessage {
             })
             .collect();
         Self { text, fields }
+    }
+
+    /// Builds a message from decoded text and the spans of its fields inside it (the codec's
+    /// fast path; every span must lie on character boundaries of `text`, or it reads as empty).
+    pub(crate) fn from_spans(text: String, fields: &[Field]) -> Self {
+        Self {
+            text,
+            fields: fields.to_vec(),
+        }
     }
 
     fn position(&self, key: &str) -> Option<usize> {
@@ -225,7 +236,7 @@ fn slice(text: &str, (start, end): (u32, u32)) -> &str {
     text.get(start as usize..end as usize).unwrap_or("")
 }
 
-fn to_u32(n: usize) -> u32 {
+pub(crate) fn to_u32(n: usize) -> u32 {
     // Messages are capped far below 4 GiB by the codec; saturate rather than wrap.
     u32::try_from(n).unwrap_or(u32::MAX)
 }

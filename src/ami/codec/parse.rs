@@ -88,34 +88,45 @@ pub(super) fn parse_message(bytes: &[u8], side: Side) -> AmiMessage {
         if line.is_empty() {
             continue;
         }
-        match memchr::memchr(b':', &b[line.clone()]) {
-            Some(colon) => {
-                let key = line.start..line.start + colon;
-                let mut vstart = key.end + 1;
-                match side {
-                    Side::Client => {
-                        if vstart < line.end && b[vstart] == b' ' {
-                            vstart += 1;
-                        }
-                    }
-                    Side::Server => {
-                        while vstart < line.end && matches!(b[vstart], b' ' | b'\t') {
-                            vstart += 1;
-                        }
-                    }
-                }
-                if ranges.is_empty() && starts_follows(&b[line.clone()]) {
-                    follows = true;
-                }
-                ranges.push((key, vstart..line.end));
-            }
-            None => ranges.push((line.clone(), line.end..line.end)),
+        if ranges.is_empty() && starts_follows(&b[line.clone()]) {
+            follows = true;
         }
+        ranges.push(split_field(b, line, side));
     }
     if ranges.iter().any(|(k, _)| k.is_empty()) {
         return with_output_keys(text, ranges);
     }
     AmiMessage::from_parts(text, ranges)
+}
+
+/// The key and value ranges of the non-empty line `line` of `b` (line end excluded): the key up to
+/// the first colon, the value after it (see [`parse_message`] for the blanks dropped); a line
+/// without a colon is a key with an empty value.
+pub(super) fn split_field(
+    b: &[u8],
+    line: Range<usize>,
+    side: Side,
+) -> (Range<usize>, Range<usize>) {
+    match memchr::memchr(b':', &b[line.clone()]) {
+        Some(colon) => {
+            let key = line.start..line.start + colon;
+            let mut vstart = key.end + 1;
+            match side {
+                Side::Client => {
+                    if vstart < line.end && b[vstart] == b' ' {
+                        vstart += 1;
+                    }
+                }
+                Side::Server => {
+                    while vstart < line.end && matches!(b[vstart], b' ' | b'\t') {
+                        vstart += 1;
+                    }
+                }
+            }
+            (key, vstart..line.end)
+        }
+        None => (line.clone(), line.end..line.end),
+    }
 }
 
 /// Command output lines (recorded with an empty key range) become `Output` fields.

@@ -378,3 +378,56 @@ fn park_answer_with_a_bare_line_feed_inside_its_message() {
         .collect();
     assert_eq!(parks.len(), 2);
 }
+
+/// The decoder splits fields while it looks for the end of a message; the full parser reads the
+/// bytes of one message again. Both must agree on every message.
+fn assert_split_matches_parser(bytes: &[u8], side: Side, what: &str) {
+    let mut codec = AmiCodec::new(side);
+    codec.state = State::Messages;
+    let decoded = messages(decode_all(&mut codec, bytes));
+    assert_eq!(decoded.len(), 1, "{what}: {decoded:?}");
+    assert_eq!(decoded[0], parse_message(bytes, side), "{what}");
+}
+
+#[test]
+fn the_split_while_scanning_matches_the_full_parser_on_every_recorded_message() {
+    let dir = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("txt") {
+            continue;
+        }
+        let chunks = transcript::parse(&std::fs::read(&path).unwrap()).unwrap();
+        for c in &chunks {
+            if c.bytes.starts_with(b"Asterisk Call Manager") {
+                continue;
+            }
+            let side = match c.direction {
+                Direction::ServerToClient => Side::Client,
+                Direction::ClientToServer => Side::Server,
+            };
+            assert_split_matches_parser(&c.bytes, side, &format!("{path:?}"));
+            checked += 1;
+        }
+    }
+    assert!(checked > 7000, "{checked} messages");
+}
+
+#[test]
+fn the_split_while_scanning_matches_the_full_parser_on_odd_lines() {
+    let cases: [&[u8]; 7] = [
+        b"Event: X\r\n:starts with a colon\r\nB: 2\r\n\r\n",
+        b"Event: X\r\nno colon here\r\nEmpty:\r\n\r\n",
+        b"Event: X\r\nKey:  two spaces\r\nTab:\tx\r\n\r\n",
+        b"Event: X\nBare: lf\n\n",
+        b"Event: X\r\nBad: \xff\xfe utf8\r\n\r\n",
+        b"Event: X\r\nCR: inside\rvalue\r\n\r\r\n\r\n",
+        b"Response: Follows\r\nPrivilege: Command\r\nline one\n--END COMMAND--\r\n\r\n",
+    ];
+    for bytes in cases {
+        for side in [Side::Client, Side::Server] {
+            assert_split_matches_parser(bytes, side, &String::from_utf8_lossy(bytes));
+        }
+    }
+}

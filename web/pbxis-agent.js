@@ -1,12 +1,14 @@
 /*
  * pbxis-agent.js: one agent's own page, /agent/<tech>/<agent>/<queues>: phone status, the
- * current caller, status in each queue with log on/off and pause/unpause, click-to-call.
+ * current caller with transfer, park and hang up (pbxis-control.js) and where a call it parked
+ * waits, status in each queue with log on/off and pause/unpause, click-to-call.
  */
 (function () {
   'use strict';
   const { el, badge, duration, pageParams, serviceBase, showConnection, notify, ask, act,
     everySecond, statusInfo } = window.pbxisUi;
   const api = window.pbxis;
+  const control = window.pbxisControl;
 
   const params = pageParams(['agent', 'queues']);
   const base = { baseUrl: serviceBase() };
@@ -51,7 +53,26 @@
       delete node.dataset.number;
       node.replaceChildren(el('span', { class: 'muted', text: 'No call' }));
     }
+    drawCallActions();
     drawSince();
+  }
+
+  /** Transfer, park and hang up while in a call (kept while the call lasts: focus stays). */
+  function drawCallActions() {
+    const node = document.getElementById('call-actions');
+    const shown = me.call ? 'call' : 'idle';
+    if (node.dataset.shown === shown) return;
+    node.dataset.shown = shown;
+    node.replaceChildren(...(me.call ? control.callButtons(me.id, 'my call', ['control'], base, button) : []));
+  }
+
+  /** A call this agent parked: where it waits, until it is picked up or comes back. */
+  function drawParked(parked) {
+    const node = document.getElementById('parked');
+    node.dataset.space = parked ? parked.space : '';
+    node.replaceChildren(parked ? el('span', { class: 'badge st-hold parked', 'data-space': parked.space },
+      window.pbxisUi.icon('hold'), el('span', { text: 'Parked at ' + parked.space }),
+      el('span', { class: 'badge-detail', text: parked.callerId || parked.channel })) : '');
   }
 
   function drawQueue(q) {
@@ -172,6 +193,14 @@
             since: me.call && me.call.number === String(e.number) ? me.call.since : Date.now() };
         drawCall();
         break;
+      case 'parked':
+        if (e.state === 'parked') drawParked(e);
+        else {
+          drawParked(null);
+          notify('Parked call at ' + e.space + ': ' + (control.PARK_END[e.state] || e.state),
+            e.state === 'retrieved' ? 'ok' : 'error');
+        }
+        break;
       case 'originateFailed': {
         const dest = originated.get(e.actionId);
         const result = document.getElementById('dial-result');
@@ -189,6 +218,7 @@
   function onReset() {
     me.call = null;
     me.name = null;
+    drawParked(null);
     drawMe();
     drawCall();
   }

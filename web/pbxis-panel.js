@@ -2,13 +2,15 @@
  * pbxis-panel.js: the supervisor panel, /client/<tech>/<agents>/<queues>. One row per agent
  * (name, extension, device status, status in each queue, remote party, time in state), one tile
  * per queue (waiting callers: how many, and who, with a live wait), and controls that act through
- * the REST API.
+ * the REST API: queue membership, calls from an agent's phone, and on an agent's call transfer,
+ * park, hang up, listen, whisper and barge (pbxis-control.js); parked calls and spies shown.
  */
 (function () {
   'use strict';
   const { el, badge, duration, pageParams, serviceBase, showConnection, notify, ask, act,
     everySecond, statusInfo, drawCallers, serviceLevels } = window.pbxisUi;
   const api = window.pbxis;
+  const control = window.pbxisControl;
 
   const params = pageParams(['agents', 'queues']);
   const base = { baseUrl: serviceBase() };
@@ -20,7 +22,7 @@
   const LISTED_CALLERS = 5;
 
   function newAgent(id) {
-    return { id, name: null, ext: 'pending', call: null, failure: null, stateKey: null,
+    return { id, name: null, ext: 'pending', call: null, failure: null, stateKey: null, parked: null, spy: null,
       since: Date.now(), members: new Map(params.queues.map((q) => [q, { status: 'pending', reason: null }])) };
   }
 
@@ -81,11 +83,9 @@
       [q, el('td', { class: 'member-cell', 'data-queue': q, 'data-label': q })]));
     a.callerNode = el('td', { class: 'caller-cell', 'data-label': 'Caller' });
     a.timeNode = el('td', { class: 'time-cell', 'data-label': 'In state' });
-    const callButton = el('button', { type: 'button', class: 'btn btn-small', text: 'Call…',
-      'aria-label': 'Call a number from ' + a.id, onclick: () => callFrom(a) });
+    a.actionsNode = el('td', { class: 'actions-cell', 'data-label': 'Call' });
     a.row = el('tr', { 'data-agent': a.id }, a.nameNode, a.devNode,
-      Array.from(a.memberNodes.values()), a.callerNode, a.timeNode,
-      el('td', { class: 'actions-cell', 'data-label': 'Call' }, el('div', { class: 'cell' }, callButton)));
+      Array.from(a.memberNodes.values()), a.callerNode, a.timeNode, a.actionsNode);
     return a.row;
   }
 
@@ -104,6 +104,18 @@
     fill(a.devNode, badge(a.ext));
     drawCaller(a);
     drawTime(a);
+    drawActions(a);
+  }
+
+  /** Call… always; on a call, transfer, park, hang up, listen, whisper, barge. */
+  function drawActions(a) {
+    const shown = a.call ? 'call' : 'idle';
+    if (a.actionsNode.dataset.shown === shown) return; // keep focus on a button that stays
+    a.actionsNode.dataset.shown = shown;
+    const who = a.id;
+    fill(a.actionsNode, el('span', { class: 'cell-buttons' },
+      button('Call…', 'Call a number from ' + a.id, () => callFrom(a)),
+      a.call ? control.callButtons(a.id, who, ['control', 'supervise'], base, button) : []));
   }
 
   function drawCaller(a) {
@@ -118,6 +130,17 @@
       fill(node, a.failure
         ? el('span', { class: 'call-failed', 'data-failed': a.failure.actionId, text: a.failure.text })
         : el('span', { class: 'muted', text: '—' }));
+    }
+    const cell = node.firstChild;
+    if (a.parked) {
+      cell.append(el('span', { class: 'badge st-hold parked', 'data-space': a.parked.space },
+        window.pbxisUi.icon('hold'), el('span', { text: 'Parked at ' + a.parked.space }),
+        el('span', { class: 'badge-detail', text: a.parked.callerId || a.parked.channel })));
+    }
+    if (a.spy) {
+      cell.append(el('span', { class: 'badge st-ring spied', 'data-mode': a.spy.mode || '' },
+        window.pbxisUi.icon('bell'), el('span', { text: (control.MODES[a.spy.mode] || 'Spied')
+          + (a.spy.supervisor ? ' by ' + a.spy.supervisor : '') })));
     }
   }
 
@@ -280,6 +303,25 @@
           drawQueueCallers(e.queue);
         }
         break;
+      case 'parked':
+        if (a) {
+          if (e.state === 'parked') {
+            a.parked = { space: e.space, callerId: e.callerId, channel: e.channel };
+          } else {
+            a.parked = null;
+            notify('Parked call ' + (e.callerId || e.channel) + ' at ' + e.space + ': '
+              + (control.PARK_END[e.state] || e.state), e.state === 'retrieved' ? 'ok' : 'error');
+          }
+          drawCaller(a);
+        }
+        break;
+      case 'spyStarted':
+      case 'spyStopped':
+        if (a) {
+          a.spy = e.type === 'spyStarted' ? { supervisor: e.supervisor || null, mode: e.mode || null } : null;
+          drawCaller(a);
+        }
+        break;
       case 'originateFailed':
         if (a) {
           const dest = originated.get(e.actionId);
@@ -299,7 +341,10 @@
    * queue count, but names and calls only where there is one: forget those.
    */
   function onReset() {
-    for (const a of agents.values()) { a.call = null; a.name = null; drawAgent(a); }
+    for (const a of agents.values()) {
+      a.call = null; a.name = null; a.parked = null; a.spy = null;
+      drawAgent(a);
+    }
     loadServiceLevels();
   }
 

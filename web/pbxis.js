@@ -20,7 +20,7 @@
  * reason), e.g. after a cut too long for the ticket's history. When the ticket is gone (expired,
  * the service restarted, `closed` with any reason) the connection takes a new ticket by itself,
  * from where it got the first (getTicket or POST /ticket). The REST helpers (queueAction,
- * originate, queueStatus) return promises and reject with a PbxisError carrying the service's
+ * originate, queueStatus, redirectTo, parkAndAnnounce, hangup, spy, calls) return promises and reject with a PbxisError carrying the service's
  * JSON error message.
  */
 (function (global) {
@@ -142,6 +142,35 @@
     const body = {};
     if (params && params.callerId) body.callerId = params.callerId;
     return request('POST', 'originate/' + seg(src) + '/' + seg(dest), body, options);
+  }
+
+  /**
+   * POST /redirect-to/<dest>: moves the party bridged to an agent (an agent id) or a channel (a
+   * name with a `/`) to `dest`. An agent with several calls rejects with status 409 and
+   * `err.body.candidates` ({agentChannel, bridgedChannel, callerId}): ask again with a channel.
+   */
+  function redirectTo(dest, agentOrChannel, options) {
+    return request('POST', 'redirect-to/' + seg(dest), { 'agent-or-channel': agentOrChannel }, options);
+  }
+
+  /** POST /park-and-announce: parks the party bridged to the agent (see `parked` events). */
+  function parkAndAnnounce(agentOrChannel, options) {
+    return request('POST', 'park-and-announce', { 'agent-or-channel': agentOrChannel }, options);
+  }
+
+  /** POST /hangup: hangs up the agent's own channel, or the channel named. */
+  function hangup(agentOrChannel, options) {
+    return request('POST', 'hangup', { 'agent-or-channel': agentOrChannel }, options);
+  }
+
+  /** POST /spy/<supervisor>/<agent>: mode 'listen' | 'whisper' | 'barge'; resolves with the action id. */
+  function spy(supervisor, agent, mode, options) {
+    return request('POST', 'spy/' + seg(supervisor) + '/' + seg(agent), { mode }, options);
+  }
+
+  /** GET /calls?agent=: the agent's calls in progress. */
+  function calls(agent, options) {
+    return request('GET', 'calls?agent=' + seg(agent), undefined, options);
   }
 
   /** GET /queue/status[?queue=]: resolves with the queue status list. */
@@ -448,7 +477,8 @@
   }
 
   global.pbxis = {
-    connect, ticket, queueAction, originate, queueStatus, PbxisError,
+    connect, ticket, queueAction, originate, queueStatus, redirectTo, parkAndAnnounce, hangup, spy,
+    calls, PbxisError,
     TRANSPORTS: TRANSPORTS.slice(), EVENT_TYPES: EVENT_TYPES.slice(),
   };
 })(typeof window !== 'undefined' ? window : globalThis);

@@ -44,9 +44,14 @@ const DOCS_HTML: &str = include_str!("../../web/docs.html");
 const JS: &str = "text/javascript; charset=utf-8";
 
 /// Static files served at the root: (path, content type, body).
-const ASSETS: [(&str, &str, &str); 9] = [
+const ASSETS: [(&str, &str, &str); 10] = [
     ("/pbxis.js", JS, include_str!("../../web/pbxis.js")),
     ("/pbxis-ui.js", JS, include_str!("../../web/pbxis-ui.js")),
+    (
+        "/pbxis-control.js",
+        JS,
+        include_str!("../../web/pbxis-control.js"),
+    ),
     (
         "/pbxis-panel.js",
         JS,

@@ -122,6 +122,8 @@ describe('call control on the panel', () => {
     await waitInPage(fx, ([sel, space]) => document.querySelector(sel + ' .parked')?.dataset.space === space,
       [callerCell('147'), event.ParkingSpace]);
     assert.match(await fx.page.locator(callerCell('147') + ' .parked').textContent(), new RegExp('Parked at ' + event.ParkingSpace));
+    await waitInPage(fx, (space) => Array.from(document.querySelectorAll('.notice'))
+      .some((n) => n.textContent.endsWith('parked at ' + space)), event.ParkingSpace);
     await snap(fx, 'parked');
     await hangupAll(fx, [call]);
   });

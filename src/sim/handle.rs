@@ -22,6 +22,8 @@ pub(crate) struct Shared {
     pub(crate) split_writes: AtomicBool,
     pub(crate) refuse_logins: AtomicBool,
     pub(crate) answer_delays: Mutex<std::collections::BTreeMap<String, Option<Duration>>>,
+    /// Actions (lower case) whose next arrival fails: [`SimHandle::fail_next`].
+    pub(crate) fail_next: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Shared {
@@ -41,6 +43,11 @@ impl Shared {
             .lock()
             .ok()
             .and_then(|m| m.get(agent).copied().flatten())
+    }
+
+    /// True once for an action `fail_next` named (`name` in lower case).
+    pub(crate) fn take_failure(&self, name: &str) -> bool {
+        self.fail_next.lock().is_ok_and(|mut s| s.remove(name))
     }
 }
 
@@ -62,6 +69,7 @@ pub async fn start(config: SimConfig, listen: SocketAddr) -> std::io::Result<Sim
         split_writes: AtomicBool::new(false),
         refuse_logins: AtomicBool::new(false),
         answer_delays: Mutex::new(config.answer_delays.clone()),
+        fail_next: Mutex::new(std::collections::BTreeSet::new()),
     });
     let commands = engine::spawn(config, listener, shared.clone());
     Ok(SimHandle { shared, commands })
@@ -170,6 +178,17 @@ impl SimHandle {
     /// `manager.conf`. Sessions already logged in go on.
     pub fn refuse_logins(&self, on: bool) {
         self.shared.refuse_logins.store(on, Ordering::Relaxed);
+    }
+
+    /// Fault: the next `action` (`Hangup`, `Redirect`, `Park`, `Originate`...) meets a world
+    /// that moved, and gets Asterisk's own answer for it: the channel it names hangs up just
+    /// before it arrives (its party hung up first: `No such channel`, `Channel does not exist:
+    /// <name>`), and an `Originate` is refused with `Originate failed` (what `manager.c` answers
+    /// when it cannot start even an asynchronous one). Once; later ones run as usual.
+    pub fn fail_next(&self, action: &str) {
+        if let Ok(mut s) = self.shared.fail_next.lock() {
+            s.insert(action.to_ascii_lowercase());
+        }
     }
 
     /// Sets the automatic callers' rate (per simulated minute; 0 = none) from now on; calls in

@@ -97,6 +97,7 @@ pub(crate) fn dispatch(e: &mut Engine, id: u64, msg: AmiMessage) {
             );
         }
         "events" => events_action(e, id, &msg),
+        _ if injected_failure(e, id, &name, &msg) => {}
         _ => {
             if !queue::handle(e, id, &name, &msg)
                 && !calls::handle(e, id, &name, &msg)
@@ -111,6 +112,30 @@ pub(crate) fn dispatch(e: &mut Engine, id: u64, msg: AmiMessage) {
             }
         }
     }
+}
+
+/// A failure asked for with `SimHandle::fail_next`: an `Originate` is refused (true: answered);
+/// for any other action the channel it names hangs up first, as if its party hung up just
+/// before the action arrived, and the action then runs as usual (false).
+fn injected_failure(e: &mut Engine, id: u64, name: &str, msg: &AmiMessage) -> bool {
+    if !e.shared.take_failure(name) {
+        return false;
+    }
+    if name == "originate" {
+        e.reply(id, error(msg, "Originate failed"));
+        return true;
+    }
+    let named = msg.get("Channel").map(str::trim).unwrap_or("");
+    let uid = e
+        .state
+        .channels()
+        .into_iter()
+        .find(|c| c.name == named)
+        .map(|c| c.uniqueid.clone());
+    if let Some(uid) = uid {
+        crate::sim::traffic::hangup_uniqueid(e, &uid);
+    }
+    false
 }
 
 fn challenge(e: &mut Engine, id: u64, msg: &AmiMessage) {

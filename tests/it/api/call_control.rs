@@ -80,7 +80,7 @@ async fn bad_variables_are_refused_and_never_reach_asterisk() {
 }
 
 /// A service whose simulated calls last (600 s of talk) and whose agent 147 answers at once.
-async fn talking_app() -> crate::support::app::TestApp {
+pub(super) async fn talking_app() -> crate::support::app::TestApp {
     let sim = SimConfig {
         talk_time: (Duration::from_secs(600), Duration::from_secs(600)),
         ..SimConfig::quiet()
@@ -91,7 +91,7 @@ async fn talking_app() -> crate::support::app::TestApp {
 }
 
 /// A q1 caller answered by 147: its one call, as `GET /calls` lists it.
-async fn answered_call(app: &crate::support::app::TestApp, number: &str) -> Value {
+pub(super) async fn answered_call(app: &crate::support::app::TestApp, number: &str) -> Value {
     let uid = app.sim.inbound_call("q1", number, Some("Caller")).await;
     assert!(!uid.is_empty());
     let call = tokio::time::timeout(PATIENCE, async {
@@ -113,7 +113,7 @@ async fn answered_call(app: &crate::support::app::TestApp, number: &str) -> Valu
     call.expect("147 answers the caller")
 }
 
-fn sent(app: &crate::support::app::TestApp, action: &str) -> Vec<AmiMessage> {
+pub(super) fn sent(app: &crate::support::app::TestApp, action: &str) -> Vec<AmiMessage> {
     app.sim
         .actions_received()
         .into_iter()

@@ -3,6 +3,7 @@
 mod app;
 mod auth;
 mod call_control;
+mod call_control_races;
 mod config;
 mod logs;
 mod observability;

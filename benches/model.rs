@@ -2,6 +2,10 @@
 //! transcript (goal: at least a million per second on one core), and the memory of a model with
 //! 10,000 agents in 500 queues (goal: under 50 MB), measured with a counting global allocator.
 //!
+//! The rebuild: a fresh model for 10,000 agents in 500 queues from the answers Asterisk gives to
+//! the rebuild's list actions (`QueueStatus` items with every recorded field, `ExtensionStatus`
+//! items), and the change events from an empty model to it (goal: under a second together).
+//!
 //! `cargo bench --bench model -- --warm-up-time 1 --measurement-time 3`
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -11,6 +15,7 @@ use bytes::BytesMut;
 use criterion::{black_box, Criterion, Throughput};
 use pbxis_ws::ami::transcript::{self, Direction};
 use pbxis_ws::ami::{AmiCodec, AmiFrame, AmiMessage, MessageKind};
+use pbxis_ws::pbx::sync::{self, Lists};
 use pbxis_ws::pbx::{Location, State};
 use tokio_util::codec::Decoder;
 
@@ -146,6 +151,97 @@ fn big_model() -> State {
     s
 }
 
+/// The list answers of a rebuild of 10,000 agents (Local/<n>@agents/n, hint state Custom:<n>),
+/// each a member of 5 of 500 queues, shaped like the recorded `QueueStatus` answer
+/// (02-queue-status.txt).
+fn big_lists() -> Lists {
+    let mut lists = Lists::default();
+    for q in 0..500u32 {
+        let queue = format!("queue{q:03}");
+        lists.queue_status.push(ev(
+            "QueueParams",
+            &[
+                ("Queue", &queue),
+                ("Max", "0"),
+                ("Strategy", "ringall"),
+                ("Calls", "0"),
+                ("Holdtime", "2"),
+                ("TalkTime", "0"),
+                ("Completed", "0"),
+                ("Abandoned", "0"),
+                ("ServiceLevel", "30"),
+                ("ServicelevelPerf", "0.0"),
+                ("ServicelevelPerf2", "0.0"),
+                ("Weight", "0"),
+                ("ActionID", "main-5"),
+            ],
+        ));
+        for m in 0..100u32 {
+            let agent = 100_000 + (q * 100 + m) % 10_000;
+            let name = format!("Agent {agent}");
+            let location = format!("Local/{agent}@agents/n");
+            let state = format!("Custom:{agent}");
+            lists.queue_status.push(ev(
+                "QueueMember",
+                &[
+                    ("Queue", &queue),
+                    ("Name", &name),
+                    ("Location", &location),
+                    ("StateInterface", &state),
+                    ("Membership", "dynamic"),
+                    ("Penalty", "0"),
+                    ("CallsTaken", "0"),
+                    ("LastCall", "0"),
+                    ("LastPause", "0"),
+                    ("LoginTime", "1795945285"),
+                    ("InCall", "0"),
+                    ("Status", "1"),
+                    ("Paused", "0"),
+                    ("PausedReason", ""),
+                    ("Wrapuptime", "0"),
+                    ("ActionID", "main-5"),
+                ],
+            ));
+        }
+    }
+    for i in 0..10_000u32 {
+        let agent = format!("{}", 100_000 + i);
+        lists.extensions.push(ev(
+            "ExtensionStatus",
+            &[
+                ("Exten", &agent),
+                ("Context", "agents"),
+                ("Hint", &format!("Custom:{agent}")),
+                ("Status", "0"),
+                ("StatusText", "Idle"),
+                ("ActionID", "main-6"),
+            ],
+        ));
+    }
+    lists
+}
+
+fn bench_rebuild(c: &mut Criterion) {
+    let base = State::new(Location::parse("Local/{agent}@agents/n").unwrap(), "agents");
+    let lists = big_lists();
+    let built = sync::rebuild(&base, &lists);
+    println!(
+        "rebuild: {} agents in {} queues from {} list items",
+        built.agents().len(),
+        built.queues().len(),
+        lists.queue_status.len() + lists.extensions.len()
+    );
+    let mut g = c.benchmark_group("rebuild 10,000 agents in 500 queues");
+    g.sample_size(10);
+    g.bench_function("rebuild", |b| {
+        b.iter(|| sync::rebuild(&base, black_box(&lists)))
+    });
+    g.bench_function("sync_events from empty", |b| {
+        b.iter(|| sync::sync_events(&base, black_box(&built)).len())
+    });
+    g.finish();
+}
+
 fn main() {
     let before = LIVE.load(Ordering::Relaxed);
     let model = big_model();
@@ -160,5 +256,6 @@ fn main() {
     drop(model);
     let mut c = Criterion::default().configure_from_args();
     bench_apply(&mut c);
+    bench_rebuild(&mut c);
     c.final_summary();
 }

@@ -244,6 +244,10 @@
       ticket: window.pbxisUi.handedTicket(),
       baseUrl: base.baseUrl, onEvent, onReset,
       onState: (s) => showConnection(conn, s) });
+    control.learnScopes(base, () => {
+      delete document.getElementById('call-actions').dataset.shown;
+      drawCallActions();
+    });
     everySecond(drawSince);
   }
 

@@ -13,16 +13,41 @@
   const AGENT_RE = /^[A-Za-z0-9_.+-]{1,64}$/;
 
   /**
-   * What the page offers: `control` (transfer, park, hang up) and `supervise` (listen, whisper,
-   * barge). A back end that hands the page its ticket says what the user may do with
-   * `scopes=control,supervise` in the fragment (`#ticket=...&scopes=control`) or the query;
-   * without it, both (an open service allows everything).
+   * The scopes the page's URL leaves it: a back end that hands the page its ticket may narrow
+   * what the user is offered with `scopes=control,supervise` in the fragment
+   * (`#ticket=...&scopes=control`) or the query; null when it says nothing. Read once at load
+   * (the fragment is cleared once the ticket is taken from it).
    */
-  function allowedScopes() {
+  const URL_SCOPES = (function () {
     const hash = new URLSearchParams(location.hash.slice(1)).get('scopes');
     const raw = hash !== null ? hash : new URLSearchParams(location.search).get('scopes');
-    if (raw === null) return new Set(['control', 'supervise']);
-    return new Set(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+    return raw === null ? null : new Set(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  })();
+
+  /** The key's scopes (`GET /key`), null until known; empty when the page may not ask. */
+  let keyScopes = null;
+
+  /**
+   * What the page offers: `control` (transfer, park, hang up) and `supervise` (listen, whisper,
+   * barge): what the page's requests may do (`GET /key`: every scope on a service without keys,
+   * none when the page has no key for a service that needs one), narrowed by the URL's `scopes`.
+   */
+  function allowedScopes() {
+    const allowed = new Set(keyScopes || []);
+    if (URL_SCOPES) for (const s of Array.from(allowed)) if (!URL_SCOPES.has(s)) allowed.delete(s);
+    return allowed;
+  }
+
+  /** Asks what the page's key may do; calls `then()` once known (to draw the buttons again). */
+  async function learnScopes(base, then) {
+    try {
+      const answer = await api.keyScopes(base);
+      keyScopes = new Set(Array.isArray(answer && answer.scopes) ? answer.scopes : []);
+    } catch (_) {
+      keyScopes = new Set();
+    }
+    document.body.dataset.scopes = Array.from(allowedScopes()).join(',');
+    then();
   }
 
   /** A modal choice among `items` ({label, value}); resolves with the value chosen, or null. */
@@ -133,6 +158,6 @@
   /** The words of a `parked` event that ends a parking. */
   const PARK_END = { retrieved: 'picked up', timeout: 'not picked up: ringing back', giveup: 'the caller hung up' };
 
-  global.pbxisControl = { allowedScopes, choose, transfer, park, hangup, spy, callButtons,
+  global.pbxisControl = { allowedScopes, learnScopes, choose, transfer, park, hangup, spy, callButtons,
     supervisorExtension, MODES, PARK_END };
 })(window);

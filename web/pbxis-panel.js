@@ -374,6 +374,10 @@
     api.connect({ agents: params.agents, queues: params.queues, transport: params.transport,
       ticket: window.pbxisUi.handedTicket(),
       baseUrl: base.baseUrl, onEvent, onReset, onState: (s) => showConnection(conn, s) });
+    control.learnScopes(base, () => agents.forEach((a) => {
+      delete a.actionsNode.dataset.shown;
+      drawActions(a);
+    }));
     everySecond(() => {
       agents.forEach(drawTime);
       queues.forEach((_, q) => drawQueueCallers(q));

@@ -20,7 +20,7 @@
  * reason), e.g. after a cut too long for the ticket's history. When the ticket is gone (expired,
  * the service restarted, `closed` with any reason) the connection takes a new ticket by itself,
  * from where it got the first (getTicket or POST /ticket). The REST helpers (queueAction,
- * originate, queueStatus, redirectTo, parkAndAnnounce, hangup, spy, calls) return promises and reject with a PbxisError carrying the service's
+ * originate, queueStatus, redirectTo, parkAndAnnounce, hangup, spy, calls, keyScopes) return promises and reject with a PbxisError carrying the service's
  * JSON error message.
  */
 (function (global) {
@@ -166,6 +166,11 @@
   /** POST /spy/<supervisor>/<agent>: mode 'listen' | 'whisper' | 'barge'; resolves with the action id. */
   function spy(supervisor, agent, mode, options) {
     return request('POST', 'spy/' + seg(supervisor) + '/' + seg(agent), { mode }, options);
+  }
+
+  /** GET /key: the scopes of the request's key ({scopes: [...]}; every scope without keys). */
+  function keyScopes(options) {
+    return request('GET', 'key', undefined, options);
   }
 
   /** GET /calls?agent=: the agent's calls in progress. */
@@ -478,7 +483,7 @@
 
   global.pbxis = {
     connect, ticket, queueAction, originate, queueStatus, redirectTo, parkAndAnnounce, hangup, spy,
-    calls, PbxisError,
+    calls, keyScopes, PbxisError,
     TRANSPORTS: TRANSPORTS.slice(), EVENT_TYPES: EVENT_TYPES.slice(),
   };
 })(typeof window !== 'undefined' ? window : globalThis);

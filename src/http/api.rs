@@ -13,10 +13,12 @@
 //! - [`health`]: `GET /health`, `GET /ready`, `POST /stop`.
 //! - [`requests`]: the parameters of each endpoint.
 //! - [`key`]: the API-key extractor.
+//! - [`key_scopes`]: `GET /key`, the scopes of the request's key.
 
 pub mod calls;
 pub mod health;
 pub mod key;
+pub mod key_scopes;
 pub mod originate;
 pub mod queue;
 pub mod requests;

@@ -68,6 +68,15 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Every scope: what a request to an open service may do.
+    pub const ALL: [Scope; 5] = [
+        Scope::Events,
+        Scope::Control,
+        Scope::Admin,
+        Scope::Health,
+        Scope::Supervise,
+    ];
+
     /// The scope's name as written in the configuration.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -254,6 +263,19 @@ impl Auth {
         } else {
             Err(AuthError::Scope(scope))
         }
+    }
+
+    /// The scopes of the request's key, any valid key (what `GET /key` answers, so that a page
+    /// offers only what it may do); on an open service every scope, with the open service's
+    /// checks of [`Auth::authorize`].
+    pub fn scopes(&self, headers: &HeaderMap) -> Result<BTreeSet<Scope>, AuthError> {
+        if self.is_open() {
+            open::open_request_allowed(headers, &self.trusted_origins)?;
+            return Ok(Scope::ALL.into_iter().collect());
+        }
+        let token = bearer_token(headers)?;
+        let key = self.find(token).ok_or(AuthError::Invalid)?;
+        Ok(key.scopes.clone())
     }
 
     /// The name of the key the request carries, if it is one of ours (any scope): for the

@@ -53,6 +53,7 @@ pub fn api_routes(allow_stop: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::ticket::ticket))
         .routes(routes!(api::health::health))
         .routes(routes!(api::health::ready))
+        .routes(routes!(api::key_scopes::key_scopes))
         .routes(routes!(metrics::metrics))
         .routes(routes!(longpoll::long_poll))
         .routes(routes!(sse::sse))

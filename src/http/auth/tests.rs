@@ -364,3 +364,28 @@ fn a_health_key_reads_health_and_ready_and_nothing_else() {
         );
     }
 }
+
+#[test]
+fn scopes_are_the_keys_own_and_every_scope_on_an_open_service() {
+    let auth = auth();
+    let scopes = |value: &str| auth.scopes(&bearer(value));
+    let control = scopes(&format!("Bearer {CONTROL_KEY}")).unwrap();
+    assert_eq!(
+        control.into_iter().collect::<Vec<_>>(),
+        [Scope::Events, Scope::Control]
+    );
+    let admin = scopes(&format!("Bearer {ADMIN_KEY}")).unwrap();
+    assert_eq!(admin.into_iter().collect::<Vec<_>>(), [Scope::Admin]);
+    assert_eq!(auth.scopes(&HeaderMap::new()), Err(AuthError::Missing));
+    assert_eq!(scopes("Bearer wrong-key"), Err(AuthError::Invalid));
+    let open = Auth::open().scopes(&HeaderMap::new()).unwrap();
+    assert_eq!(open.len(), Scope::ALL.len());
+    // ALL names every scope: a new variant fails here until it is listed.
+    for scope in Scope::ALL {
+        match scope {
+            Scope::Events | Scope::Control | Scope::Admin | Scope::Health | Scope::Supervise => {}
+        }
+    }
+    let names: BTreeSet<_> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+    assert_eq!(names.len(), 5);
+}

@@ -219,6 +219,15 @@ pub struct Stopping {
     pub status: String,
 }
 
+/// The answer of `GET /key`.
+#[derive(Serialize, ToSchema)]
+pub struct KeyScopes {
+    /// The scopes of the request's key (`events`, `control`, `supervise`, `admin`, `health`);
+    /// every scope on a service without keys.
+    #[schema(example = json!(["control", "events"]))]
+    pub scopes: Vec<String>,
+}
+
 /// The answer of `GET /health`.
 #[derive(Serialize, ToSchema)]
 pub struct Health {

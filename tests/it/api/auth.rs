@@ -120,6 +120,50 @@ async fn every_endpoint_needs_its_scope() {
     assert_eq!(call(&app, Method::POST, "/stop", Some(ADMIN)).await, 202);
 }
 
+/// `GET /key` with a key: its scopes.
+async fn scopes_of(app: &TestApp, key: Option<&str>) -> (u16, serde_json::Value) {
+    let mut request = app.http.get(app.url("/key"));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn any_key_reads_its_own_scopes_and_only_a_key_does() {
+    let app = spawn().await;
+    for (key, scopes) in [
+        (EVENTS, json!(["events"])),
+        (CONTROL, json!(["control"])),
+        (NARROW, json!(["events", "control"])),
+        (ADMIN, json!(["admin"])),
+    ] {
+        assert_eq!(
+            scopes_of(&app, Some(key)).await,
+            (200, json!({ "scopes": scopes })),
+            "{key}"
+        );
+    }
+    let (status, body) = scopes_of(&app, None).await;
+    assert_eq!(status, 401);
+    assert!(body["error"].is_string(), "{body}");
+    assert_eq!(scopes_of(&app, Some("wrong-key-000000000000")).await.0, 401);
+}
+
+#[tokio::test]
+async fn an_open_service_answers_every_scope() {
+    let app = support::spawn_app().await;
+    assert_eq!(
+        scopes_of(&app, None).await,
+        (
+            200,
+            json!({ "scopes": ["events", "control", "admin", "health", "supervise"] })
+        )
+    );
+}
+
 #[tokio::test]
 async fn a_restricted_key_stays_inside_its_agents_and_queues() {
     let app = spawn().await;

@@ -109,9 +109,12 @@ describe('call control on the panel', () => {
       }
     });
     try {
-      await clickAndAnswer(fx.page, 'Hang up the call of 147', {});
-      const dialog = fx.page.locator('dialog[open]');
-      await dialog.getByRole('button', { name: real.callerId + ' · ' + real.bridgedChannel }).click();
+      // The confirmation, then (the 409) the choice: one dialog follows the other.
+      await fx.page.getByRole('button', { name: 'Hang up the call of 147', exact: true }).click();
+      await fx.page.locator('dialog[open]', { hasText: 'Hang up the call of 147?' }).locator('button[type=submit]').click();
+      const choice = fx.page.locator('dialog[open]', { hasText: 'which call?' });
+      await choice.getByRole('button', { name: real.callerId + ' · ' + real.bridgedChannel }).click();
+      await choice.waitFor({ state: 'detached', timeout: TIMEOUT });
       await channelsGone(fx, '147', [real.agentChannel]);
       assert.deepEqual(bodies, [{ 'agent-or-channel': '147' }, { 'agent-or-channel': real.agentChannel }]);
     } finally {

@@ -9,6 +9,7 @@ import { inboundCall, hangup, callsTruth, list } from './lib/truth.mjs';
 import { open } from './lib/browser.mjs';
 import {
   AGENTS, QUEUES, TIMEOUT, fixture, waitInPage, noProblems, clickAndAnswer, callerNumber, snap,
+  screenshots,
 } from './lib/steps.mjs';
 
 /**
@@ -183,6 +184,11 @@ describe('call control on the panel', () => {
         await view.close();
       }
     }
+  });
+
+  it('writes screenshots at 1080p and 360 px with a call\'s actions shown', async () => {
+    // 149 still rings from the previous step (it never answers).
+    await screenshots(fx, 'control-panel', () => !!document.querySelector('[aria-label="Barge to 149"]'));
   });
 
   it('logged no console errors', () => noProblems(fx));

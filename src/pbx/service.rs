@@ -253,7 +253,7 @@ impl PbxHandle {
         caller_id: Option<CallerId>,
         variables: Variables,
     ) -> Result<String, PbxError> {
-        let action_id = format!("pbxis-{:016x}", rand::random::<u64>());
+        let action_id = new_action_id();
         let msg = actions::originate(
             &action_id,
             &src,
@@ -271,7 +271,17 @@ impl PbxHandle {
             tx,
         })
         .await?;
-        match self.ami.send(msg).await {
+        self.send_expected(msg, action_id).await
+    }
+
+    /// Sends an Originate whose outcome the model was told to expect under `action_id`;
+    /// when Asterisk refuses it, the model forgets the expectation. Returns the action id.
+    async fn send_expected(
+        &self,
+        action: AmiMessage,
+        action_id: String,
+    ) -> Result<String, PbxError> {
+        match self.ami.send(action).await {
             Ok(_) => Ok(action_id),
             Err(e) => {
                 let _ = self
@@ -347,6 +357,11 @@ async fn fetch_queue_status(
 }
 
 /// Asterisk's refusal becomes [`PbxError::Refused`], a lost link [`PbxError::NotConnected`].
+/// A fresh id for an action whose later events the model links back to it (originates).
+fn new_action_id() -> String {
+    format!("pbxis-{:016x}", rand::random::<u64>())
+}
+
 fn refused(e: AmiError) -> PbxError {
     match e {
         AmiError::Refused(m) => PbxError::Refused(m),

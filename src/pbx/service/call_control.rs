@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::{refused, PbxError, PbxHandle};
+use super::{new_action_id, refused, PbxError, PbxHandle};
 use crate::ami::AmiMessage;
 use crate::pbx::actions;
 use crate::pbx::channels::CallChannels;
@@ -138,7 +138,7 @@ impl PbxHandle {
         agent: AgentId,
         mode: SpyMode,
     ) -> Result<String, PbxError> {
-        let action_id = format!("pbxis-{:016x}", rand::random::<u64>());
+        let action_id = new_action_id();
         let action = actions::spy(&action_id, &supervisor, &agent, mode, &self.location);
         let id = action_id.clone();
         self.ask(|tx| Command::ExpectSpy {
@@ -148,16 +148,7 @@ impl PbxHandle {
             tx,
         })
         .await?;
-        match self.ami.send(action).await {
-            Ok(_) => Ok(action_id),
-            Err(e) => {
-                let _ = self
-                    .commands
-                    .send(Command::ForgetOriginate { action_id })
-                    .await;
-                Err(refused(e))
-            }
-        }
+        self.send_expected(action, action_id).await
     }
 }
 

@@ -9,6 +9,7 @@ mod logs;
 mod observability;
 mod openapi;
 mod packaging;
+mod queue_status;
 mod rest;
 mod server;
 mod streams;

@@ -3,7 +3,7 @@
 //! run must deliver every stamped event exactly once, in order, to every subscriber of every
 //! transport, and only the events its ticket asked for; and a run whose events cannot arrive
 //! must still end by its time limit, count them lost and fail. The soak mode runs a few seconds
-//! with one fault. Behaviour only: no figure of speed is asserted here.
+//! with one fault; the mixed mode a few seconds of call traffic with every kind of page. Behaviour only: no figure of speed is asserted here.
 
 use crate::support::app as support;
 
@@ -310,4 +310,72 @@ async fn soak_mode_refuses_flags_out_of_bounds() {
     let (code, _, stderr) = run_tool(&["soak", "--duration", "25h"]).await;
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--duration"), "{stderr}");
+}
+
+#[tokio::test]
+async fn mixed_mode_times_probes_to_every_kind_of_page_under_call_traffic() {
+    // Two seconds of live calls with every kind of page: the run must count the AMI events the
+    // service received and every page kind's events, and deliver each probe to its agent's
+    // page and to every supervisor exactly once (wallboards ask for no agent: none to them).
+    let service = env!("CARGO_BIN_EXE_pbxis-ws");
+    let (code, report, stderr) = run_tool(&[
+        "mixed",
+        "--agents",
+        "6",
+        "--queues",
+        "2",
+        "--queues-per-agent",
+        "1",
+        "--supervisors",
+        "2",
+        "--wallboards",
+        "2",
+        "--call-rate",
+        "600",
+        "--time-scale",
+        "5",
+        "--summary-refresh",
+        "1",
+        "--probe-rate",
+        "20",
+        "--seconds",
+        "2",
+        "--warmup",
+        "1",
+        "--service-bin",
+        service,
+    ])
+    .await;
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["probes_sent"], 40, "{report:#}");
+    assert!(report["ami_events"].as_u64().unwrap() > 0, "{report:#}");
+    assert!(report["ami_events_per_s"].as_f64().unwrap() > 0.0);
+    let kinds = report["kinds"].as_array().expect("kinds");
+    let names: Vec<&str> = kinds.iter().map(|k| k["kind"].as_str().unwrap()).collect();
+    assert_eq!(names, ["agent", "supervisor", "wallboard"]);
+    for (kind, pages, probes) in [(&kinds[0], 6, 40), (&kinds[1], 2, 80), (&kinds[2], 2, 0)] {
+        assert_eq!(kind["pages"], pages, "{kind}");
+        assert!(kind["events"].as_u64().unwrap() > 0, "{kind}");
+        assert_eq!(kind["probes_expected"], probes, "{kind}");
+        assert_eq!(kind["probes_received"], probes, "{kind}");
+        for zero in ["lost", "foreign", "resyncs"] {
+            assert_eq!(kind[zero], 0, "{zero}: {kind}");
+        }
+    }
+    assert!(kinds[1]["latency"]["p99_ms"].as_f64().unwrap() > 0.0);
+    assert!(
+        report["service"]["cpu_s"].as_f64().unwrap() > 0.0,
+        "{report:#}"
+    );
+    assert!(report["service"]["rss_kib_end"].as_u64().unwrap() > 0);
+    assert_eq!(report["service_exit_ok"], true);
+    assert!(stderr.contains("pages open"), "{stderr}");
+}
+
+#[tokio::test]
+async fn mixed_mode_refuses_flags_out_of_bounds() {
+    let (code, _, stderr) = run_tool(&["mixed", "--queues", "2", "--queues-per-agent", "3"]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--queues-per-agent"), "{stderr}");
 }

@@ -105,6 +105,9 @@ pub enum LoadCommand {
     /// pbxis-ws and Pushpin side by side: memory per idle SSE subscriber, broadcast time,
     /// latency and CPU per delivery, and their ratios (`pbxis-load compare --help`).
     Compare(crate::compare::args::CompareArgs),
+    /// Mixed realistic load: agent pages, supervisors and wallboards under live call traffic;
+    /// latency per kind of page, the service's CPU and RSS (`pbxis-load mixed --help`).
+    Mixed(crate::mixed::args::MixedArgs),
 }
 
 /// Where the service is.

@@ -12,6 +12,8 @@
 //!   clients) from a counting allocator; `usage`: CPU time and write calls per side.
 //!
 //! - `compare`: pbxis-ws and Pushpin side by side (`pbxis-load compare`).
+//! - `mixed`: the mixed realistic load (`pbxis-load mixed`): agent pages, supervisors and
+//!   wallboards under live call traffic, latency per kind of page, the service's CPU and RSS.
 //! - `soak`: the soak mode (`pbxis-load soak`): traffic and faults for a given time, resuming
 //!   subscribers, the service's RSS over time and every subscriber's end state.
 //!
@@ -23,6 +25,7 @@ mod compare;
 mod driver;
 mod http;
 mod memory;
+mod mixed;
 mod print;
 mod report;
 mod run;
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
     match cli.command.clone() {
         Some(args::LoadCommand::Soak(soak)) => run_soak(soak),
         Some(args::LoadCommand::Compare(compare)) => run_compare(compare),
+        Some(args::LoadCommand::Mixed(mixed)) => run_mixed(mixed),
         None => {}
     }
     let plan = match args::Plan::from_args(cli) {
@@ -201,6 +205,47 @@ fn run_compare(args: compare::args::CompareArgs) -> ! {
         }
         Err(_) => {
             eprintln!("pbxis-load compare: overran its time limit; abandoned");
+            3
+        }
+    };
+    std::process::exit(code);
+}
+
+/// `pbxis-load mixed`: exits 0 when every probe reached every page it should (whether the
+/// goals are met is in the report), 1 when not (or the run failed), 2 for bad flags, 3 when it
+/// overran its time limit.
+fn run_mixed(args: mixed::args::MixedArgs) -> ! {
+    if let Err(e) = args.check() {
+        eprintln!("pbxis-load mixed: {e}");
+        std::process::exit(2);
+    }
+    init_logs();
+    let Some(runtime) = client_runtime() else {
+        std::process::exit(1);
+    };
+    let json = args.json;
+    let limit = args.time_limit() + OVERRUN_GRACE;
+    let progress: fn(&str) = |l| eprintln!("{l}");
+    let outcome =
+        runtime.block_on(async { tokio::time::timeout(limit, mixed::run(args, progress)).await });
+    let code = match outcome {
+        Ok(Ok(report)) => {
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("pbxis-load mixed: {e}"),
+                }
+            } else {
+                print!("{}", report.text());
+            }
+            i32::from(!report.ok)
+        }
+        Ok(Err(e)) => {
+            eprintln!("pbxis-load mixed: {e:#}");
+            1
+        }
+        Err(_) => {
+            eprintln!("pbxis-load mixed: overran its time limit; abandoned");
             3
         }
     };

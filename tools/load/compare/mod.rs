@@ -12,10 +12,10 @@
 pub mod args;
 mod fleet;
 mod pbxis;
-mod procs;
+pub(crate) mod procs;
 mod pushpin;
 mod report;
 mod run;
-mod wire;
+pub(crate) mod wire;
 
 pub use run::run;

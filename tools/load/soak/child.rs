@@ -62,7 +62,18 @@ impl ServiceChild {
         ami: SocketAddr,
         wanted: &Wanted,
     ) -> anyhow::Result<ServiceChild> {
-        let config = TempConfig::write(&settings_toml(ami, wanted)?)?;
+        Self::start_with(bin, ami, wanted, toml::Table::new()).await
+    }
+
+    /// The same, with `extra` settings laid over those of `wanted` (a table such as `limits`
+    /// is merged key by key).
+    pub async fn start_with(
+        bin: &Path,
+        ami: SocketAddr,
+        wanted: &Wanted,
+        extra: toml::Table,
+    ) -> anyhow::Result<ServiceChild> {
+        let config = TempConfig::write(&settings_toml(ami, wanted, extra)?)?;
         let mut command = Command::new(bin);
         command
             .arg("--log-json")
@@ -160,8 +171,8 @@ pub struct Wanted {
     pub unsub_delay: u64,
 }
 
-/// The settings file: loopback, the simulator, and room for every subscriber.
-fn settings_toml(ami: SocketAddr, wanted: &Wanted) -> anyhow::Result<String> {
+/// The settings file: loopback, the simulator, room for every subscriber, and `extra` over it.
+fn settings_toml(ami: SocketAddr, wanted: &Wanted, extra: toml::Table) -> anyhow::Result<String> {
     let room = i64::try_from(wanted.subscribers * 2 + 16)?;
     let mut ami_table = toml::Table::new();
     ami_table.insert("host".into(), ami.ip().to_string().into());
@@ -186,6 +197,14 @@ fn settings_toml(ami: SocketAddr, wanted: &Wanted) -> anyhow::Result<String> {
     table.insert("unsub_delay_seconds".into(), unsub.into());
     table.insert("ami".into(), ami_table.into());
     table.insert("limits".into(), limits.into());
+    for (key, value) in extra {
+        match (table.get_mut(&key), value) {
+            (Some(toml::Value::Table(old)), toml::Value::Table(new)) => old.extend(new),
+            (_, value) => {
+                table.insert(key, value);
+            }
+        }
+    }
     let text = toml::to_string(&table)?;
     // The service would refuse a file it cannot read: better to know here.
     Settings::from_toml(&text)?.validate()?;
@@ -266,7 +285,12 @@ mod tests {
             max_pending: 256,
             unsub_delay: 5,
         };
-        let text = settings_toml("127.0.0.1:5038".parse().unwrap(), &wanted).unwrap();
+        let text = settings_toml(
+            "127.0.0.1:5038".parse().unwrap(),
+            &wanted,
+            toml::Table::new(),
+        )
+        .unwrap();
         let settings = Settings::from_toml(&text).unwrap();
         assert_eq!(settings.ami.port, 5038);
         assert_eq!(settings.limits.max_streams_per_client, 6016);
@@ -277,5 +301,23 @@ mod tests {
             settings.ami.secret.is_empty(),
             "the secret is not in the file"
         );
+    }
+
+    #[test]
+    fn extra_settings_are_laid_over() {
+        let wanted = Wanted {
+            location: "PJSIP/{agent}".into(),
+            subscribers: 10,
+            max_pending: 256,
+            unsub_delay: 5,
+        };
+        let extra: toml::Table =
+            toml::from_str("summary_refresh_seconds = 7\n[limits]\nmax_pairs_per_ticket = 20000")
+                .unwrap();
+        let text = settings_toml("127.0.0.1:5038".parse().unwrap(), &wanted, extra).unwrap();
+        let settings = Settings::from_toml(&text).unwrap();
+        assert_eq!(settings.summary_refresh_seconds, 7);
+        assert_eq!(settings.limits.max_pairs_per_ticket, 20_000);
+        assert_eq!(settings.limits.max_pending_events, 256, "the rest kept");
     }
 }

@@ -21,6 +21,9 @@ pub struct SimConfig {
     pub device: String,
     /// Context of the agents' hints.
     pub hint_context: String,
+    /// Strategy of named queues (`ringall`, `rrmemory`); a queue not named here alternates by
+    /// its position: the first `ringall`, the second `rrmemory`, and so on.
+    pub strategies: BTreeMap<String, String>,
     /// Whether every agent starts as a dynamic member of every queue.
     pub initial_members: bool,
     /// Static members `(queue, agent)` (named `Agent <agent> (static)`), which `QueueRemove`
@@ -80,6 +83,7 @@ impl SimConfig {
             location: "PJSIP/{agent}".to_owned(),
             device: "PJSIP/{agent}".to_owned(),
             hint_context: "default".to_owned(),
+            strategies: BTreeMap::new(),
             initial_members: true,
             static_members: Vec::new(),
             call_rate: 0.0,

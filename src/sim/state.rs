@@ -221,7 +221,8 @@ impl State {
     pub fn new(config: &SimConfig, now: u64) -> Self {
         let mut state = Self::default();
         for (i, q) in config.queues.iter().enumerate() {
-            let strategy = if i % 2 == 0 { "ringall" } else { "rrmemory" };
+            let alternate = if i % 2 == 0 { "ringall" } else { "rrmemory" };
+            let strategy = config.strategies.get(q).map_or(alternate, String::as_str);
             let member = |a: &String, dynamic: bool| Member {
                 interface: config.interface_of(a),
                 name: if dynamic {

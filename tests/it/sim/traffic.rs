@@ -1,5 +1,6 @@
 //! Traffic and control: callers at a rate, reproducible from the seed; the time scale; the
-//! firehose; the handle's call injection, hangup, answer delays, truth and action log; bounds.
+//! firehose; the handle's call injection, hangup, answer delays, truth and action log; the
+//! queues' strategies; bounds.
 //! All on tokio's paused clock.
 
 use crate::support::sim as sim_support;
@@ -313,4 +314,30 @@ async fn the_call_rate_can_be_turned_off_and_on_while_running() {
         .await;
     assert!(joins(&c) > off + 20, "callers arrive again");
     sim.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_queue_named_in_strategies_rings_by_its_own() {
+    // q1 would ring all (the first queue); named `rrmemory`, a caller rings one agent.
+    let mut config = SimConfig::quiet();
+    config
+        .strategies
+        .insert("q1".to_owned(), "rrmemory".to_owned());
+    let sim = start(config).await;
+    let truth = sim.truth().await;
+    let strategies: Vec<&str> = truth.queues.iter().map(|q| q.strategy.as_str()).collect();
+    assert_eq!(strategies, ["rrmemory", "rrmemory"]);
+    sim.inbound_call("q1", "0911000003", None).await;
+    let ringing = sim
+        .truth()
+        .await
+        .devices
+        .iter()
+        .filter(|(d, s)| d.starts_with("PJSIP/") && s == "RINGING")
+        .count();
+    assert_eq!(ringing, 1);
+    sim.shutdown().await;
+    let alternate = start(SimConfig::quiet()).await;
+    assert_eq!(alternate.truth().await.queues[0].strategy, "ringall");
+    alternate.shutdown().await;
 }

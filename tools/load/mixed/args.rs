@@ -24,6 +24,39 @@ pub const MAX_SECONDS: u64 = 3_600;
 /// Longest interval of the service's queue summaries, seconds.
 pub const MAX_SUMMARY_REFRESH: u64 = 3_600;
 
+/// How the simulated queues ring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// One free member at a time, in turn.
+    Rrmemory,
+    /// Every free member at once.
+    Ringall,
+    /// The first queue ringall, the second rrmemory, and so on.
+    Alternate,
+}
+
+impl Strategy {
+    /// The name in flags and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Rrmemory => "rrmemory",
+            Strategy::Ringall => "ringall",
+            Strategy::Alternate => "alternate",
+        }
+    }
+
+    /// The strategy of the `index`th queue.
+    pub fn of(self, index: usize) -> &'static str {
+        match self {
+            Strategy::Rrmemory => "rrmemory",
+            Strategy::Ringall => "ringall",
+            Strategy::Alternate if index.is_multiple_of(2) => "ringall",
+            Strategy::Alternate => "rrmemory",
+        }
+    }
+}
+
 /// Mixed realistic load: one agent page per agent (its queues), supervisor pages (every agent,
 /// every queue) and wallboards (every queue, no agent, summary events), all on SSE, while the
 /// simulated Asterisk runs live call traffic; stamped probes on top measure the latency per
@@ -35,9 +68,12 @@ pub struct MixedArgs {
     /// Agents (ids 1001, 1002, ...): one agent page each.
     #[arg(long, default_value_t = 1_000)]
     pub agents: usize,
-    /// Queues (mq1, mq2, ...); even ones ring all free members, odd ones one at a time.
+    /// Queues (mq1, mq2, ...).
     #[arg(long, default_value_t = 20)]
     pub queues: usize,
+    /// How the queues ring their free members.
+    #[arg(long, value_enum, default_value = "rrmemory")]
+    pub strategy: Strategy,
     /// Queues each agent is a member of (agent i: queues i·k to i·k+k−1, modulo --queues).
     #[arg(long, default_value_t = 2)]
     pub queues_per_agent: usize,
@@ -47,8 +83,9 @@ pub struct MixedArgs {
     /// Wallboards: every queue, no agent, with summary events.
     #[arg(long, default_value_t = 20)]
     pub wallboards: usize,
-    /// Inbound calls per simulated minute, spread over the queues.
-    #[arg(long, default_value_t = 600.0)]
+    /// Inbound calls per simulated minute, spread over the queues (the default brings the
+    /// service about 500 AMI events a second once the calls are at their steady state).
+    #[arg(long, default_value_t = 500.0)]
     pub call_rate: f64,
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 1.0)]
@@ -60,8 +97,9 @@ pub struct MixedArgs {
     /// Length of the measured window, seconds.
     #[arg(long, default_value_t = 30)]
     pub seconds: u64,
-    /// Call traffic before the window, seconds (calls pile up to their steady state).
-    #[arg(long, default_value_t = 20)]
+    /// Call traffic before the window, seconds (calls pile up to their steady state: talk
+    /// lasts up to a simulated minute).
+    #[arg(long, default_value_t = 45)]
     pub warmup: u64,
     /// The service's `summary_refresh_seconds` (the wallboards' figures); 0 = none.
     #[arg(long, default_value_t = 10)]
@@ -180,6 +218,18 @@ mod tests {
         assert_eq!(a.probes(), 300);
         assert_eq!(a.agent_ids()[0], "1001");
         assert_eq!(a.queue_names()[19], "mq20");
+        assert_eq!(a.strategy, Strategy::Rrmemory);
+    }
+
+    #[test]
+    fn strategies_per_queue() {
+        let a = parse(&["--strategy", "alternate"]).unwrap();
+        assert_eq!(
+            [a.strategy.of(0), a.strategy.of(1)],
+            ["ringall", "rrmemory"]
+        );
+        assert_eq!(Strategy::Ringall.of(1), "ringall");
+        assert!(parse(&["--strategy", "random"]).is_err());
     }
 
     #[test]

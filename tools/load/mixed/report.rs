@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::args::Strategy;
 use super::pages::Kind;
 use crate::report::Percentiles;
 
@@ -63,6 +64,8 @@ pub struct MixedReport {
     pub queues: usize,
     /// Queues per agent.
     pub queues_per_agent: usize,
+    /// How the queues ring.
+    pub strategy: Strategy,
     /// Callers per simulated minute.
     pub call_rate: f64,
     /// Simulated seconds per real second.
@@ -126,13 +129,14 @@ impl MixedReport {
         };
         let mut out = format!(
             "mixed load: {} agent pages, {} supervisors, {} wallboards (SSE); {} agents in {} \
-             queues ({} each)\n",
+             queues ({} each, {})\n",
             pages(Kind::Agent),
             pages(Kind::Supervisor),
             pages(Kind::Wallboard),
             self.agents,
             self.queues,
-            self.queues_per_agent
+            self.queues_per_agent,
+            self.strategy.name()
         );
         out += &format!(
             "call traffic: {} calls per simulated minute, time scale {}; {} → {} calls live\n",
@@ -269,6 +273,7 @@ mod tests {
             agents: 2,
             queues: 1,
             queues_per_agent: 1,
+            strategy: Strategy::Rrmemory,
             call_rate: 60.0,
             time_scale: 1.0,
             calls_live: (1, 2),

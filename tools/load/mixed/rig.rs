@@ -166,14 +166,20 @@ pub fn probe_pairs(args: &MixedArgs) -> Vec<Pair> {
         .collect()
 }
 
-/// The simulated call center: agents as static members of their queues, each answering after
-/// 2 to 6 seconds, live traffic at `--call-rate`.
+/// The simulated call center: queues ringing by `--strategy`, agents as static members of
+/// their queues, each answering after 2 to 6 seconds, live traffic at `--call-rate`.
 fn sim_config(args: &MixedArgs) -> SimConfig {
     let mut config = SimConfig::quiet();
     config.agents = args.agent_ids();
     config.queues = args.queue_names();
     config.location = LOCATION.to_owned();
     config.device = LOCATION.to_owned();
+    config.strategies = config
+        .queues
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (q.clone(), args.strategy.of(i).to_owned()))
+        .collect();
     config.initial_members = false;
     config.static_members = (0..args.agents)
         .flat_map(|i| {
@@ -264,6 +270,7 @@ mod tests {
             .static_members
             .contains(&("mq3".into(), "1002".into())));
         assert!(config.answer_delay("1004").is_some());
+        assert_eq!(config.strategies["mq2"], "rrmemory");
         let pairs = probe_pairs(&a);
         assert_eq!(pairs.len(), 4);
         assert_eq!(

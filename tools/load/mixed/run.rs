@@ -202,6 +202,7 @@ async fn window(
         agents: args.agents,
         queues: args.queues,
         queues_per_agent: args.queues_per_agent,
+        strategy: args.strategy,
         call_rate: args.call_rate,
         time_scale: args.time_scale,
         calls_live: (start.calls, end.calls),

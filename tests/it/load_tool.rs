@@ -315,8 +315,9 @@ async fn soak_mode_refuses_flags_out_of_bounds() {
 #[tokio::test]
 async fn mixed_mode_times_probes_to_every_kind_of_page_under_call_traffic() {
     // Two seconds of live calls with every kind of page: the run must count the AMI events the
-    // service received and every page kind's events, and deliver each probe to its agent's
-    // page and to every supervisor exactly once (wallboards ask for no agent: none to them).
+    // service received and every page kind's events, deliver each probe to its agent's page
+    // and to every supervisor exactly once (wallboards ask for no agent: none to them), and
+    // time callers' joins on every kind of page.
     let service = env!("CARGO_BIN_EXE_pbxis-ws");
     let (code, report, stderr) = run_tool(&[
         "mixed",
@@ -364,6 +365,10 @@ async fn mixed_mode_times_probes_to_every_kind_of_page_under_call_traffic() {
         }
     }
     assert!(kinds[1]["latency"]["p99_ms"].as_f64().unwrap() > 0.0);
+    // Callers joined during the window: each kind of page timed some from their AMI event.
+    for kind in kinds {
+        assert!(kind["joins"].as_u64().unwrap() > 0, "{kind}");
+    }
     assert!(
         report["service"]["cpu_s"].as_f64().unwrap() > 0.0,
         "{report:#}"

@@ -1,14 +1,19 @@
-//! What the pages of a mixed run count (their streams are in `streams`). Per kind of page (agent page, supervisor, wallboard) they count every event read, the
-//! `resync`s, and the stamped probes of the measured window: each probe's first delivery to a
-//! page is timed (send to read) into the kind's histogram; a later delivery of the same stamp
-//! (the model restating a member whose pause reason it still is) is a *repeat*, not timed; a
-//! stamp a page should not get (another agent's, or any on a wallboard) is *foreign*.
+//! What the pages of a mixed run count (their streams are in `streams`). Per kind of page (agent
+//! page, supervisor, wallboard) they count every event read, the `resync`s, and the stamped
+//! probes of the measured window: each probe's first delivery to a page is timed (send to read)
+//! into the kind's histogram; a later delivery of the same stamp (the model restating a member
+//! whose pause reason it still is) is a *repeat*, not timed; a stamp a page should not get
+//! (another agent's, or any on a wallboard) is *foreign*. A caller new in a queue's
+//! `queueCallers` is timed from its `QueueCallerJoin` (see `joins`) into a second histogram.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use hdrhistogram::Histogram;
+use serde::Deserialize;
+
+use super::joins::Joins;
 
 use crate::compare::wire::reason;
 use crate::stamp::Clock;
@@ -69,7 +74,10 @@ pub struct KindStats {
     pub repeats: AtomicU64,
     /// Stamps of the window a page of this kind should not have got.
     pub foreign: AtomicU64,
+    /// Callers of the window seen new in a `queueCallers`, timed from their join.
+    pub joins: AtomicU64,
     latency: Vec<Mutex<Histogram<u64>>>,
+    join_latency: Vec<Mutex<Histogram<u64>>>,
 }
 
 impl KindStats {
@@ -80,20 +88,59 @@ impl KindStats {
             probes: AtomicU64::new(0),
             repeats: AtomicU64::new(0),
             foreign: AtomicU64::new(0),
+            joins: AtomicU64::new(0),
             latency: (0..SHARDS).map(|_| Mutex::new(histogram())).collect(),
+            join_latency: (0..SHARDS).map(|_| Mutex::new(histogram())).collect(),
         }
     }
 
     /// The probes' latencies (microseconds), every shard merged.
     pub fn latency(&self) -> Histogram<u64> {
-        let mut all = histogram();
-        for shard in &self.latency {
-            if let Ok(h) = shard.lock() {
-                let _ = all.add(&*h);
-            }
-        }
-        all
+        merged(&self.latency)
     }
+
+    /// The joins' latencies (microseconds), every shard merged.
+    pub fn join_latency(&self) -> Histogram<u64> {
+        merged(&self.join_latency)
+    }
+}
+
+fn merged(shards: &[Mutex<Histogram<u64>>]) -> Histogram<u64> {
+    let mut all = histogram();
+    for shard in shards {
+        if let Ok(h) = shard.lock() {
+            let _ = all.add(&*h);
+        }
+    }
+    all
+}
+
+fn record(shard: &Mutex<Histogram<u64>>, latency_us: u64) {
+    if let Ok(mut h) = shard.lock() {
+        let _ = h.record(latency_us.clamp(1, MAX_LATENCY_US));
+    }
+}
+
+/// What one page remembers: the last sequence number read per probe pair, and each queue's
+/// callers in its latest `queueCallers` (bounded by the pairs, the queues and the service's
+/// 500 callers a queue).
+#[derive(Debug, Default)]
+pub struct PageState {
+    seen: HashMap<u32, u32>,
+    callers: HashMap<String, Vec<String>>,
+}
+
+/// The fields of a `queueCallers` the pages look at.
+#[derive(Deserialize)]
+struct Callers {
+    queue: String,
+    callers: Vec<Caller>,
+}
+
+#[derive(Deserialize)]
+struct Caller {
+    #[serde(rename = "uniqueId")]
+    unique_id: String,
 }
 
 /// What the pages share.
@@ -106,14 +153,16 @@ pub struct Shared {
     /// Streams that failed (connect, status, malformed, ended).
     pub failed: AtomicUsize,
     first_error: Mutex<Option<String>>,
-    /// Stamps sent from this clock reading on (microseconds) are the window's.
+    /// Stamps sent, and callers joined, from this clock reading on (microseconds) are the
+    /// window's.
     window_start: AtomicU64,
+    joins: Arc<Joins>,
     kinds: [KindStats; 3],
 }
 
 impl Shared {
     /// Nothing counted yet, no window begun; `pair_agent` names the agent of each probe pair.
-    pub fn new(clock: Clock, pair_agent: Vec<usize>) -> Shared {
+    pub fn new(clock: Clock, pair_agent: Vec<usize>, joins: Arc<Joins>) -> Shared {
         Shared {
             clock,
             pair_agent,
@@ -121,6 +170,7 @@ impl Shared {
             failed: AtomicUsize::new(0),
             first_error: Mutex::new(None),
             window_start: AtomicU64::new(u64::MAX),
+            joins,
             kinds: [KindStats::new(), KindStats::new(), KindStats::new()],
         }
     }
@@ -148,14 +198,20 @@ impl Shared {
         }
     }
 
-    /// One event read by a page; `seen` is the page's last sequence number read per pair.
-    pub(super) fn observe(&self, data: &[u8], page: &PageRef, seen: &mut HashMap<u32, u32>) {
+    /// One event (the `data:` of an SSE event) read by a page.
+    pub(super) fn observe(&self, data: &[u8], page: &PageRef, state: &mut PageState) {
         let stats = &self.kinds[page.kind.index()];
         stats.events.fetch_add(1, Ordering::Relaxed);
-        if memchr::memmem::find(data, br#""type":"resync""#).is_some() {
+        // The service's own events (`resync`, `closed`) are a reason alone.
+        if data.starts_with(br#"{"reason":""#) {
             stats.resyncs.fetch_add(1, Ordering::Relaxed);
             return;
         }
+        if memchr::memmem::find(data, br#""callers":["#).is_some() {
+            self.callers(data, page, state);
+            return;
+        }
+        let seen = &mut state.seen;
         let Some(stamp) = reason(data).and_then(|r| self.clock.decode(r)) else {
             return;
         };
@@ -182,15 +238,31 @@ impl Shared {
                 seen.insert(stamp.pair, stamp.seq);
             }
         }
-        let latency = self
-            .clock
-            .now_us()
-            .saturating_sub(stamp.sent_us)
-            .clamp(1, MAX_LATENCY_US);
+        let latency = self.clock.now_us().saturating_sub(stamp.sent_us);
         stats.probes.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut h) = stats.latency[page.shard].lock() {
-            let _ = h.record(latency);
+        record(&stats.latency[page.shard], latency);
+    }
+
+    /// A `queueCallers`: each caller not in the queue's previous list, and joined within the
+    /// window, is timed from its join.
+    fn callers(&self, data: &[u8], page: &PageRef, state: &mut PageState) {
+        let Ok(list) = serde_json::from_slice::<Callers>(data) else {
+            return;
+        };
+        let now = self.clock.now_us();
+        let start = self.window_start.load(Ordering::Relaxed);
+        let stats = &self.kinds[page.kind.index()];
+        let before = state.callers.entry(list.queue).or_default();
+        for caller in &list.callers {
+            if before.contains(&caller.unique_id) {
+                continue;
+            }
+            if let Some(joined) = self.joins.get(&caller.unique_id).filter(|&t| t >= start) {
+                stats.joins.fetch_add(1, Ordering::Relaxed);
+                record(&stats.join_latency[page.shard], now.saturating_sub(joined));
+            }
         }
+        *before = list.callers.into_iter().map(|c| c.unique_id).collect();
     }
 }
 
@@ -206,7 +278,7 @@ mod tests {
     use super::*;
 
     fn shared(clock: Clock) -> Shared {
-        let s = Shared::new(clock, vec![0, 1]);
+        let s = Shared::new(clock, vec![0, 1], Arc::new(Joins::default()));
         s.begin_window();
         s
     }
@@ -229,7 +301,7 @@ mod tests {
         let clock = Clock::new();
         let s = shared(clock);
         let now = clock.now_us();
-        let mut seen = HashMap::new();
+        let mut seen = PageState::default();
         let me = page(Kind::Agent, Some(0));
         s.observe(&event(&clock, 0, 0, now), &me, &mut seen);
         s.observe(&event(&clock, 0, 0, now), &me, &mut seen);
@@ -252,7 +324,7 @@ mod tests {
         let early = event(&clock, 0, 0, 0);
         std::thread::sleep(std::time::Duration::from_millis(2));
         let s = shared(clock);
-        let mut seen = HashMap::new();
+        let mut seen = PageState::default();
         s.observe(&early, &page(Kind::Supervisor, None), &mut seen);
         let k = s.kind(Kind::Supervisor);
         assert_eq!(k.events.load(Ordering::Relaxed), 1);
@@ -264,7 +336,7 @@ mod tests {
         let clock = Clock::new();
         let s = shared(clock);
         let now = clock.now_us();
-        let mut seen = HashMap::new();
+        let mut seen = PageState::default();
         s.observe(
             &event(&clock, 1, 0, now),
             &page(Kind::Agent, Some(0)),
@@ -295,10 +367,40 @@ mod tests {
             assert_eq!(k.probes.load(Ordering::Relaxed), probes, "{kind:?}");
         }
         s.observe(
-            br#"{"type":"resync","reason":"overflow"}"#,
+            br#"{"reason":"overflow"}"#,
             &page(Kind::Wallboard, None),
             &mut seen,
         );
         assert_eq!(s.kind(Kind::Wallboard).resyncs.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_caller_is_timed_from_its_join_once_per_page() {
+        let clock = Clock::new();
+        let joins = Arc::new(Joins::default());
+        joins.record("1.1", 0);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let s = Shared::new(clock, vec![0], joins.clone());
+        s.begin_window();
+        joins.record("1.2", clock.now_us());
+        let me = page(Kind::Wallboard, None);
+        let mut state = PageState::default();
+        let list = |ids: &[&str]| {
+            let callers: Vec<String> = ids
+                .iter()
+                .map(|id| format!(r#"{{"uniqueId":"{id}","callerId":"0911","position":1}}"#))
+                .collect();
+            format!(r#"{{"queue":"mq1","callers":[{}]}}"#, callers.join(",")).into_bytes()
+        };
+        // 1.1 joined before the window: not timed; 1.2 is, once; 1.3 is unknown.
+        s.observe(&list(&["1.1"]), &me, &mut state);
+        s.observe(&list(&["1.1", "1.2"]), &me, &mut state);
+        s.observe(&list(&["1.2", "1.3"]), &me, &mut state);
+        s.observe(br#"{"queue":"mq1","callers":[]}"#, &me, &mut state);
+        let k = s.kind(Kind::Wallboard);
+        assert_eq!(k.events.load(Ordering::Relaxed), 4);
+        assert_eq!(k.joins.load(Ordering::Relaxed), 1);
+        assert_eq!(k.join_latency().len(), 1);
+        assert_eq!(k.foreign.load(Ordering::Relaxed), 0);
     }
 }

@@ -2,11 +2,12 @@
 //! its own, live call traffic from the start), its agents static members of their queues; the
 //! service as a child process, `pbxis-ws serve` (its CPU and memory are its own), with limits
 //! that let a supervisor's ticket hold every agent and every queue and with queue summaries
-//! for the wallboards; the probe driver's AMI connection; the tickets of every page; and the
-//! service's count of AMI events received (`/metrics`).
+//! for the wallboards; the probe driver's AMI connection and the join watcher's; the tickets
+//! of every page; and the service's count of AMI events received (`/metrics`).
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -14,12 +15,15 @@ use hyper::{Method, StatusCode};
 use pbxis_ws::ami::AmiConfig;
 use pbxis_ws::sim::{self, SimConfig, SimHandle};
 use tokio::runtime::Runtime;
+use tokio_util::sync::CancellationToken;
 
 use super::args::MixedArgs;
+use super::joins::Joins;
 use super::pages::{Kind, Page};
 use crate::driver::{Pair, Source};
 use crate::http::Connection;
 use crate::soak::child::{ServiceChild, Wanted, AMI_SECRET};
+use crate::stamp::Clock;
 
 /// Members' interfaces and devices in the simulator and the service.
 const LOCATION: &str = "PJSIP/{agent}";
@@ -40,6 +44,7 @@ pub struct Rig {
     service: ServiceChild,
     sim: SimHandle,
     sim_runtime: Runtime,
+    watching: CancellationToken,
 }
 
 impl Rig {
@@ -80,7 +85,23 @@ impl Rig {
             service,
             sim,
             sim_runtime,
+            watching: CancellationToken::new(),
         })
+    }
+
+    /// Starts recording every caller's join (see `joins`), on the simulator's runtime.
+    pub async fn watch_joins(&self, clock: Clock, joins: Arc<Joins>) -> anyhow::Result<()> {
+        let ami = self.sim.addr();
+        let ami = AmiConfig::new(ami.ip().to_string(), ami.port(), "pbxis", AMI_SECRET);
+        self.sim_runtime
+            .spawn(super::joins::watch(
+                ami,
+                clock,
+                joins,
+                self.watching.clone(),
+            ))
+            .await
+            .context("the join watcher's start-up task failed")?
     }
 
     /// Calls live in the simulator now.
@@ -140,6 +161,7 @@ impl Rig {
     /// Stops the service (`POST /stop`), the driver and the simulator. True when the service
     /// exited cleanly.
     pub async fn stop(self) -> bool {
+        self.watching.cancel();
         let exit = self.service.stop().await;
         self.source.close().await;
         self.sim.shutdown().await;

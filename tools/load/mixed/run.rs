@@ -9,12 +9,14 @@
 //!    service stops (`POST /stop`), then the simulator.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 use super::args::MixedArgs;
+use super::joins::Joins;
 use super::pages::{Kind, Shared};
 use super::report::{load_average, KindReport, MixedReport, ServiceUse};
 use super::rig::{probe_pairs, Rig};
@@ -71,8 +73,11 @@ impl Reading {
 
 async fn measure(args: &MixedArgs, rig: &Rig, progress: fn(&str)) -> anyhow::Result<MixedReport> {
     let clock = Clock::new();
+    let joins = Arc::new(Joins::default());
+    rig.watch_joins(clock, joins.clone()).await?;
+    let shared = Arc::new(Shared::new(clock, (0..args.agents).collect(), joins));
     let pages = rig.pages(args).await.context("tickets")?;
-    let pages = Pages::open(rig.http, pages, (0..args.agents).collect(), clock);
+    let pages = Pages::open(rig.http, pages, shared);
     let result = async {
         wait_open(&pages, progress).await?;
         warm_up(args, rig, progress).await?;
@@ -171,7 +176,7 @@ async fn window(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let window_s = end.at.duration_since(start.at).as_secs_f64().max(1e-9);
-    let mut all = histogram();
+    let (mut all, mut all_joins) = (histogram(), histogram());
     let kinds = Kind::ALL
         .iter()
         .enumerate()
@@ -179,6 +184,8 @@ async fn window(
             let k = shared.kind(kind);
             let latency = k.latency();
             let _ = all.add(&latency);
+            let join_latency = k.join_latency();
+            let _ = all_joins.add(&join_latency);
             let events = end.events[i].saturating_sub(start.events[i]);
             let received = k.probes.load(Ordering::SeqCst);
             KindReport {
@@ -193,6 +200,8 @@ async fn window(
                 repeats: k.repeats.load(Ordering::SeqCst),
                 foreign: k.foreign.load(Ordering::SeqCst),
                 latency: Percentiles::of(&latency),
+                joins: k.joins.load(Ordering::SeqCst),
+                join_latency: Percentiles::of(&join_latency),
             }
         })
         .collect();
@@ -210,9 +219,11 @@ async fn window(
         ami_events,
         ami_events_per_s: ami_events as f64 / window_s,
         probes_sent: sent,
+        probe_round_trip: Percentiles::of(&driven.round_trip),
         probe_errors: driven.errors,
         kinds,
         latency: Percentiles::of(&all),
+        join_latency: Percentiles::of(&all_joins),
         service: ServiceUse {
             cpu_s,
             cores: cpu_s / window_s,

@@ -3,7 +3,6 @@
 //! loopback source addresses 127.0.0.1 to 127.0.0.8; what each reads goes to
 //! [`Shared::observe`].
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -14,9 +13,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::pages::{Page, PageRef, Shared, SHARDS};
+use super::pages::{Page, PageRef, PageState, Shared, SHARDS};
 use crate::compare::wire::{parse_head, DataLines, Dechunk, MAX_LINE};
-use crate::stamp::Clock;
 
 /// Loopback source addresses the connections are spread over.
 const SOURCES: u8 = 8;
@@ -37,15 +35,9 @@ pub struct Pages {
 
 impl Pages {
     /// Opens every page on `server` (at most [`OPENING`] connecting at once); returns at once,
-    /// the streams open in the background (watch `shared.opened` and `shared.failed`).
-    /// `pair_agent` names the agent of each probe pair.
-    pub fn open(
-        server: SocketAddr,
-        pages: Vec<Page>,
-        pair_agent: Vec<usize>,
-        clock: Clock,
-    ) -> Pages {
-        let shared = Arc::new(Shared::new(clock, pair_agent));
+    /// the streams open in the background (watch `shared.opened` and `shared.failed`), each
+    /// counting into `shared`.
+    pub fn open(server: SocketAddr, pages: Vec<Page>, shared: Arc<Shared>) -> Pages {
         let stop = CancellationToken::new();
         let opening = Arc::new(Semaphore::new(OPENING));
         let size = pages.len();
@@ -141,11 +133,11 @@ async fn follow(
     let (chunked, rest) = read_head(&mut stream).await?;
     shared.opened.fetch_add(1, Ordering::SeqCst);
     drop(permit);
-    let mut seen = HashMap::new();
+    let mut state = PageState::default();
     let mut lines = DataLines::default();
     let mut dechunk = chunked.then(Dechunk::default);
     let mut body = |bytes: &[u8]| -> Result<bool, String> {
-        let mut feed = |b: &[u8]| lines.feed(b, |d| shared.observe(d, me, &mut seen));
+        let mut feed = |b: &[u8]| lines.feed(b, |d| shared.observe(d, me, &mut state));
         match &mut dechunk {
             Some(d) => {
                 let mut result = Ok(());

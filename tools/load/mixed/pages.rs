@@ -285,7 +285,9 @@ mod tests {
 
     fn event(clock: &Clock, pair: u32, seq: u32, sent_us: u64) -> Vec<u8> {
         let reason = clock.encode(pair, seq, sent_us);
-        format!(r#"{{"type":"queueMemberStatus","agent":"1001","reason":"{reason}"}}"#).into_bytes()
+        // As SSE carries it: the type is in the `event:` line, not in the data.
+        format!(r#"{{"agent":"1001","queue":"mq1","status":"paused","reason":"{reason}"}}"#)
+            .into_bytes()
     }
 
     fn page(kind: Kind, agent: Option<usize>) -> PageRef {
@@ -306,11 +308,7 @@ mod tests {
         s.observe(&event(&clock, 0, 0, now), &me, &mut seen);
         s.observe(&event(&clock, 0, 0, now), &me, &mut seen);
         s.observe(&event(&clock, 0, 1, now), &me, &mut seen);
-        s.observe(
-            br#"{"type":"queueCount","queue":"mq1","count":1}"#,
-            &me,
-            &mut seen,
-        );
+        s.observe(br#"{"queue":"mq1","count":1}"#, &me, &mut seen);
         let k = s.kind(Kind::Agent);
         assert_eq!(k.events.load(Ordering::Relaxed), 4);
         assert_eq!(k.probes.load(Ordering::Relaxed), 2);

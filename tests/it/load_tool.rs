@@ -332,7 +332,7 @@ async fn mixed_mode_times_probes_to_every_kind_of_page_under_call_traffic() {
         "--wallboards",
         "2",
         "--call-rate",
-        "600",
+        "120",
         "--time-scale",
         "5",
         "--summary-refresh",

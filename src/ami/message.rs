@@ -125,10 +125,23 @@ impl AmiMessage {
         }
     }
 
+    /// Whether `f`'s key is `key` (ASCII case-insensitive). The length is compared from the
+    /// span before any byte is read, so a lookup mostly skips fields on one subtraction; bytes
+    /// equal to a `&str` always lie on character boundaries, so this agrees with comparing the
+    /// keys as text.
+    fn key_is(&self, f: &Field, key: &[u8]) -> bool {
+        let (start, end) = f.key;
+        end.wrapping_sub(start) as usize == key.len()
+            && self
+                .text
+                .as_bytes()
+                .get(start as usize..end as usize)
+                .is_some_and(|k| k.eq_ignore_ascii_case(key))
+    }
+
     fn position(&self, key: &str) -> Option<usize> {
-        self.fields
-            .iter()
-            .position(|f| slice(&self.text, f.key).eq_ignore_ascii_case(key))
+        let key = key.as_bytes();
+        self.fields.iter().position(|f| self.key_is(f, key))
     }
 
     /// The first value of `key` (case-insensitive), as Asterisk itself reads headers.
@@ -137,11 +150,30 @@ impl AmiMessage {
             .map(|i| slice(&self.text, self.fields[i].value))
     }
 
+    /// The first values of several keys (case-insensitive) in one pass over the fields: for
+    /// each key, what [`AmiMessage::get`] answers.
+    pub fn get_each<const N: usize>(&self, keys: [&str; N]) -> [Option<&str>; N] {
+        let mut found = [None; N];
+        let mut missing = N;
+        for f in &self.fields {
+            for (key, slot) in keys.iter().zip(found.iter_mut()) {
+                if slot.is_none() && self.key_is(f, key.as_bytes()) {
+                    *slot = Some(slice(&self.text, f.value));
+                    missing -= 1;
+                }
+            }
+            if missing == 0 {
+                break;
+            }
+        }
+        found
+    }
+
     /// Every value of `key` (case-insensitive), in order.
     pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.fields
             .iter()
-            .filter(move |f| slice(&self.text, f.key).eq_ignore_ascii_case(key))
+            .filter(move |f| self.key_is(f, key.as_bytes()))
             .map(move |f| slice(&self.text, f.value))
     }
 
@@ -177,20 +209,18 @@ impl AmiMessage {
 
     /// The kind, from the first field.
     pub fn kind(&self) -> MessageKind {
-        match self.fields().next() {
-            Some((k, _)) if k.eq_ignore_ascii_case("Event") => MessageKind::Event,
-            Some((k, _)) if k.eq_ignore_ascii_case("Response") => MessageKind::Response,
-            Some((k, _)) if k.eq_ignore_ascii_case("Action") => MessageKind::Action,
+        match self.fields.first() {
+            Some(f) if self.key_is(f, b"Event") => MessageKind::Event,
+            Some(f) if self.key_is(f, b"Response") => MessageKind::Response,
+            Some(f) if self.key_is(f, b"Action") => MessageKind::Action,
             _ => MessageKind::Other,
         }
     }
 
-    /// The event name when this is an event.
+    /// The event name when this is an event (one look at the first field).
     pub fn event_name(&self) -> Option<&str> {
-        match self.kind() {
-            MessageKind::Event => self.fields().next().map(|(_, v)| v),
-            _ => None,
-        }
+        let f = self.fields.first()?;
+        self.key_is(f, b"Event").then(|| slice(&self.text, f.value))
     }
 
     /// True when this is the event `name` (case-insensitive).
@@ -290,6 +320,10 @@ mod tests {
         assert_eq!(m.action_id(), Some("a1"));
         assert_eq!(m.kind(), MessageKind::Event);
         assert!(m.is_event("queuemember"));
+        assert_eq!(
+            m.get_each(["queue", "Missing", "ACTIONID", "Event"]),
+            [Some("q1"), None, Some("a1"), Some("QueueMember")]
+        );
     }
 
     #[test]

@@ -2,10 +2,16 @@
 //! forgets the entry inserted (or refreshed) longest ago, so the model stays right about the
 //! newest activity, which is what subscribers see; what is forgotten is the oldest channel,
 //! most likely one whose end was missed.
+//!
+//! The model looks a channel up in these maps for nearly every AMI event, so they hash with
+//! foldhash (randomly seeded per map) rather than SipHash: the keys are uniqueids, channel and
+//! device names that Asterisk makes, not free text of a client.
 
 use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
+
+use foldhash::fast::RandomState;
 
 /// A map of at most `cap` entries; a full map forgets its oldest entry to take a new one.
 ///
@@ -14,7 +20,7 @@ use std::hash::Hash;
 /// live entries, so memory stays within a constant factor of `cap`.
 #[derive(Clone, Debug)]
 pub struct Recent<K, V> {
-    map: HashMap<K, (u64, V)>,
+    map: HashMap<K, (u64, V), RandomState>,
     order: VecDeque<(u64, K)>,
     next: u64,
     cap: usize,
@@ -24,7 +30,7 @@ impl<K: Hash + Eq + Clone, V> Recent<K, V> {
     /// An empty map holding at most `cap` entries (at least one).
     pub fn new(cap: usize) -> Self {
         Self {
-            map: HashMap::new(),
+            map: HashMap::default(),
             order: VecDeque::new(),
             next: 0,
             cap: cap.max(1),

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::calls::shown_call;
 use super::ids::{AgentId, QueueName};
 use super::originates::is_placeholder;
-use super::state::{field, State};
+use super::state::{field, nonempty, State};
 use crate::ami::AmiMessage;
 
 /// One call of an agent, as channels: what `GET /calls` answers and call control acts on.
@@ -37,8 +37,10 @@ pub struct CallChannels {
 impl State {
     /// Notes the channel names an event carries.
     pub(super) fn note_channels(&mut self, msg: &AmiMessage) {
-        for (uid, name) in [("Uniqueid", "Channel"), ("DestUniqueid", "DestChannel")] {
-            if let (Some(uid), Some(name)) = (field(msg, uid), field(msg, name)) {
+        let [uid, name, dest_uid, dest_name] =
+            msg.get_each(["Uniqueid", "Channel", "DestUniqueid", "DestChannel"]);
+        for (uid, name) in [(uid, name), (dest_uid, dest_name)] {
+            if let (Some(uid), Some(name)) = (nonempty(uid), nonempty(name)) {
                 self.note_channel(uid, name);
             }
         }

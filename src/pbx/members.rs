@@ -12,12 +12,12 @@ use crate::ami::AmiMessage;
 impl State {
     /// The agent of a member event: its interface through the template, else its state
     /// interface.
-    fn member_agent(&self, msg: &AmiMessage) -> Option<(AgentId, String)> {
+    fn member_agent<'m>(&self, msg: &'m AmiMessage) -> Option<(AgentId, &'m str)> {
         let iface = field(msg, "Interface").or_else(|| field(msg, "Location"))?;
         let agent = self.location.agent_of_interface(iface).or_else(|| {
             field(msg, "StateInterface").and_then(|s| self.location.agent_of_interface(s))
         })?;
-        Some((agent, iface.to_owned()))
+        Some((agent, iface))
     }
 
     pub(super) fn member_update(&mut self, msg: &AmiMessage, out: &mut Vec<Event>) {
@@ -27,7 +27,7 @@ impl State {
         let Some(queue) = field(msg, "Queue").and_then(|q| QueueName::parse(q).ok()) else {
             return;
         };
-        if self.queue_mut(queue.as_str()).is_none() {
+        if !self.ensure_queue(&queue) {
             return;
         }
         if let Some(si) = field(msg, "StateInterface") {
@@ -37,10 +37,10 @@ impl State {
             return;
         };
         let before = a.members.get(&queue).map(Member::shown);
-        let name_before = a.members.get(&queue).map(|m| m.name.clone());
+        let known = before.is_some();
         let m = a.members.entry(queue.clone()).or_insert_with(|| Member {
-            name: iface.clone(),
-            interface: iface.clone(),
+            name: iface.to_owned(),
+            interface: iface.to_owned(),
             dynamic: true,
             paused: false,
             reason: String::new(),
@@ -49,8 +49,8 @@ impl State {
             last_call: 0,
             incall: false,
         });
-        update_member(m, msg);
-        let said = said_name(msg, name_before.as_deref(), m);
+        let renamed = update_member(m, msg);
+        let said = said_name(msg, known && renamed, m);
         let status = m.status;
         let after = Some(m.shown());
         if before != after {
@@ -197,17 +197,20 @@ impl State {
 }
 
 /// The name a live member event gives, with whether it is only the interface: news when the
-/// member was just added, or a known member's name changed. A membership first seen in another
-/// event (the model catching up) reports state: no news.
-fn said_name(msg: &AmiMessage, before: Option<&str>, m: &Member) -> Option<(String, bool)> {
-    let news = msg.is_event("QueueMemberAdded") || before.is_some_and(|b| b != m.name);
+/// member was just added, or a known member's name changed (`renamed`). A membership first seen
+/// in another event (the model catching up) reports state: no news.
+fn said_name(msg: &AmiMessage, renamed: bool, m: &Member) -> Option<(String, bool)> {
+    let news = renamed || msg.is_event("QueueMemberAdded");
     news.then(|| (m.name.clone(), m.name == m.interface))
 }
 
-fn update_member(m: &mut Member, msg: &AmiMessage) {
+/// Updates the membership from the event's fields; true when its name changed.
+fn update_member(m: &mut Member, msg: &AmiMessage) -> bool {
+    let mut renamed = false;
     if let Some(n) = field(msg, "MemberName").or_else(|| field(msg, "Name")) {
         if m.name != n {
             m.name = n.to_owned();
+            renamed = true;
         }
     }
     if let Some(v) = field(msg, "Membership") {
@@ -234,4 +237,5 @@ fn update_member(m: &mut Member, msg: &AmiMessage) {
     if let Some(v) = field(msg, "InCall") {
         m.incall = codes::is_true(v);
     }
+    renamed
 }

@@ -208,6 +208,13 @@ pub(super) fn text<'a>(m: &'a AmiMessage, key: &str) -> Option<&'a str> {
     m.get(key).map(|v| clip(v, MAX_TEXT_BYTES))
 }
 
+/// [`field`] for a value already looked up (several at once: `AmiMessage::get_each`).
+pub(super) fn nonempty(value: Option<&str>) -> Option<&str> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| clip(v, MAX_TEXT_BYTES))
+}
+
 impl State {
     /// An empty model for this location template and hint context.
     pub fn new(location: Location, hint_context: &str) -> Self {
@@ -350,8 +357,24 @@ impl State {
         Some((name, q))
     }
 
+    /// Makes sure the queue is tracked (false when it is new and the queues are at their
+    /// bound): [`State::queue_mut`] for a name already parsed.
+    pub(super) fn ensure_queue(&mut self, name: &QueueName) -> bool {
+        if self.queues.contains_key(name) {
+            return true;
+        }
+        if self.queues.len() >= MAX_QUEUES {
+            return false;
+        }
+        self.queues.insert(name.clone(), Queue::default());
+        true
+    }
+
     pub(super) fn agent_mut(&mut self, agent: &AgentId) -> Option<&mut Agent> {
-        if !self.agents.contains_key(agent) && self.agents.len() >= MAX_AGENTS {
+        if self.agents.contains_key(agent) {
+            return self.agents.get_mut(agent);
+        }
+        if self.agents.len() >= MAX_AGENTS {
             return None;
         }
         Some(self.agents.entry(agent.clone()).or_default())

@@ -151,19 +151,19 @@ impl AmiMessage {
     }
 
     /// The first values of several keys (case-insensitive) in one pass over the fields: for
-    /// each key, what [`AmiMessage::get`] answers.
+    /// each key, what [`AmiMessage::get`] answers. A field whose key length is none of the keys'
+    /// is passed over on one bit test, without reading its bytes.
     pub fn get_each<const N: usize>(&self, keys: [&str; N]) -> [Option<&str>; N] {
         let mut found = [None; N];
-        let mut missing = N;
+        let lengths = keys.iter().fold(0u64, |bits, k| bits | length_bit(k.len()));
         for f in &self.fields {
+            if length_bit(f.key.1.wrapping_sub(f.key.0) as usize) & lengths == 0 {
+                continue;
+            }
             for (key, slot) in keys.iter().zip(found.iter_mut()) {
                 if slot.is_none() && self.key_is(f, key.as_bytes()) {
                     *slot = Some(slice(&self.text, f.value));
-                    missing -= 1;
                 }
-            }
-            if missing == 0 {
-                break;
             }
         }
         found
@@ -262,6 +262,12 @@ impl AmiMessage {
     }
 }
 
+/// One bit per key length (lengths of 63 bytes and more share the last): a set of lengths in a
+/// word, for [`AmiMessage::get_each`].
+fn length_bit(len: usize) -> u64 {
+    1u64 << len.min(63)
+}
+
 fn slice(text: &str, (start, end): (u32, u32)) -> &str {
     text.get(start as usize..end as usize).unwrap_or("")
 }
@@ -323,6 +329,12 @@ mod tests {
         assert_eq!(
             m.get_each(["queue", "Missing", "ACTIONID", "Event"]),
             [Some("q1"), None, Some("a1"), Some("QueueMember")]
+        );
+        let long = "K".repeat(70);
+        let m = m.with(&long, "v").with(&"K".repeat(64), "w");
+        assert_eq!(
+            m.get_each([long.as_str(), "Queue"]),
+            [Some("v"), Some("q1")]
         );
     }
 

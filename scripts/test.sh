@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets
+cargo test --doc
 
 for extra in scripts/test-*.sh; do
   [ -e "$extra" ] || continue

@@ -149,6 +149,8 @@ async fn write_response(stream: &mut TcpStream, response: Response<Body>) -> io:
         head.extend_from_slice(b"\r\n");
     }
     head.extend_from_slice(b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+    // The head's headers are not kept while the stream lasts (hours, for most).
+    drop(parts);
     stream.write_all(&head).await?;
     drop(head);
     let (mut rd, mut wr) = stream.split();

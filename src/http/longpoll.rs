@@ -63,11 +63,7 @@ pub async fn long_poll(
 
 /// `[e1,e2,...]` from serialized events with their ids, without serializing them again.
 pub fn json_array(sent: &[Sent]) -> String {
-    let len = sent
-        .iter()
-        .map(|s| s.delivery.json().len() + 40)
-        .sum::<usize>()
-        + 2;
+    let len = sent.iter().map(|s| s.delivery.size() + 40).sum::<usize>() + 2;
     let mut out = String::with_capacity(len);
     out.push('[');
     for (i, s) in sent.iter().enumerate() {
@@ -76,7 +72,7 @@ pub fn json_array(sent: &[Sent]) -> String {
         }
         match &s.id {
             Some(id) => s.delivery.write_json_with_id(id, &mut out),
-            None => out.push_str(s.delivery.json()),
+            None => s.delivery.write_plain_json(&mut out),
         }
     }
     out.push(']');

@@ -32,6 +32,8 @@ pub const UNKNOWN_TICKET: &str = r#"{"reason":"unknownTicket"}"#;
 pub const HEARTBEAT: &str = "heartbeat";
 /// Events taken from the ticket and written as one piece, when several are ready at once.
 const MAX_BATCH: usize = 64;
+/// Room for events kept between writes; a larger batch (a snapshot's) is freed once written.
+const KEPT_BATCH: usize = 4;
 
 /// `{"intervalMs":15000}`: how often heartbeats come, so that a client knows when to give up.
 pub fn heartbeat_data(interval: std::time::Duration) -> String {
@@ -172,6 +174,10 @@ async fn live(
                     if sent.delivery.is_closed() {
                         closing = Some(sent.delivery.data_json().to_owned());
                     }
+                }
+                // A snapshot's batch leaves room for many events; an idle stream keeps little.
+                if w.batch.capacity() > KEPT_BATCH {
+                    w.batch = Vec::new();
                 }
                 w.step = match closing {
                     Some(data) => Step::Closing(data),

@@ -141,7 +141,7 @@ fn deliveries(attached: Attached) -> impl Stream<Item = Outgoing> + Unpin + Send
         let out = Outgoing {
             json: match &sent.id {
                 Some(id) => sent.delivery.json_with_id(id),
-                None => sent.delivery.json().to_owned(),
+                None => sent.delivery.json(),
             },
             closed: sent.delivery.is_closed(),
         };

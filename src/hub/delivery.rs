@@ -1,6 +1,9 @@
-//! A [`Delivery`]: one event serialized once into shared bytes, the full JSON object and the SSE
-//! frame (`event:` and `data:`, the object without `type`), handed by reference count to every
-//! ticket that receives it; and the transport's own events (`closed`, `resync`). The per-ticket
+//! A [`Delivery`]: one event serialized once into shared bytes, handed by reference count to every
+//! ticket that receives it; and the transport's own events (`closed`, `resync`). The bytes kept
+//! are the SSE frame (`event:` and `data:`, the object without `type`), once: the full JSON
+//! object of long-poll and WebSocket is the same members behind `{"type":...,` and is written
+//! from them ([`Delivery::write_json_with_id`]), so an event held by thousands of tickets'
+//! histories, or a snapshot held by one, costs its text once rather than twice. The per-ticket
 //! event id is added at write time ([`Delivery::json_with_id`], [`Delivery::write_sse`]), since
 //! the bytes are shared between tickets.
 
@@ -12,7 +15,6 @@ use crate::pbx::Event;
 #[derive(Debug)]
 struct Serialized {
     type_name: &'static str,
-    json: Box<str>,
     /// `event: <type>\ndata: <data form>\n`: an SSE frame but for its id and final blank line.
     sse: Box<str>,
     /// Where the data form starts in `sse`.
@@ -21,7 +23,7 @@ struct Serialized {
 }
 
 impl Serialized {
-    fn new(type_name: &'static str, json: String, data_json: &str, closed: bool) -> Serialized {
+    fn new(type_name: &'static str, data_json: &str, closed: bool) -> Serialized {
         let head = format!("event: {type_name}\ndata: ");
         let data_at = head.len();
         let mut sse = head;
@@ -30,7 +32,6 @@ impl Serialized {
         sse.push('\n');
         Serialized {
             type_name,
-            json: json.into_boxed_str(),
             sse: sse.into_boxed_str(),
             data_at,
             closed,
@@ -54,7 +55,7 @@ impl Delivery {
         let type_name = event.type_name();
         let data_json = data_form(&json, type_name)?;
         Some(Delivery(Arc::new(Serialized::new(
-            type_name, json, &data_json, false,
+            type_name, &data_json, false,
         ))))
     }
 
@@ -72,10 +73,7 @@ impl Delivery {
     /// An event of the transport itself (not of the model): its type and a reason.
     fn transport(type_name: &'static str, reason: &str, closed: bool) -> Delivery {
         let data_json = serde_json::json!({ "reason": reason }).to_string();
-        let json = format!(r#"{{"type":"{type_name}",{}"#, &data_json[1..]);
-        Delivery(Arc::new(Serialized::new(
-            type_name, json, &data_json, closed,
-        )))
+        Delivery(Arc::new(Serialized::new(type_name, &data_json, closed)))
     }
 
     /// The full JSON object with `id` right after `type`: `{"type":"queueCount","id":"3f2a9c01-7",
@@ -88,14 +86,22 @@ impl Delivery {
 
     /// [`Delivery::json_with_id`], appended to `out`.
     pub fn write_json_with_id(&self, id: &EventId, out: &mut String) {
+        self.write_json(Some(id), out);
+    }
+
+    /// The full JSON object, `type` first, then `id` if given, then the event's members.
+    fn write_json(&self, id: Option<&EventId>, out: &mut String) {
         use std::fmt::Write as _;
         let data_json = self.0.data_json();
         let members = &data_json[1..];
         out.reserve(data_json.len() + self.0.type_name.len() + 40);
         out.push_str(r#"{"type":""#);
         out.push_str(self.0.type_name);
-        // Infallible: writing to a String.
-        let _ = write!(out, r#"","id":"{id}""#);
+        out.push('"');
+        if let Some(id) = id {
+            // Infallible: writing to a String.
+            let _ = write!(out, r#","id":"{id}""#);
+        }
         if members != "}" {
             out.push(',');
         }
@@ -107,9 +113,16 @@ impl Delivery {
         self.0.type_name
     }
 
-    /// The full JSON object, `type` included (long-poll, WebSocket).
-    pub fn json(&self) -> &str {
-        &self.0.json
+    /// The full JSON object, `type` included (long-poll, WebSocket), without an id.
+    pub fn json(&self) -> String {
+        let mut out = String::new();
+        self.write_json(None, &mut out);
+        out
+    }
+
+    /// [`Delivery::json`], appended to `out`.
+    pub fn write_plain_json(&self, out: &mut String) {
+        self.write_json(None, out);
     }
 
     /// The JSON object without `type` (SSE `data:`).
@@ -130,10 +143,10 @@ impl Delivery {
         out.extend_from_slice(b"\n");
     }
 
-    /// The bytes this delivery holds (its JSON object and its data form): what a ticket's
-    /// pending buffer counts against its byte budget.
+    /// The bytes this delivery holds (its SSE frame, about the size of its JSON object): what a
+    /// ticket's pending buffer counts against its byte budget.
     pub fn size(&self) -> usize {
-        self.0.json.len() + self.0.data_json().len()
+        self.0.sse.len()
     }
 
     /// True for the closing event: the last one of a stream.

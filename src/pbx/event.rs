@@ -2,8 +2,8 @@
 //! decides which ticket gets which event. Serialized as one JSON object with a `type` field first,
 //! property names in camelCase: `{"type":"queueCount","queue":"q1","count":1}`.
 
+use super::scope_set::ScopeSet;
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 use super::ids::{AgentId, QueueName};
 
@@ -375,9 +375,9 @@ impl Event {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
     /// The agents.
-    pub agents: BTreeSet<AgentId>,
+    pub agents: ScopeSet<AgentId>,
     /// The queues.
-    pub queues: BTreeSet<QueueName>,
+    pub queues: ScopeSet<QueueName>,
     /// Whether `queueSummary`/`memberSummary` events are wanted.
     pub summary: bool,
 }

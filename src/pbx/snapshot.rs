@@ -70,7 +70,7 @@ impl State {
 fn agent_events(
     agent: &AgentId,
     a: &super::state::Agent,
-    queues: Option<&std::collections::BTreeSet<QueueName>>,
+    queues: Option<&super::ScopeSet<QueueName>>,
 ) -> Vec<Event> {
     let mut out = Vec::new();
     if let Some(name) = &a.name {

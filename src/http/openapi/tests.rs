@@ -356,7 +356,7 @@ fn the_events_written_validate_against_the_event_schemas() {
     let mut types = BTreeSet::new();
     for event in one_of_each() {
         let delivery = Delivery::new(&event).expect("serializable");
-        let mut value: Value = serde_json::from_str(delivery.json()).expect("JSON");
+        let mut value: Value = serde_json::from_str(&delivery.json()).expect("JSON");
         assert_valid(&validator, &value);
         types.insert(value["type"].as_str().expect("a type").to_owned());
         value["id"] = json!("3f2a9c01-17");
@@ -368,7 +368,7 @@ fn the_events_written_validate_against_the_event_schemas() {
         );
     }
     for delivery in [Delivery::resync("history"), Delivery::closed("ended")] {
-        let value: Value = serde_json::from_str(delivery.json()).expect("JSON");
+        let value: Value = serde_json::from_str(&delivery.json()).expect("JSON");
         assert_valid(&validator, &value);
         types.insert(value["type"].as_str().expect("a type").to_owned());
     }

@@ -84,7 +84,7 @@ impl Shared {
 /// // One long-poll request: attach, poll, drop (the expiry countdown starts).
 /// let mut stream = hub.attach(ticket.as_str()).unwrap();
 /// let events = stream.poll(Duration::from_secs(30), Duration::from_millis(100)).await;
-/// let json: Vec<&str> = events.iter().map(|d| d.json()).collect();
+/// let json: Vec<String> = events.iter().map(|d| d.delivery.json()).collect();
 /// assert_eq!(json, [
 ///     r#"{"type":"queueCount","queue":"q1","count":0}"#,
 ///     r#"{"type":"queueCount","queue":"q1","count":1}"#,

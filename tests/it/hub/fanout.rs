@@ -34,7 +34,7 @@ async fn pending(hub: &Hub, ticket: &str) -> Vec<Delivery> {
         .collect()
 }
 
-fn jsons(ds: &[Delivery]) -> Vec<&str> {
+fn jsons(ds: &[Delivery]) -> Vec<String> {
     ds.iter().map(Delivery::json).collect()
 }
 
@@ -209,7 +209,7 @@ async fn events_between_polls_are_kept_and_none_is_lost() {
             .poll(Duration::from_secs(30), Duration::from_millis(100))
             .await;
         assert_eq!(got.len() as u32, if round == 1 { 2 } else { round });
-        seen.extend(got.iter().map(|d| d.delivery.json().to_owned()));
+        seen.extend(got.iter().map(|d| d.delivery.json()));
     }
     let mut expected = vec![r#"{"type":"queueCount","queue":"q1","count":0}"#.to_owned()];
     for round in 1..=5u32 {
@@ -306,7 +306,7 @@ mod property {
                         .filter(|e| f.matches(e))
                         .map(|e| serde_json::to_string(e).unwrap())
                         .collect();
-                    let got: Vec<String> = got.iter().map(|d| d.json().to_owned()).collect();
+                    let got: Vec<String> = got.iter().map(|d| d.json()).collect();
                     assert_eq!(got, expected);
                 }
             });

@@ -150,7 +150,7 @@ async fn overflow_drops_the_tickets_events_for_a_resync_and_spares_the_others() 
     // The slow ticket holds nothing now (this hub has no model: its resync snapshot is empty).
     let mut sub = hub.attach(slow.as_str()).unwrap();
     let got = sub.poll(TIMEOUT, GATHER).await;
-    let jsons: Vec<&str> = got.iter().map(|s| s.delivery.json()).collect();
+    let jsons: Vec<String> = got.iter().map(|s| s.delivery.json()).collect();
     assert_eq!(jsons, [r#"{"type":"resync","reason":"overflow"}"#]);
     assert_eq!(
         got[0].id.unwrap().seq,

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::buffer::{Bounds, TicketBuffer};
+use super::buffer::{Bounds, Phase, TicketBuffer};
 use super::delivery::Delivery;
 use super::event_id::{Epoch, EventId};
 use super::ticket::{TicketId, TicketKey};
@@ -190,7 +190,9 @@ impl Hub {
 
     /// Serializes the snapshot of a registered ticket (outside the model task and the hub's
     /// lock) and puts it in front of its stream. A snapshot whose serialized events exceed
-    /// `max_pending_bytes` refuses the ticket ([`HubError::SnapshotTooLarge`]).
+    /// `max_pending_bytes` refuses the ticket ([`HubError::SnapshotTooLarge`]). If the events
+    /// published meanwhile overflowed the ticket (a large snapshot on a busy call center), the
+    /// ticket is issued all the same and its stream starts with a resync (`overflow`).
     pub fn complete(&self, registered: Registered) -> Result<TicketId, HubError> {
         let Registered { id, key, snapshot } = registered;
         let mut deliveries = Vec::with_capacity(snapshot.len());
@@ -202,17 +204,27 @@ impl Hub {
             }
             deliveries.push(delivery);
         }
+        let too_large = deliveries.len() < snapshot.len();
         drop(snapshot);
         let mut state = self.shared.lock();
-        let filled = match state.tickets.get_mut(&key) {
-            Some(ticket) => ticket.buffer.fill(deliveries).is_ok(),
-            None => return Err(HubError::UnknownTicket),
+        let Some(ticket) = state.tickets.get_mut(&key) else {
+            return Err(HubError::UnknownTicket);
         };
-        if !filled {
+        if too_large {
             state.remove(&key);
             drop(state);
             tracing::info!("ticket refused: snapshot over max_pending_bytes");
             return Err(HubError::SnapshotTooLarge);
+        }
+        if ticket.buffer.fill(deliveries).is_err() {
+            // Overflowed while the snapshot was serialized (or the snapshot and the events
+            // that came meanwhile are over the byte budget together): a fresh snapshot when a
+            // stream reads it.
+            let counted = matches!(ticket.buffer.phase(), Phase::Stale(_));
+            ticket.buffer.go_stale(state::RESYNC_OVERFLOW);
+            if !counted {
+                self.shared.config.metrics.slow_clients_dropped(1);
+            }
         }
         drop(state);
         tracing::debug!(ticket = %id, "ticket created");

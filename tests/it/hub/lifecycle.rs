@@ -380,3 +380,48 @@ async fn the_snapshot_leaves_the_history_after_the_stream_settles() {
     assert_eq!(first.type_name(), "resync");
     assert_eq!(first.data_json(), r#"{"reason":"history"}"#);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_ticket_whose_snapshot_is_outrun_by_events_is_issued_and_resyncs() {
+    let hub = Hub::new(HubConfig {
+        max_pending: 3,
+        ..config()
+    });
+    // A large snapshot being serialized while a busy call center publishes more events than
+    // the ticket may hold: the ticket is still issued (the snapshot itself fits), and its
+    // stream starts with a resync rather than the outrun snapshot.
+    let registered = hub.register(q1(), vec![count(0), count(0)], None).unwrap();
+    for n in 1..=4 {
+        hub.publish(&[count(n)]);
+    }
+    let ticket = hub
+        .complete(registered)
+        .expect("issued, not refused as too large");
+    let mut sub = hub.attach(ticket.as_str()).unwrap();
+    let got = sub.poll(TIMEOUT, GATHER).await;
+    let jsons: Vec<String> = got.iter().map(|s| s.delivery.json()).collect();
+    assert_eq!(jsons, [r#"{"type":"resync","reason":"overflow"}"#]);
+    hub.publish(&[count(5)]);
+    let got = sub.poll(TIMEOUT, GATHER).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].delivery.data_json(), r#"{"queue":"q1","count":5}"#);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_snapshot_over_the_byte_budget_is_refused_however_quiet_the_call_center() {
+    let one = Delivery::new(&count(0)).unwrap().size();
+    let hub = Hub::new(HubConfig {
+        max_pending_bytes: one * 2,
+        ..config()
+    });
+    let registered = hub
+        .register(q1(), vec![count(0), count(0), count(0)], None)
+        .unwrap();
+    assert_eq!(
+        hub.complete(registered).unwrap_err(),
+        HubError::SnapshotTooLarge
+    );
+    assert_eq!(hub.ticket_count(), 0, "the refused ticket is gone");
+    let fits = hub.register(q1(), vec![count(0), count(0)], None).unwrap();
+    assert!(hub.complete(fits).is_ok());
+}

@@ -173,19 +173,49 @@ async fn write_response(stream: &mut TcpStream, response: Response<Body>) -> io:
         if data.is_empty() {
             continue;
         }
-        wr.write_all(&chunk(&data)).await?;
+        write_chunk(&mut wr, &data).await?;
     }
     wr.write_all(b"0\r\n\r\n").await?;
     wr.shutdown().await
 }
 
-/// One chunk of a chunked body: size, CRLF, the bytes, CRLF.
-fn chunk(data: &Bytes) -> BytesMut {
-    let mut out = BytesMut::with_capacity(data.len() + 12);
-    out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
-    out.extend_from_slice(data);
-    out.extend_from_slice(b"\r\n");
-    out
+/// The size line of a chunk (`<hex size>\r\n`), written into `room`.
+fn chunk_head(len: usize, room: &mut [u8; 18]) -> &[u8] {
+    use std::io::Write as _;
+    let mut cursor = io::Cursor::new(&mut room[..]);
+    // Infallible: 16 hex digits and CRLF fit in 18 bytes.
+    let _ = write!(cursor, "{len:x}\r\n");
+    let end = usize::try_from(cursor.position()).unwrap_or(0);
+    &room[..end]
+}
+
+/// One chunk of a chunked body (size, CRLF, the bytes, CRLF) in one vectored write, with no
+/// copy of the bytes; a short write goes on from where it stopped.
+async fn write_chunk<W: tokio::io::AsyncWrite + Unpin>(out: &mut W, data: &[u8]) -> io::Result<()> {
+    let mut room = [0u8; 18];
+    let parts: [&[u8]; 3] = [chunk_head(data.len(), &mut room), data, b"\r\n"];
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let mut written = 0;
+    while written < total {
+        let mut skip = written;
+        let mut slices = [io::IoSlice::new(&[]); 3];
+        let mut used = 0;
+        for part in parts {
+            if skip >= part.len() {
+                skip -= part.len();
+                continue;
+            }
+            slices[used] = io::IoSlice::new(&part[skip..]);
+            skip = 0;
+            used += 1;
+        }
+        let n = out.write_vectored(&slices[..used]).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        written += n;
+    }
+    Ok(())
 }
 
 /// A connection whose first bytes were already read: they are read again first.
@@ -288,8 +318,46 @@ mod tests {
 
     #[test]
     fn chunks() {
-        assert_eq!(&chunk(&Bytes::from_static(b"hello"))[..], b"5\r\nhello\r\n");
-        let big = Bytes::from(vec![b'x'; 300]);
-        assert!(chunk(&big).starts_with(b"12c\r\n"));
+        let mut room = [0u8; 18];
+        assert_eq!(chunk_head(5, &mut room), b"5\r\n");
+        assert_eq!(chunk_head(300, &mut room), b"12c\r\n");
+        assert_eq!(chunk_head(usize::MAX, &mut room), b"ffffffffffffffff\r\n");
+    }
+
+    /// A writer that takes at most `step` bytes a call, as a full socket buffer does.
+    struct Trickle {
+        got: Vec<u8>,
+        step: usize,
+    }
+
+    impl tokio::io::AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let n = buf.len().min(self.step);
+            self.got.extend_from_slice(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_chunk_is_whole_however_short_the_writes() {
+        for step in [1, 2, 3, 7, 1000] {
+            let mut out = Trickle {
+                got: Vec::new(),
+                step,
+            };
+            write_chunk(&mut out, b"hello").await.unwrap();
+            write_chunk(&mut out, b"").await.unwrap();
+            assert_eq!(out.got, b"5\r\nhello\r\n0\r\n\r\n", "step {step}");
+        }
     }
 }

@@ -167,7 +167,9 @@ async fn live(
                     w.step = Step::Closing(ENDED.into());
                     return Some((Ok(Bytes::from(frame("closed", ENDED))), w));
                 }
-                let mut out = BytesMut::new();
+                // One allocation: the frames, their ids and blank lines.
+                let room = w.batch.iter().map(|s| s.delivery.size() + 40).sum();
+                let mut out = BytesMut::with_capacity(room);
                 let mut closing = None;
                 for sent in w.batch.drain(..) {
                     sent.delivery.write_sse(sent.id.as_ref(), &mut out);

@@ -190,26 +190,31 @@ fn chunk_head(len: usize, room: &mut [u8; 18]) -> &[u8] {
 }
 
 /// One chunk of a chunked body (size, CRLF, the bytes, CRLF) in one vectored write, with no
-/// copy of the bytes; a short write goes on from where it stopped.
+/// copy of the bytes; a short write goes on from where it stopped. The slices are made at each
+/// poll, so the connection's task keeps only the size line and a count between polls.
 async fn write_chunk<W: tokio::io::AsyncWrite + Unpin>(out: &mut W, data: &[u8]) -> io::Result<()> {
     let mut room = [0u8; 18];
-    let parts: [&[u8]; 3] = [chunk_head(data.len(), &mut room), data, b"\r\n"];
-    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let head_len = chunk_head(data.len(), &mut room).len();
+    let total = head_len + data.len() + 2;
     let mut written = 0;
     while written < total {
-        let mut skip = written;
-        let mut slices = [io::IoSlice::new(&[]); 3];
-        let mut used = 0;
-        for part in parts {
-            if skip >= part.len() {
-                skip -= part.len();
-                continue;
+        let n = std::future::poll_fn(|cx| {
+            let parts: [&[u8]; 3] = [&room[..head_len], data, b"\r\n"];
+            let mut skip = written;
+            let mut slices = [io::IoSlice::new(&[]); 3];
+            let mut used = 0;
+            for part in parts {
+                if skip >= part.len() {
+                    skip -= part.len();
+                    continue;
+                }
+                slices[used] = io::IoSlice::new(&part[skip..]);
+                skip = 0;
+                used += 1;
             }
-            slices[used] = io::IoSlice::new(&part[skip..]);
-            skip = 0;
-            used += 1;
-        }
-        let n = out.write_vectored(&slices[..used]).await?;
+            Pin::new(&mut *out).poll_write_vectored(cx, &slices[..used])
+        })
+        .await?;
         if n == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }

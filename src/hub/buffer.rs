@@ -238,9 +238,9 @@ impl TicketBuffer {
             self.delivered -= 1;
             dropped += 1;
         }
-        if dropped > 0 && self.entries.is_empty() {
-            // Its capacity too.
-            self.entries = VecDeque::new();
+        if dropped > 0 {
+            // Its room too: an idle ticket keeps little more than what is left.
+            self.entries.shrink_to(self.entries.len().max(2));
         }
         dropped
     }

@@ -5,6 +5,11 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::hub::ticket::TicketKey;
+
+/// A set of tickets. Hashed with foldhash (randomly seeded): ticket keys are random bytes or
+/// digests the service made, never text a client chose, and they are hashed once per
+/// delivery.
+pub(super) type Tickets = HashSet<TicketKey, foldhash::fast::RandomState>;
 use crate::pbx::{AgentId, Event, Filter, QueueName};
 
 /// The tickets an event may go to.
@@ -12,14 +17,14 @@ pub(super) enum Candidates<'a> {
     /// Every ticket (the event has no scope key).
     All,
     /// Only these (possibly none).
-    Some(Option<&'a HashSet<TicketKey>>),
+    Some(Option<&'a Tickets>),
 }
 
 /// Tickets by the agents and queues of their filters.
 #[derive(Default)]
 pub(super) struct ScopeIndex {
-    by_agent: HashMap<AgentId, HashSet<TicketKey>>,
-    by_queue: HashMap<QueueName, HashSet<TicketKey>>,
+    by_agent: HashMap<AgentId, Tickets>,
+    by_queue: HashMap<QueueName, Tickets>,
 }
 
 impl ScopeIndex {
@@ -66,11 +71,7 @@ impl ScopeIndex {
     }
 }
 
-fn remove_from<K: std::hash::Hash + Eq>(
-    map: &mut HashMap<K, HashSet<TicketKey>>,
-    scope: &K,
-    key: &TicketKey,
-) {
+fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Tickets>, scope: &K, key: &TicketKey) {
     if let Some(set) = map.get_mut(scope) {
         set.remove(key);
         if set.is_empty() {

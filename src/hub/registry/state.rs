@@ -69,7 +69,8 @@ pub const RESYNC_OVERFLOW: &str = "overflow";
 /// Everything under the hub's lock.
 #[derive(Default)]
 pub(super) struct State {
-    pub tickets: HashMap<TicketKey, Ticket>,
+    /// Hashed with foldhash, as the index's sets are (see [`Tickets`](super::index::Tickets)).
+    pub tickets: HashMap<TicketKey, Ticket, foldhash::fast::RandomState>,
     index: ScopeIndex,
     owners: HashMap<Arc<str>, usize>,
     gen: u64,

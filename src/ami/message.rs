@@ -151,20 +151,26 @@ impl AmiMessage {
     }
 
     /// The first values of several keys (case-insensitive) in one pass over the fields: for
-    /// each key, what [`AmiMessage::get`] answers. A field whose key length is none of the keys'
-    /// is passed over on one bit test, without reading its bytes.
+    /// each key, what [`AmiMessage::get`] answers. A field whose key length is that of no key
+    /// still missing is passed over on one bit test, without reading its bytes.
     pub fn get_each<const N: usize>(&self, keys: [&str; N]) -> [Option<&str>; N] {
         let mut found = [None; N];
-        let lengths = keys.iter().fold(0u64, |bits, k| bits | length_bit(k.len()));
+        let mut lengths = keys.iter().fold(0u64, |bits, k| bits | length_bit(k.len()));
         for f in &self.fields {
-            if length_bit(f.key.1.wrapping_sub(f.key.0) as usize) & lengths == 0 {
+            let (start, end) = f.key;
+            let len = end.wrapping_sub(start) as usize;
+            if length_bit(len) & lengths == 0 {
                 continue;
             }
+            let Some(k) = self.text.as_bytes().get(start as usize..end as usize) else {
+                continue;
+            };
             for (key, slot) in keys.iter().zip(found.iter_mut()) {
-                if slot.is_none() && self.key_is(f, key.as_bytes()) {
+                if slot.is_none() && key.len() == len && k.eq_ignore_ascii_case(key.as_bytes()) {
                     *slot = Some(slice(&self.text, f.value));
                 }
             }
+            lengths = missing_lengths(&keys, &found);
         }
         found
     }
@@ -260,6 +266,14 @@ impl AmiMessage {
     pub fn message(&self) -> Option<&str> {
         self.get("Message")
     }
+}
+
+/// The lengths of the keys not found yet.
+fn missing_lengths<const N: usize>(keys: &[&str; N], found: &[Option<&str>; N]) -> u64 {
+    keys.iter()
+        .zip(found)
+        .filter(|(_, f)| f.is_none())
+        .fold(0, |bits, (k, _)| bits | length_bit(k.len()))
 }
 
 /// One bit per key length (lengths of 63 bytes and more share the last): a set of lengths in a

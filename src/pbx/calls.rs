@@ -55,6 +55,18 @@ fn shown(calls: &[Call]) -> Shown {
     shown_call(calls).map(|c| (c.number.clone(), c.name.clone(), c.queue.clone()))
 }
 
+/// Whether the calls still show `before` (compared in place: nothing is copied unless it
+/// changed).
+fn still_shown(before: &Shown, calls: &[Call]) -> bool {
+    match (before, shown_call(calls)) {
+        (None, None) => true,
+        (Some((number, name, queue)), Some(c)) => {
+            *number == c.number && *name == c.name && *queue == c.queue
+        }
+        _ => false,
+    }
+}
+
 /// Orders uniqueids by creation: `[system-]epoch.sequence`, numerically.
 fn uid_order(uid: &str) -> (u64, u64) {
     let bare = uid.rsplit('-').next().unwrap_or(uid);
@@ -122,9 +134,12 @@ impl State {
             }
             a.calls.push(call);
         }
-        let after = shown(&a.calls);
-        self.busy.insert(agent.clone());
-        if before != after {
+        let changed = !still_shown(&before, &a.calls);
+        let after = changed.then(|| shown(&a.calls));
+        if !self.busy.contains(agent) {
+            self.busy.insert(agent.clone());
+        }
+        if let Some(after) = after {
             out.push(phone_event(agent, after));
         }
     }
@@ -139,13 +154,20 @@ impl State {
         let Some(a) = self.agents.get_mut(agent) else {
             return;
         };
+        if !a.calls.iter().any(&ends) {
+            if a.calls.is_empty() {
+                self.busy.remove(agent);
+            }
+            return;
+        }
         let before = shown(&a.calls);
         a.calls.retain(|c| !ends(c));
-        let after = shown(&a.calls);
+        let changed = !still_shown(&before, &a.calls);
+        let after = changed.then(|| shown(&a.calls));
         if a.calls.is_empty() {
             self.busy.remove(agent);
         }
-        if before != after {
+        if let Some(after) = after {
             out.push(phone_event(agent, after));
         }
     }

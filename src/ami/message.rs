@@ -155,7 +155,7 @@ impl AmiMessage {
     /// still missing is passed over on one bit test, without reading its bytes.
     pub fn get_each<const N: usize>(&self, keys: [&str; N]) -> [Option<&str>; N] {
         let mut found = [None; N];
-        let mut lengths = keys.iter().fold(0u64, |bits, k| bits | length_bit(k.len()));
+        let mut lengths = missing_lengths(&keys, &found);
         for f in &self.fields {
             let (start, end) = f.key;
             let len = end.wrapping_sub(start) as usize;
@@ -165,12 +165,16 @@ impl AmiMessage {
             let Some(k) = self.text.as_bytes().get(start as usize..end as usize) else {
                 continue;
             };
+            let mut hit = false;
             for (key, slot) in keys.iter().zip(found.iter_mut()) {
-                if slot.is_none() && key.len() == len && k.eq_ignore_ascii_case(key.as_bytes()) {
+                if key.len() == len && slot.is_none() && k.eq_ignore_ascii_case(key.as_bytes()) {
                     *slot = Some(slice(&self.text, f.value));
+                    hit = true;
                 }
             }
-            lengths = missing_lengths(&keys, &found);
+            if hit {
+                lengths = missing_lengths(&keys, &found);
+            }
         }
         found
     }

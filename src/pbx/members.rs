@@ -184,6 +184,8 @@ impl State {
             return;
         };
         let agent = match self.state_interfaces.get(device) {
+            // A hint decides alone: nothing to do (and nothing to copy).
+            Some(a) if self.agents.get(a).is_some_and(|a| a.hint) => return,
             Some(a) => a.clone(),
             None if !self.location.is_local() => match self.location.agent_of_interface(device) {
                 Some(a) if self.agents.contains_key(&a) => a,

@@ -10,6 +10,7 @@
 //! - [`names`]: the location template; agent ↔ interface, channel and device names.
 //! - [`codes`]: Asterisk's status codes mapped to the model's values.
 //! - [`state`]: the model and its pure `apply` (AMI event → published events).
+//! - `dispatch`: which handler of `apply` an event name goes to.
 //! - [`members`]: queue memberships, names, extension status.
 //! - [`queues`]: waiting callers, queue figures, wallboard counts.
 //! - [`bridges`]: bridge membership (who shares a bridge with an agent).
@@ -38,6 +39,7 @@ pub mod bridges;
 pub mod calls;
 pub mod channels;
 pub mod codes;
+mod dispatch;
 pub mod event;
 pub mod ids;
 pub mod members;

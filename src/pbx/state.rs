@@ -3,9 +3,10 @@
 //! Only real changes are published: every handler compares what subscribers were told before
 //! with what they must be told after.
 //!
-//! The handlers live next door: queue members and devices in `members.rs`, calls (who is patched
-//! to whom) in `calls.rs` and `bridges.rs`; the subscriber view, snapshots and the difference
-//! between two states in `snapshot.rs`.
+//! The handler of an event is looked up from its name in `dispatch.rs`; the handlers live next
+//! door: queue members and devices in `members.rs`, calls (who is patched to whom) in
+//! `calls.rs` and `bridges.rs`; the subscriber view, snapshots and the difference between two
+//! states in `snapshot.rs`.
 //!
 //! Bounds: at most [`MAX_AGENTS`] agents and [`MAX_QUEUES`] queues: beyond that, new agents and
 //! queues are ignored (configuration, not traffic: a model that big is misconfigured). At most
@@ -28,6 +29,7 @@ use tokio::time::Instant;
 use super::bounded::Recent;
 use super::bridges::Bridges;
 use super::calls::Call;
+use super::dispatch::{handler, Handler};
 use super::event::{DeviceStatus, Event, MemberStatus};
 use super::ids::{AgentId, QueueName};
 use super::names::Location;
@@ -310,40 +312,34 @@ impl State {
             return out;
         };
         self.note_channels(msg);
-        match name {
-            "QueueCallerJoin" | "Join" => self.caller_join(msg, &mut out),
-            "QueueCallerLeave" | "Leave" => self.caller_leave(msg, &mut out),
-            "QueueCallerAbandon" => self.caller_abandon(msg, &mut out),
-            "QueueMemberAdded"
-            | "QueueMemberStatus"
-            | "QueueMemberPause"
-            | "QueueMemberPaused"
-            | "QueueMemberPenalty"
-            | "QueueMemberRinginuse"
-            | "QueueMember" => self.member_update(msg, &mut out),
-            "QueueMemberRemoved" => self.member_removed(msg, &mut out),
-            "QueueParams" => self.queue_params(msg, &mut out),
-            "QueueEntry" => self.queue_entry(msg, &mut out),
-            "ExtensionStatus" => self.extension_status(msg, &mut out),
-            "DeviceStateChange" => self.device_state(msg, &mut out),
-            "AgentCalled" | "AgentConnect" => self.agent_called(msg, &mut out),
-            "AgentRingNoAnswer" | "AgentDump" => self.agent_dropped(msg, &mut out),
-            "AgentComplete" => self.agent_complete(msg, &mut out),
-            "DialBegin" => self.dial_begin(msg, &mut out),
-            "DialEnd" => self.dial_end(msg, &mut out),
-            "BridgeEnter" => self.bridge_enter(msg, &mut out),
-            "BridgeLeave" => self.bridge_leave(msg, &mut out),
-            "BridgeDestroy" => self.bridge_destroy(msg),
-            "Bridge" | "Link" | "Unlink" => self.legacy_bridge(name, msg, &mut out),
-            "Hangup" => self.hangup(msg, &mut out),
-            "OriginateResponse" => self.originate_response(msg, &mut out),
-            "Rename" => self.rename(msg),
-            "ParkedCall" => self.parked_call(msg, &mut out),
-            "UnParkedCall" | "ParkedCallTimeOut" | "ParkedCallGiveUp" => {
-                self.park_ended(name, msg, &mut out)
-            }
-            "ChanSpyStart" | "ChanSpyStop" => self.chan_spy(name, msg, &mut out),
-            _ => {}
+        let Some(handler) = handler(name) else {
+            return out;
+        };
+        match handler {
+            Handler::CallerJoin => self.caller_join(msg, &mut out),
+            Handler::CallerLeave => self.caller_leave(msg, &mut out),
+            Handler::CallerAbandon => self.caller_abandon(msg, &mut out),
+            Handler::MemberUpdate => self.member_update(msg, &mut out),
+            Handler::MemberRemoved => self.member_removed(msg, &mut out),
+            Handler::QueueParams => self.queue_params(msg, &mut out),
+            Handler::QueueEntry => self.queue_entry(msg, &mut out),
+            Handler::ExtensionStatus => self.extension_status(msg, &mut out),
+            Handler::DeviceState => self.device_state(msg, &mut out),
+            Handler::AgentCalled => self.agent_called(msg, &mut out),
+            Handler::AgentDropped => self.agent_dropped(msg, &mut out),
+            Handler::AgentComplete => self.agent_complete(msg, &mut out),
+            Handler::DialBegin => self.dial_begin(msg, &mut out),
+            Handler::DialEnd => self.dial_end(msg, &mut out),
+            Handler::BridgeEnter => self.bridge_enter(msg, &mut out),
+            Handler::BridgeLeave => self.bridge_leave(msg, &mut out),
+            Handler::BridgeDestroy => self.bridge_destroy(msg),
+            Handler::LegacyBridge => self.legacy_bridge(name, msg, &mut out),
+            Handler::Hangup => self.hangup(msg, &mut out),
+            Handler::OriginateResponse => self.originate_response(msg, &mut out),
+            Handler::Rename => self.rename(msg),
+            Handler::ParkedCall => self.parked_call(msg, &mut out),
+            Handler::ParkEnded => self.park_ended(name, msg, &mut out),
+            Handler::ChanSpy => self.chan_spy(name, msg, &mut out),
         }
         out
     }

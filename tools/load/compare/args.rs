@@ -21,6 +21,10 @@ pub struct CompareArgs {
     /// Idle subscribers held for the memory figure and the broadcast (0: skip that phase).
     #[arg(long, default_value_t = 5_000)]
     pub idle: usize,
+    /// How the idle subscribers hold their streams (pbxis-ws only: `websocket` needs
+    /// `--only pbxis`). The subscribers under rate always use SSE.
+    #[arg(long, value_enum, default_value = "sse")]
+    pub idle_transport: Transport,
     /// One-event broadcasts timed over the idle subscribers (the median is reported).
     #[arg(long, default_value_t = 3)]
     pub broadcasts: usize,
@@ -62,6 +66,16 @@ pub enum Only {
     Pushpin,
 }
 
+/// How a subscriber holds its stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// `GET /<ticket>/sse` (Pushpin: `GET /stream`).
+    Sse,
+    /// `GET /<ticket>/websocket`, pbxis-ws only.
+    Websocket,
+}
+
 impl CompareArgs {
     /// Checks the bounds.
     pub fn check(&self) -> Result<(), String> {
@@ -84,6 +98,13 @@ impl CompareArgs {
         if self.queues == 0 || self.queues > 64 {
             return Err("--queues: 1..=64".into());
         }
+        if self.idle_transport == Transport::Websocket && self.only != Only::Pbxis {
+            return Err(
+                "--idle-transport websocket: measured on pbxis-ws alone (the Pushpin \
+                        side here serves SSE only); add --only pbxis"
+                    .into(),
+            );
+        }
         if self.broadcasts > 100 {
             return Err("--broadcasts: at most 100".into());
         }
@@ -94,5 +115,35 @@ impl CompareArgs {
     pub fn time_limit(&self) -> std::time::Duration {
         let per_side = 300 + self.rates.len() as u64 * (self.seconds + 60);
         std::time::Duration::from_secs(2 * per_side)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CompareArgs,
+    }
+
+    fn check(line: &[&str]) -> Result<(), String> {
+        let cli = Cli::try_parse_from([&["compare"], line].concat()).map_err(|e| e.to_string())?;
+        cli.args.check()
+    }
+
+    #[test]
+    fn websocket_idle_streams_are_for_pbxis_ws_alone() {
+        assert_eq!(check(&[]), Ok(()));
+        assert_eq!(
+            check(&["--idle-transport", "websocket", "--only", "pbxis"]),
+            Ok(())
+        );
+        let refused = check(&["--idle-transport", "websocket"]).unwrap_err();
+        assert!(refused.contains("--only pbxis"), "{refused}");
+        assert!(check(&["--idle-transport", "websocket", "--only", "pushpin"]).is_err());
+        assert!(check(&["--idle-transport", "ws"]).is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! The subscribers of a comparison: the same client code on both sides, one small task per SSE
-//! stream (a raw TCP connection, a 2 KiB read buffer, no allocation per event), spread over
-//! several loopback source addresses so that thousands of connections never run out of ports.
+//! stream or WebSocket (a raw TCP connection, a 2 KiB read buffer, no allocation per event; the
+//! WebSocket one answers pings, see `wsframe`), spread over several loopback source addresses so
+//! that thousands of connections never run out of ports.
 //!
 //! Events carry a stamp (see `crate::stamp`) in their `reason`. A *phase* is the events sent
 //! from one moment on: each subscriber counts the phase's events it reads, records their
@@ -13,12 +14,14 @@ use std::sync::{Arc, Mutex};
 
 use hdrhistogram::Histogram;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpSocket;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::args::Transport;
 use super::wire::{parse_head, reason, DataLines, Dechunk, MAX_LINE};
+use super::wsframe::{self, Frame, Frames};
 use crate::stamp::Clock;
 use crate::tally::{histogram, MAX_LATENCY_US};
 
@@ -112,7 +115,7 @@ impl Shared {
     }
 }
 
-/// A set of open SSE streams.
+/// A set of open streams (SSE or WebSocket).
 pub struct Fleet {
     /// What they share.
     pub shared: Arc<Shared>,
@@ -125,7 +128,12 @@ pub struct Fleet {
 impl Fleet {
     /// Opens one stream per path on `server` (at most [`OPENING`] connecting at once); returns
     /// at once, the streams open in the background (watch `shared.opened` and `shared.failed`).
-    pub fn open(server: SocketAddr, paths: Vec<String>, clock: Clock) -> Fleet {
+    pub fn open(
+        server: SocketAddr,
+        paths: Vec<String>,
+        transport: Transport,
+        clock: Clock,
+    ) -> Fleet {
         let shared = Arc::new(Shared {
             clock,
             opened: AtomicUsize::new(0),
@@ -146,7 +154,7 @@ impl Fleet {
             tasks.spawn(async move {
                 let result = tokio::select! {
                     () = stop.cancelled() => Ok(()),
-                    r = subscribe(server, index, &path, &shared, opening) => r,
+                    r = subscribe(server, index, &path, transport, &shared, opening) => r,
                 };
                 if let Err(e) = result {
                     shared.fail(e);
@@ -168,11 +176,12 @@ impl Fleet {
     }
 }
 
-/// One subscriber: connect, `GET path`, then read events until the stream ends.
+/// One subscriber: connect, open the stream, then read events until it ends.
 async fn subscribe(
     server: SocketAddr,
     index: usize,
     path: &str,
+    transport: Transport,
     shared: &Shared,
     opening: Arc<Semaphore>,
 ) -> Result<(), String> {
@@ -187,8 +196,13 @@ async fn subscribe(
         .await
         .map_err(|e| format!("connect: {e}"))?;
     let _ = stream.set_nodelay(true);
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {server}\r\nAccept: text/event-stream\r\n\r\n");
+    let key = wsframe::key(index);
+    let request = match transport {
+        Transport::Sse => {
+            format!("GET {path} HTTP/1.1\r\nHost: {server}\r\nAccept: text/event-stream\r\n\r\n")
+        }
+        Transport::Websocket => wsframe::handshake(&server.to_string(), path, &key),
+    };
     stream
         .write_all(request.as_bytes())
         .await
@@ -204,11 +218,20 @@ async fn subscribe(
             return Err("closed before the response head".into());
         }
         head.extend_from_slice(&buf[..n]);
+        let expected = match transport {
+            Transport::Sse => 200,
+            Transport::Websocket => 101,
+        };
         match parse_head(&head) {
             None if head.len() > MAX_LINE => return Err("response head too long".into()),
             None => continue,
             Some(Err(e)) => return Err(e),
-            Some(Ok((200, chunked, end))) => break (chunked, head.split_off(end)),
+            Some(Ok((status, chunked, end))) if status == expected => {
+                if transport == Transport::Websocket {
+                    wsframe::check_accept(&head[..end], &key)?;
+                }
+                break (chunked, head.split_off(end));
+            }
             Some(Ok((status, _, _))) => return Err(format!("HTTP {status}")),
         }
     };
@@ -216,6 +239,21 @@ async fn subscribe(
     shared.opened.fetch_add(1, Ordering::SeqCst);
     drop(permit);
     let shard = index % SHARDS;
+    match transport {
+        Transport::Sse => sse(stream, chunked, &rest, shared, shard).await,
+        Transport::Websocket => websocket(stream, &rest, index, shared, shard).await,
+    }
+}
+
+/// Reads an SSE body (chunked or not) and observes each `data:` line.
+async fn sse(
+    mut stream: TcpStream,
+    chunked: bool,
+    rest: &[u8],
+    shared: &Shared,
+    shard: usize,
+) -> Result<(), String> {
+    let mut buf = [0u8; READ_BUF];
     let mut seen = 0u64;
     let mut lines = DataLines::default();
     let mut dechunk = chunked.then(Dechunk::default);
@@ -234,7 +272,7 @@ async fn subscribe(
             None => feed(bytes).map(|()| true),
         }
     };
-    if !body(&rest)? {
+    if !body(rest)? {
         return Err("the stream ended".into());
     }
     loop {
@@ -245,5 +283,48 @@ async fn subscribe(
         if n == 0 || !body(&buf[..n])? {
             return Err("the stream ended".into());
         }
+    }
+}
+
+/// Reads WebSocket frames, observes each text message and answers each ping with a pong (the
+/// service drops a client that answers none).
+async fn websocket(
+    mut stream: TcpStream,
+    rest: &[u8],
+    index: usize,
+    shared: &Shared,
+    shard: usize,
+) -> Result<(), String> {
+    let mut buf = [0u8; READ_BUF];
+    let mut seen = 0u64;
+    let mut frames = Frames::default();
+    let mask = (index as u32).to_be_bytes();
+    let mut replies = Vec::new();
+    let mut input = rest;
+    loop {
+        let mut closed = false;
+        frames.feed(input, |frame| match frame {
+            Frame::Text(data) => shared.observe(data, shard, &mut seen),
+            Frame::Ping(payload) => wsframe::pong(payload, mask, &mut replies),
+            Frame::Close => closed = true,
+        })?;
+        if closed {
+            return Err("the stream ended (close frame)".into());
+        }
+        if !replies.is_empty() {
+            stream
+                .write_all(&replies)
+                .await
+                .map_err(|e| format!("write: {e}"))?;
+            replies.clear();
+        }
+        let n = stream
+            .read(&mut buf)
+            .await
+            .map_err(|e| format!("read: {e}"))?;
+        if n == 0 {
+            return Err("the stream ended".into());
+        }
+        input = &buf[..n];
     }
 }

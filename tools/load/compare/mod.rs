@@ -6,7 +6,7 @@
 //! delivery) and their ratios. Not a test: nothing here runs in CI.
 //!
 //! - `args`: flags; `run`: the phases; `report`: the figures and the table;
-//! - `fleet`, `wire`: the subscribers; `procs`: memory and CPU of a set of processes;
+//! - `fleet`, `wire`, `wsframe`: the subscribers; `procs`: memory and CPU of a set of processes;
 //! - `pbxis`, `pushpin`: the two sides.
 
 pub mod args;
@@ -17,5 +17,6 @@ mod pushpin;
 mod report;
 mod run;
 pub(crate) mod wire;
+mod wsframe;
 
 pub use run::run;

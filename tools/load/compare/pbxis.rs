@@ -15,6 +15,7 @@ use pbxis_ws::sim::{self, SimConfig, SimHandle};
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
+use super::args::Transport;
 use crate::driver::{Pair, Source};
 use crate::http::Connection;
 use crate::soak::child::{ServiceChild, Wanted, AMI_SECRET};
@@ -85,8 +86,13 @@ impl Pbxis {
         })
     }
 
-    /// `n` tickets (one agent, every queue), as stream paths: `/<ticket>/sse`.
-    pub async fn paths(&self, n: usize) -> anyhow::Result<Vec<String>> {
+    /// `n` tickets (one agent, every queue), as stream paths: `/<ticket>/sse` or
+    /// `/<ticket>/websocket`.
+    pub async fn paths(&self, n: usize, transport: Transport) -> anyhow::Result<Vec<String>> {
+        let suffix = match transport {
+            Transport::Sse => "sse",
+            Transport::Websocket => "websocket",
+        };
         let body = serde_json::json!({ "agents": [AGENT], "queues": self.queues }).to_string();
         let mut conn = Connection::open(self.http, None).await?;
         let mut paths = Vec::with_capacity(n);
@@ -96,7 +102,7 @@ impl Pbxis {
                 .await
                 .context("POST /ticket")?;
             let ticket: String = serde_json::from_slice(&bytes)?;
-            paths.push(format!("/{ticket}/sse"));
+            paths.push(format!("/{ticket}/{suffix}"));
         }
         Ok(paths)
     }

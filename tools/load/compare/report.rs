@@ -6,11 +6,13 @@ use std::fmt::Write as _;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::args::CompareArgs;
+use super::args::{CompareArgs, Transport};
 
 /// The memory and broadcast phase of one side.
 #[derive(Clone, Debug, Serialize)]
 pub struct IdleReport {
+    /// How they held their streams.
+    pub transport: Transport,
     /// Subscribers held.
     pub subscribers: usize,
     /// Resident memory with them, KiB.
@@ -33,6 +35,7 @@ impl IdleReport {
         let mut sorted = broadcasts_ms.clone();
         sorted.sort_by(f64::total_cmp);
         Self {
+            transport: Transport::Sse,
             subscribers,
             rss_kib: rss,
             rss_per_subscriber_kib: rss.saturating_sub(baseline) as f64 / subscribers.max(1) as f64,
@@ -180,13 +183,17 @@ impl CompareReport {
         };
         if let Some(idle) = side(0).and_then(|s| s.idle.as_ref()) {
             let n = idle.subscribers;
+            let over = match idle.transport {
+                Transport::Sse => "",
+                Transport::Websocket => ", WebSocket",
+            };
             rows.push(row(
-                format!("RSS per idle subscriber ({n})"),
+                format!("RSS per idle subscriber ({n}{over})"),
                 &|s| s.idle.as_ref().map(|i| i.rss_per_subscriber_kib),
                 "KiB",
             ));
             rows.push(row(
-                format!("broadcast to {n} (median)"),
+                format!("broadcast to {n}{over} (median)"),
                 &|s| s.idle.as_ref().map(|i| i.broadcast_ms),
                 "ms",
             ));

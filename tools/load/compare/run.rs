@@ -1,7 +1,7 @@
 //! The phases of a comparison, run on one side after the other (never both at once):
 //!
 //! 1. start the side; its resident memory with no subscriber is the baseline;
-//! 2. `--idle` subscribers open their streams; events are sent every 300 ms until each has read
+//! 2. `--idle` subscribers open their streams (SSE, or WebSockets with `--idle-transport`); events are sent every 300 ms until each has read
 //!    one (so every stream is live end to end), then, after a settling pause (12 s), memory again:
 //!    `(RSS − baseline) / subscribers` is the memory per idle subscriber;
 //! 3. `--broadcasts` times one event, from its sending to the moment the last subscriber read it;
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use super::args::{CompareArgs, Only};
+use super::args::{CompareArgs, Only, Transport};
 use super::fleet::Fleet;
 use super::pbxis::Pbxis;
 use super::procs::Procs;
@@ -66,9 +66,9 @@ impl Server {
         }
     }
 
-    async fn paths(&self, n: usize) -> anyhow::Result<Vec<String>> {
+    async fn paths(&self, n: usize, transport: Transport) -> anyhow::Result<Vec<String>> {
         match self {
-            Server::Pbxis(p) => p.paths(n).await,
+            Server::Pbxis(p) => p.paths(n, transport).await,
             Server::Pushpin(..) => Ok(vec!["/stream".to_owned(); n]),
         }
     }
@@ -128,7 +128,7 @@ async fn phases(
 ) -> anyhow::Result<()> {
     let clock = Clock::new();
     if args.idle > 0 {
-        let fleet = open(server, args.idle, clock, progress).await?;
+        let fleet = open(server, args.idle, args.idle_transport, clock, progress).await?;
         let idle = idle_phase(args, server, procs, &fleet, report.baseline_rss_kib, clock).await;
         fleet.close().await;
         let idle = idle?;
@@ -144,7 +144,7 @@ async fn phases(
     if args.rates.is_empty() {
         return Ok(());
     }
-    let fleet = open(server, args.subscribers, clock, progress).await?;
+    let fleet = open(server, args.subscribers, Transport::Sse, clock, progress).await?;
     let result = async {
         reach_all(server, &fleet, clock).await?;
         for &rate in &args.rates {
@@ -170,11 +170,15 @@ async fn phases(
 async fn open(
     server: &Server,
     n: usize,
+    transport: Transport,
     clock: Clock,
     progress: fn(&str),
 ) -> anyhow::Result<Fleet> {
-    let paths = server.paths(n).await.context("subscribe paths")?;
-    let fleet = Fleet::open(server.http(), paths, clock);
+    let paths = server
+        .paths(n, transport)
+        .await
+        .context("subscribe paths")?;
+    let fleet = Fleet::open(server.http(), paths, transport, clock);
     let wait = OPEN_WAIT_PER_1000 * (n / 1000 + 1) as u32;
     let started = Instant::now();
     loop {
@@ -190,7 +194,7 @@ async fn open(
         }
         if opened == n {
             progress(&format!(
-                "{}: {n} streams open in {:.1?}",
+                "{}: {n} {transport:?} streams open in {:.1?}",
                 server.name(),
                 started.elapsed()
             ));
@@ -265,6 +269,7 @@ async fn idle_phase(
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let mut report = IdleReport::new(fleet.size, baseline_kib, rss_kib, broadcasts_ms);
+    report.transport = args.idle_transport;
     report.streams_ended = s.failed.load(Ordering::SeqCst);
     report.first_end = s.first_error();
     Ok(report)

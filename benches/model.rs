@@ -1,5 +1,5 @@
 //! Model benchmarks: events per second through `State::apply` on the busiest recorded
-//! transcript (goal: at least a million per second on one core), and the memory of a model with
+//! transcript (goal: at least 5 million per second on one core), and the memory of a model with
 //! 10,000 agents in 500 queues (goal: under 50 MB), measured with a counting global allocator.
 //!
 //! The rebuild: a fresh model for 10,000 agents in 500 queues from the answers Asterisk gives to

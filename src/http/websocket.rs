@@ -29,6 +29,10 @@ pub const CLOSE_UNKNOWN_TICKET: u16 = 4404;
 pub const CLOSE_NORMAL: u16 = 1000;
 /// Largest message accepted from a client (clients have nothing to say but pings).
 const MAX_CLIENT_MESSAGE: usize = 4096;
+/// Read buffer of a socket: room for a client's ping (at most 131 bytes on the wire); a larger
+/// message (up to [`MAX_CLIENT_MESSAGE`]) grows it as it arrives. The whole buffer is touched at
+/// every read, so it is resident for as long as the socket lasts.
+const READ_BUFFER: usize = 256;
 /// Events written to the socket before one flush, when several are ready at once.
 const MAX_BATCH: usize = 64;
 
@@ -96,7 +100,7 @@ pub async fn websocket(
     // Clients only send pings: a small read buffer (tungstenite's default is 128 KiB, cleared on
     // every read) keeps a subscriber's memory and the per-read cost low.
     let upgrade = upgrade
-        .read_buffer_size(MAX_CLIENT_MESSAGE)
+        .read_buffer_size(READ_BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE);
     let sockets = state.sockets().clone();

@@ -102,8 +102,9 @@ pub enum LoadCommand {
     /// Soak: traffic, faults and cut connections for a given time; RSS over time, resyncs,
     /// and every subscriber's end state against the truth (`pbxis-load soak --help`).
     Soak(crate::soak::args::SoakArgs),
-    /// pbxis-ws and Pushpin side by side: memory per idle SSE subscriber, broadcast time,
-    /// latency and CPU per delivery, and their ratios (`pbxis-load compare --help`).
+    /// pbxis-ws and Pushpin side by side: memory per idle subscriber (SSE, or
+    /// WebSocket on pbxis-ws alone), broadcast time, latency and CPU per delivery, and their
+    /// ratios (`pbxis-load compare --help`).
     Compare(crate::compare::args::CompareArgs),
     /// Mixed realistic load: agent pages, supervisors and wallboards under live call traffic;
     /// latency per kind of page, the service's CPU and RSS (`pbxis-load mixed --help`).
